@@ -1,0 +1,3 @@
+app_name = "renewals"
+
+urlpatterns: list = []
