@@ -205,6 +205,7 @@ def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None])
         from_address = sanitize_address(message.from_email, encoding)
         recipients = [sanitize_address(address, encoding) for address in message.recipients()]
         payload = message.message().as_bytes(linesep="\r\n")
+        smtp.ehlo_or_helo_if_needed()
         code, reply = smtp.mail(from_address)
         _check(code, reply, "MAIL FROM")
         for address in recipients:

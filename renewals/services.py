@@ -161,7 +161,7 @@ def update_renewal(
     close_date: date | None,
     owner: User | None,
 ) -> Renewal:
-    renewal = Renewal.objects.select_for_update().get(pk=renewal.pk)
+    renewal = Renewal.objects.select_for_update().select_related("contract").get(pk=renewal.pk)
     if not renewal.is_open:
         raise ValidationError("This renewal is closed.")
     if not 0 <= probability <= 100:
@@ -170,6 +170,9 @@ def update_renewal(
         raise ValidationError({"forecast_amount": "The forecast cannot be negative."})
     if uplift_pct <= -100:
         raise ValidationError({"uplift_pct": "An uplift of -100 % or less is a loss, not a renewal."})
+    # Without an explicit forecast, the current amount with its uplift is the forecast.
+    if forecast_amount is None:
+        forecast_amount = (renewal.contract.recurring_amount * (1 + uplift_pct / 100)).quantize(Decimal("0.01"))
     renewal.forecast_amount = forecast_amount
     renewal.uplift_pct = uplift_pct
     renewal.probability = probability

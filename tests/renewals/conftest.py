@@ -24,7 +24,7 @@ class SmtpSink:
     """An SMTP server on 127.0.0.1 that keeps what it accepts.
 
     ``rcpt_reply``/``data_reply`` answer with an error code instead; ``hold_after`` makes
-    the next RCPT wait (``held`` is set) until ``release`` is set, as a slow server would.
+    every RCPT after that many wait (``held`` is set) until ``release`` is set, as a slow server would.
     """
 
     def __init__(self) -> None:
@@ -32,6 +32,7 @@ class SmtpSink:
         self.rcpt_reply: str | None = None
         self.data_reply: str | None = None
         self.hold_after: int | None = None
+        self.accepted_rcpts = 0
         self.held = threading.Event()
         self.release = threading.Event()
 
@@ -42,11 +43,12 @@ class SmtpSink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
         if self.rcpt_reply:
             return self.rcpt_reply
-        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+        if self.hold_after is not None and self.accepted_rcpts >= self.hold_after:
             self.held.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
             return "421 Service shutting down"
+        self.accepted_rcpts += 1
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
