@@ -6,6 +6,7 @@ header value is reduced to one clean line before it reaches the message, so a co
 CSM name cannot inject headers.
 """
 
+import contextlib
 import re
 import smtplib
 from collections.abc import Callable
@@ -222,10 +223,9 @@ def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None])
     except (smtplib.SMTPException, OSError) as exc:
         raise (UnknownOutcomeError if handed_over else TransientSendError)(repr(exc)) from exc
     finally:
-        try:
+        # Closing a broken connection must not hide the real error.
+        with contextlib.suppress(Exception):
             backend.close()
-        except Exception:  # noqa: S110 - closing a broken connection must not hide the real error.
-            pass
 
 
 def _check(code: int, reply: bytes, step: str) -> None:
