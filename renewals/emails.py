@@ -21,7 +21,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
 
 from .models import NoticeTemplate, RenewalNotice
@@ -95,7 +95,7 @@ def check_template_source(source: str) -> None:
     """Raise ValidationError when an admin's template does not compile or render."""
     try:
         SANDBOX.from_string(source).render(Context(sample_context()))
-    except (TemplateSyntaxError, ValueError, LookupError) as exc:
+    except (TemplateSyntaxError, TemplateDoesNotExist, ValueError, LookupError, TypeError) as exc:
         raise ValidationError(f"This template does not render: {exc}") from exc
 
 
