@@ -248,6 +248,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # change times in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
+    "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
+    "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
 }
 
 # --- Email ----------------------------------------------------------------------------
