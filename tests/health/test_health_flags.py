@@ -16,7 +16,8 @@ NEXT = DAY + timedelta(days=1)
 def test_a_worse_band_flags_the_account_and_signals_the_change(healthy_account) -> None:
     health.recalculate_health(day=DAY)
     first = HealthScore.objects.get(account=healthy_account, day=DAY)
-    assert not first.flagged and first.previous_band == ""
+    assert not first.flagged
+    assert first.previous_band == ""
     UsageSnapshot.objects.filter(account=healthy_account).delete()
     give_usage(healthy_account, day=NEXT, active=0, advanced=0, cases=8, escalations=3, availability="90")
     received = []
@@ -30,9 +31,11 @@ def test_a_worse_band_flags_the_account_and_signals_the_change(healthy_account) 
     finally:
         signals.health_band_changed.disconnect(receiver)
     row = HealthScore.objects.get(account=healthy_account, day=NEXT)
-    assert row.previous_score == first.score and row.previous_band == first.band
+    assert row.previous_score == first.score
+    assert row.previous_band == first.band
     assert row.score_drop == first.score - row.score
-    assert row.band_worsened and row.flagged
+    assert row.band_worsened
+    assert row.flagged
     assert [(r["account"], r["old_band"], r["new_band"], r["new_score"]) for r in received] == [
         (healthy_account, first.band, row.band, row.score)
     ]
@@ -59,7 +62,8 @@ def test_a_small_drop_in_the_same_band_is_not_flagged(healthy_account) -> None:
     row = HealthScore.objects.get(account=healthy_account, day=NEXT)
     assert 0 < row.score_drop <= 15
     assert row.band == row.previous_band
-    assert not row.flagged and not row.band_worsened
+    assert not row.flagged
+    assert not row.band_worsened
 
 
 def test_no_health_check_within_the_cadence_is_marked_overdue(healthy_account, program) -> None:

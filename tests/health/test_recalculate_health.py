@@ -1,7 +1,7 @@
 """The nightly recalculation: one row per account per day, the same as the Python formula."""
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -54,9 +54,7 @@ def _varied_book(rng: random.Random, program, owner) -> list[Account]:
                 escalations=rng.randint(0, 2),
             )
         if rng.random() < 0.7:
-            give_touchpoints(
-                account, days_ago=rng.randint(0, 200), positive=rng.randint(0, 3), other=rng.randint(0, 3)
-            )
+            give_touchpoints(account, days_ago=rng.randint(0, 200), positive=rng.randint(0, 3), other=rng.randint(0, 3))
         if rng.random() < 0.6:
             give_check(account, sentiment=rng.randint(1, 5), days_ago=rng.randint(0, 300))
         if rng.random() < 0.5:
@@ -140,8 +138,10 @@ def test_a_missing_input_is_stored_as_missing_with_its_weight_spread(healthy_acc
     health.recalculate_health(day=DAY)
     row = HealthScore.objects.get(account=healthy_account)
     onboarding = row.components["onboarding"]
-    assert onboarding["input"] is None and onboarding["score"] is None
-    assert onboarding["weight"] == 0 and onboarding["contribution"] == 0
+    assert onboarding["input"] is None
+    assert onboarding["score"] is None
+    assert onboarding["weight"] == 0
+    assert onboarding["contribution"] == 0
     present = [part for part in row.components.values() if part["input"] is not None]
     assert sum(part["weight"] for part in present) == pytest.approx(100.0)
 

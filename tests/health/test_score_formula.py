@@ -14,7 +14,7 @@ SPEC = ModelSpec(
     components={kind: Spec(kind, float(w), float(lo), float(hi)) for kind, w, lo, hi in HealthComponent.DEFAULTS},
 )
 value = st.one_of(st.none(), st.floats(min_value=-1000, max_value=1000, allow_nan=False))
-inputs_strategy = st.fixed_dictionaries({kind: value for kind in KINDS})
+inputs_strategy = st.fixed_dictionaries(dict.fromkeys(KINDS, value))
 
 
 @settings(max_examples=300, deadline=None)
