@@ -8,6 +8,7 @@ computes the same formula in set-based SQL over chunks of account ids, and a tes
 two to identical results.
 """
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -775,16 +776,19 @@ def explain(current: HealthScore, previous: HealthScore | None = None) -> list[L
 
 def panel_context(account: Account, *, today: date, weeks: int = 26) -> dict:
     """What the account page's health panel shows: score, band, trend, breakdown, check status."""
-    rows = list(
-        HealthScore.objects.filter(account=account, day__lte=today, day__gt=today - timedelta(weeks=weeks)).order_by(
-            "-day"
-        )
-    )
+    recent = HealthScore.objects.filter(account=account, day__lte=today, day__gt=today - timedelta(weeks=weeks))
+    rows = list(recent.select_related("model").order_by("-day"))
     current = rows[0] if rows else None
     previous = rows[1] if len(rows) > 1 else None
     lines = explain(current, previous) if current else []
     last_check = account.health_checks.select_related("by").first()
     due_on = check_due_on(account)
+    model = (current.model if current else None) or HealthModel.objects.default()
+    chart = {
+        "points": [{"day": row.day.isoformat(), "score": row.score, "band": row.band} for row in reversed(rows)],
+        "green": model.green_min,
+        "yellow": model.yellow_min,
+    }
     return {
         "health": {
             "current": current,
@@ -792,7 +796,9 @@ def panel_context(account: Account, *, today: date, weeks: int = 26) -> dict:
             "lines": lines,
             "changes": [line for line in lines if line.change],
             "missing": [line for line in lines if line.missing],
-            "trend": [{"day": row.day.isoformat(), "score": row.score, "band": row.band} for row in reversed(rows)],
+            "chart_json": json.dumps(chart),
+            "model": model,
+            "change": _signed(current.score - previous.score) if current and previous else "",
             "last_check": last_check,
             "check_due_on": due_on,
             "check_overdue": due_on is None or due_on < today,

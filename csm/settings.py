@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # change times in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # Health scores for every day due as of today (catches up missed nights); safe to run twice.
+    "recalculate-health": {"task": "accounts.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
 }
 
 # --- Email ----------------------------------------------------------------------------
