@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from renewals.models import Contract
 
+from . import health
 from .models import Account
 
 
@@ -49,5 +50,6 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contracts": account.contracts.select_related("program").order_by("-ends_on"),
             "touchpoints": account.touchpoints.select_related("by", "contact")[:20],
             "today": timezone.localdate(),
+            **health.panel_context(account, today=timezone.localdate()),
         },
     )

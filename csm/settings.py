@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
     "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
+    # Health scores for every day due as of today (catches up missed nights); safe to run twice.
+    "recalculate-health": {"task": "accounts.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
 }
 
 # --- Email ----------------------------------------------------------------------------
