@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # change times in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # After the nightly health run; later ticks catch up a missed night (runs once a day).
+    "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
 }
 
 # --- Email ----------------------------------------------------------------------------
