@@ -72,6 +72,12 @@ class Task(models.Model):
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Source(models.TextChoices):
+        MANUAL = "manual", "By hand"
+        PLAYBOOK = "playbook", "Playbook rule"
+        HANDOFF = "handoff", "Handoff"
+        JOB = "job", "Scheduled job"
+
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="tasks")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
@@ -85,17 +91,10 @@ class Task(models.Model):
     snoozed_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = TaskQuerySet.as_manager()
-
-    class Source(models.TextChoices):
-        MANUAL = "manual", "By hand"
-        PLAYBOOK = "playbook", "Playbook rule"
-        HANDOFF = "handoff", "Handoff"
-        JOB = "job", "Scheduled job"
-
     rule = models.ForeignKey("PlaybookRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "pk"]

@@ -1,3 +1,5 @@
+# The SQL here is assembled from table names and fixed fragments; every value is a parameter.
+# ruff: noqa: S608
 """Playbook rule evaluation as set-based SQL over chunks of accounts.
 
 Each trigger is a SQL condition on one account row (alias ``a``) plus a short reason

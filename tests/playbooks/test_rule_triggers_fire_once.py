@@ -1,9 +1,8 @@
 """Each trigger fires once for a matching account and not again while its run is open."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
 from playbooks import services
 from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Task
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _at(day) -> datetime:
-    return timezone.make_aware(datetime(day.year, day.month, day.day, 10))
+    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
 
 
 def _make_old(account, today) -> None:
