@@ -84,9 +84,9 @@ def condition(rule: PlaybookRule, *, today: date) -> Condition | None:
         since = timezone.make_aware(datetime.combine(today - timedelta(days=n), time.min))
         last = f"(SELECT MAX(t.occurred_at) FROM {_t(Touchpoint)} t WHERE t.account_id = a.id)"
         return Condition(
-            # New accounts are not "silent" before they are N days old.
-            where=f"a.created_at < %s AND NOT EXISTS (SELECT 1 FROM {_t(Touchpoint)} t "
-            f"WHERE t.account_id = a.id AND t.occurred_at >= %s)",
+            # A new account with no touchpoint yet is not "silent" before it is N days old.
+            where=f"NOT EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id AND t.occurred_at >= %s) "
+            f"AND (a.created_at < %s OR EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id))",
             where_params=(_dt(since), _dt(since)),
             reason=f"'No touchpoint for {n}+ days; last: ' || COALESCE(SUBSTR({_text(last)}, 1, 10), 'never')",
         )

@@ -99,3 +99,11 @@ def test_a_rule_for_another_program_skips_the_account(acme, make_rule, today) ->
     make_rule(Trigger.ONBOARDING_OVERDUE, 0, program=other)
     OnboardingItem.objects.create(account=acme, title="Access", due_on=today - timedelta(days=2))
     assert services.evaluate_playbook_rules(today=today)["total"] == 0
+
+
+def test_a_new_account_without_touchpoints_is_not_silent_yet(acme, make_rule, today) -> None:
+    make_rule(Trigger.NO_TOUCHPOINT, 30)
+    type(acme).objects.filter(pk=acme.pk).update(created_at=_at(today - timedelta(days=10)))
+    assert services.evaluate_playbook_rules(today=today)["total"] == 0
+    type(acme).objects.filter(pk=acme.pk).update(created_at=_at(today - timedelta(days=31)))
+    assert services.evaluate_playbook_rules(today=today)["total"] == 1
