@@ -253,6 +253,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
     # Health scores for every day due as of today (catches up missed nights); safe to run twice.
     "recalculate-health": {"task": "accounts.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
+    # After the nightly health run; later ticks catch up a missed night (runs once a day).
+    "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
 }
 
 # --- Email ----------------------------------------------------------------------------
