@@ -248,6 +248,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # change times in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    "sweep-webhooks": {"task": "csm.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
 }
 
 # --- Email ----------------------------------------------------------------------------
