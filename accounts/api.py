@@ -265,7 +265,8 @@ class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             result = ingest.upsert_usage(rows=rows, accounts=Account.objects.editable_by(request.user))
         except ingest.RowError as exc:
-            raise ValidationError({"errors": exc.rows}) from None
+            # Row numbers stay numbers (DRF's ValidationError would turn them into strings).
+            return Response({"errors": exc.rows}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"received": result.received, "created": result.created, "updated": result.updated})
 
 

@@ -20,6 +20,7 @@ from renewals.models import Renewal, RevenueEntry
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
+CENT = Decimal("0.01")
 PERIOD_KINDS = ("month", "quarter", "year")
 
 FORMULAS = {
@@ -112,6 +113,11 @@ def scoped_accounts(
     return accounts
 
 
+def money(value: Decimal | None) -> Decimal:
+    """Cents, whatever the database returns (SQLite drops the scale of sums)."""
+    return (value or ZERO).quantize(CENT)
+
+
 def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
     """numerator ÷ denominator as a percentage with one decimal, or None when there is no base."""
     if not denominator:
@@ -142,7 +148,7 @@ class RevenueFigures:
 
     @property
     def rr_lost(self) -> Decimal:
-        return -(self.contraction + self.churn)
+        return abs(self.contraction + self.churn)  # both are ≤ 0 in the ledger
 
     @property
     def net_recurring_revenue(self) -> Decimal:
@@ -208,16 +214,16 @@ def revenue_figures(accounts: QuerySet[Account], period: Period) -> RevenueFigur
         cohort_end += max(row["at_end"], ZERO)
     return RevenueFigures(
         period=period,
-        existing_rr=totals["existing"] or ZERO,
-        new=totals["new"] or ZERO,
-        expansion=totals["expansion"] or ZERO,
-        contraction=totals["contraction"] or ZERO,
-        churn=totals["churn"] or ZERO,
-        end_rr=totals["end"] or ZERO,
+        existing_rr=money(totals["existing"]),
+        new=money(totals["new"]),
+        expansion=money(totals["expansion"]),
+        contraction=money(totals["contraction"]),
+        churn=money(totals["churn"]),
+        end_rr=money(totals["end"]),
         customers_at_start=customers_at_start,
         customers_retained=customers_retained,
-        cohort_rr_at_start=cohort_start,
-        cohort_rr_at_end=cohort_end,
+        cohort_rr_at_start=money(cohort_start),
+        cohort_rr_at_end=money(cohort_end),
     )
 
 
@@ -239,9 +245,9 @@ def loss_reasons(accounts: QuerySet[Account], period: Period) -> list[dict]:
         {
             "reason": row["reason__label"] or "No reason recorded",
             "reason_id": row["reason_id"],
-            "lost": -(row["lost"] or ZERO),
-            "churn": -(row["churn"] or ZERO),
-            "contraction": -(row["contraction"] or ZERO),
+            "lost": abs(money(row["lost"])),
+            "churn": abs(money(row["churn"])),
+            "contraction": abs(money(row["contraction"])),
             "customers": row["customers"],
         }
         for row in rows
