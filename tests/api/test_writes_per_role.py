@@ -33,7 +33,8 @@ def test_a_csm_cannot_add_contacts_or_touchpoints_to_another_book(api, bob, book
     contact = api(bob).post("/api/contacts/", {"account": acme.pk, "name": "Spy"})
     touch = api(bob).post("/api/touchpoints/", {"account": acme.pk, "occurred_at": "2026-01-01T10:00:00Z"})
     assert (contact.status_code, touch.status_code) == (400, 400)
-    assert "account" in contact.json() and "account" in touch.json()
+    assert "account" in contact.json()
+    assert "account" in touch.json()
     assert not Contact.objects.filter(name="Spy").exists()
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF002  (real minus signs, as DOMAIN.md and the page write them)
 from datetime import date
 from decimal import Decimal
 

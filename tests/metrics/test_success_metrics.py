@@ -1,10 +1,9 @@
 """The eight success metrics, each from its own source, for one period and one book."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from csm import metrics
 from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan
@@ -67,10 +66,10 @@ def test_success_counts_customers_who_reached_every_milestone_due(alice, acme) -
 
 
 def test_engagement_quality_is_the_share_of_positive_touchpoints(alice, acme) -> None:
-    when = timezone.make_aware(datetime(2026, 2, 1, 10))
+    when = datetime(2026, 2, 1, 10, tzinfo=UTC)
     for outcome in ("positive", "positive", "positive", "negative"):
         TouchpointFactory(account=acme, outcome=outcome, occurred_at=when)
-    TouchpointFactory(account=acme, outcome="negative", occurred_at=timezone.make_aware(datetime(2025, 12, 1, 10)))
+    TouchpointFactory(account=acme, outcome="negative", occurred_at=datetime(2025, 12, 1, 10, tzinfo=UTC))
     assert by_key(alice)["engagement_quality"].value == Decimal("75.0")
 
 
