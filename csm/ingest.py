@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from accounts.models import Account, UsageSnapshot
@@ -144,13 +144,38 @@ def upsert_usage(*, rows: list, accounts: QuerySet[Account], first_row: int = 1)
         raise RowError(errors)
     if not clean:
         return UsageResult(received=0, created=0, updated=0)
-    before = existing_keys(clean)
-    UsageSnapshot.objects.bulk_create(
-        [UsageSnapshot(**row) for row in clean],
-        update_conflicts=True,
-        unique_fields=["account", "date"],
-        update_fields=list(UPDATE_FIELDS),
-        batch_size=1000,
-    )
-    created = sum((row["account_id"], row["date"]) not in before for row in clean)
+    if connection.vendor == "postgresql":
+        created = upsert_postgresql(clean)
+    else:
+        before = existing_keys(clean)
+        UsageSnapshot.objects.bulk_create(
+            [UsageSnapshot(**row) for row in clean],
+            update_conflicts=True,
+            unique_fields=["account", "date"],
+            update_fields=list(UPDATE_FIELDS),
+            batch_size=1000,
+        )
+        created = sum((row["account_id"], row["date"]) not in before for row in clean)
     return UsageResult(received=len(clean), created=created, updated=len(clean) - created)
+
+
+PG_TYPES = {"account_id": "bigint", "date": "date", "availability_pct": "numeric"}
+
+
+def upsert_postgresql(rows: list[dict]) -> int:
+    """One statement: the batch as column arrays through unnest(); returns how many rows were new.
+
+    Same effect as the ``bulk_create(update_conflicts=True)`` path, without the ORM preparing
+    every value one by one (the bulk of the time at 1,000-row batches).
+    """
+    table = UsageSnapshot._meta.db_table
+    columns = ["account_id", "date", *UPDATE_FIELDS]
+    arrays = ", ".join(f"%s::{PG_TYPES.get(name, 'integer')}[]" for name in columns)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATE_FIELDS)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608 (names are ours)
+        f"ON CONFLICT (account_id, date) DO UPDATE SET {updates} RETURNING (xmax = 0)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[row[name] for row in rows] for name in columns])
+        return sum(1 for (inserted,) in cursor.fetchall() if inserted)

@@ -151,6 +151,14 @@ class RevenueFigures:
         return abs(self.contraction + self.churn)  # both are ≤ 0 in the ledger
 
     @property
+    def churn_lost(self) -> Decimal:
+        return abs(self.churn)
+
+    @property
+    def contraction_lost(self) -> Decimal:
+        return abs(self.contraction)
+
+    @property
     def net_recurring_revenue(self) -> Decimal:
         return self.existing_rr - self.rr_lost + self.rr_added
 

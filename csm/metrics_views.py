@@ -47,7 +47,11 @@ class MetricsFilterForm(forms.Form):
 
 
 def parse_scope(request: HttpRequest) -> tuple[MetricsFilterForm, str, date, dict]:
-    form = MetricsFilterForm(request.GET or None, user=request.user)
+    data = request.GET.copy()
+    # Show the period actually displayed, also on a first visit without parameters.
+    data.setdefault("period", "quarter")
+    data.setdefault("on", timezone.localdate().isoformat())
+    form = MetricsFilterForm(data, user=request.user)
     kind, on, filters = form.scope(request.user)
     return form, kind, on, filters
 

@@ -8,6 +8,18 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const waterfall = document.getElementById("waterfall-chart");
   if (waterfall) {
+    // Movements are often a few percent of the total: start the axis near the lowest
+    // running level (and say so on screen) instead of drawing them as hairlines.
+    const moves = data.waterfall.filter((step) => step.kind !== "total");
+    const top = Math.max(...data.waterfall.map((step) => step.high));
+    const lowest = Math.min(...moves.map((step) => step.low));
+    const spread = Math.max(...moves.map((step) => step.high)) - lowest;
+    let axisMin = 0;
+    if (top > 0 && spread > 0 && spread < top * 0.25) {
+      const step = Math.pow(10, Math.floor(Math.log10(spread)));
+      axisMin = Math.max(0, Math.floor((lowest - spread) / step) * step);
+      document.getElementById("waterfall-axis-note").hidden = false;
+    }
     new Chart(waterfall, {
       type: "bar",
       data: {
@@ -28,7 +40,7 @@ document.addEventListener("DOMContentLoaded", () => {
             return step.kind === "total" ? money(step.high) : (step.kind === "gain" ? "+" : "−") + money(size);
           } } },
         },
-        scales: { y: { beginAtZero: true, ticks: { callback: money } } },
+        scales: { y: { min: axisMin, ticks: { callback: money } } },
       },
     });
   }
