@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001, E501  (the Markdown report keeps its typography and table rows whole)
+# ruff: noqa: RUF001, E501, S608  (a Markdown report, not SQL: it keeps its typography and table rows whole)
 """Usage ingestion: 100,000 daily snapshots in 1,000-row batches, through the service and the API.
 
 Target ≥ 2,000 rows/s. The naive baseline is ``update_or_create`` per row (what a first
