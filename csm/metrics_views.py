@@ -41,7 +41,9 @@ class MetricsFilterForm(forms.Form):
         ]
 
     def scope(self, user: object) -> tuple[str, date, dict]:
-        data = self.cleaned_data if self.is_valid() else {}
+        # A bad filter (e.g. a success manager outside your view) is reported on the form and ignored.
+        self.is_valid()
+        data = self.cleaned_data
         filters = {key: data.get(key) or None for key in ("csm", "segment", "program")}
         return data.get("period") or "quarter", data.get("on") or timezone.localdate(), filters
 
