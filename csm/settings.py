@@ -255,6 +255,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "recalculate-health": {"task": "accounts.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
     # After the nightly health run; later ticks catch up a missed night (runs once a day).
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
+    "sweep-webhooks": {"task": "csm.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
 }
 
 # --- Email ----------------------------------------------------------------------------
