@@ -1,6 +1,5 @@
 import csv
 import io
-
 from datetime import timedelta
 
 import pytest

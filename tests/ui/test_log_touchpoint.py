@@ -55,7 +55,8 @@ def test_htmx_logging_returns_the_form_and_the_new_timeline_without_a_reload(cli
     assert response.status_code == 200
     body = response.content.decode()
     assert "Touchpoint logged." in body
-    assert 'id="timeline"' in body and 'hx-swap-oob="true"' in body
+    assert 'id="timeline"' in body
+    assert 'hx-swap-oob="true"' in body
     assert "Kickoff went well" in body
     assert Touchpoint.objects.get(account=acme).by == alice
 

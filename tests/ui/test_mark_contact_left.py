@@ -24,9 +24,15 @@ def test_the_successor_takes_over_the_roles_of_who_left(alice, acme, django_capt
         signals.contact_left.disconnect(dispatch_uid="left1")
     dana.refresh_from_db()
     chad.refresh_from_db()
-    assert dana.left_on == LEFT and dana.successor == chad and not dana.is_primary
-    assert chad.is_decision_maker and chad.is_primary and chad.is_champion
-    assert heard[0]["contact"].pk == dana.pk and heard[0]["today"] == LEFT and heard[0]["by"] == alice
+    assert dana.left_on == LEFT
+    assert dana.successor == chad
+    assert not dana.is_primary
+    assert chad.is_decision_maker
+    assert chad.is_primary
+    assert chad.is_champion
+    assert heard[0]["contact"].pk == dana.pk
+    assert heard[0]["today"] == LEFT
+    assert heard[0]["by"] == alice
 
 
 def test_a_successor_from_another_account_is_refused(alice, acme) -> None:
