@@ -15,7 +15,7 @@ from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan, 
 from renewals.models import Contract, RevenueEntry
 
 from .models import Account, Contact, Touchpoint
-from .today import BAND_RANK, optional_model
+from .today import BAND_RANK, health_reason, optional_model
 
 TIMELINE_LIMIT = 30
 HEALTH_DAYS = 90
@@ -173,19 +173,17 @@ def health(account: Account, *, today: date) -> dict:
     score_model = optional_model("accounts", "HealthScore")
     if score_model is None:
         return {"available": False, "scores": [], "latest": None, "chart": []}
-    date_field = "day" if any(f.name == "day" for f in score_model._meta.get_fields()) else "date"
     scores = list(
         score_model.objects.filter(
-            account=account, **{f"{date_field}__gt": today - timedelta(days=HEALTH_DAYS), f"{date_field}__lte": today}
-        ).order_by(date_field)
+            account=account, day__gt=today - timedelta(days=HEALTH_DAYS), day__lte=today
+        ).order_by("day")
     )
-    for score in scores:
-        score.day_value = getattr(score, date_field)
     return {
         "available": True,
         "scores": scores,
         "latest": scores[-1] if scores else None,
-        "chart": [{"day": s.day_value.isoformat(), "score": s.score, "band": s.band} for s in scores],
+        "chart": [{"day": s.day.isoformat(), "score": s.score, "band": s.band} for s in scores],
+        "reason": health_reason(scores[-1]) if scores else "",
     }
 
 
@@ -225,7 +223,7 @@ def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> 
             worse = BAND_RANK.get(score.band, 0) > BAND_RANK.get(band_before, 0)
             entries.append(
                 TimelineEntry(
-                    when=_at(score.day_value),
+                    when=_at(score.day),
                     kind="health",
                     title=f"Health {band_before} → {score.band}",
                     detail=f"Score {score.score}",

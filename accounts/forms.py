@@ -126,13 +126,12 @@ class AccountFilterForm(forms.Form):
 def latest_scores(*, today: date) -> QuerySet:
     """Health scores of the latest nightly run on or before ``today``."""
     score_model = optional_model("accounts", "HealthScore")
-    date_field = "day" if any(f.name == "day" for f in score_model._meta.get_fields()) else "date"
     latest_day = (
-        score_model.objects.filter(**{f"{date_field}__lte": today, f"{date_field}__gte": today - timedelta(days=7)})
-        .order_by(f"-{date_field}")
-        .values(date_field)[:1]
+        score_model.objects.filter(day__lte=today, day__gte=today - timedelta(days=7))
+        .order_by("-day")
+        .values("day")[:1]
     )
-    return score_model.objects.filter(**{date_field: Subquery(latest_day)})
+    return score_model.objects.filter(day=Subquery(latest_day))
 
 
 def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Account]:

@@ -135,21 +135,30 @@ def notice_status(contract: Contract) -> tuple[str, str]:
 
 
 def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
-    """Accounts whose band worsened or whose score dropped sharply in the latest nightly run."""
+    """Accounts the latest nightly run flagged: band worsened or score dropped sharply."""
     score_model = optional_model("accounts", "HealthScore")
     if score_model is None:
         return Section(available=False)
-    date_field = "day" if any(f.name == "day" for f in score_model._meta.get_fields()) else "date"
-    latest = score_model.objects.filter(**{f"{date_field}__lte": today}).order_by(f"-{date_field}")
-    latest_day = latest.values_list(date_field, flat=True).first()
+    latest_day = score_model.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
     if latest_day is None:
         return Section()
-    worse = (
-        Q(flagged=True) | Q(band="red", previous_band__in=["green", "yellow"]) | Q(band="yellow", previous_band="green")
-    )
-    scores = score_model.objects.filter(worse, account__in=scope.accounts(), **{date_field: latest_day})
+    scores = score_model.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)
     rows = list(scores.select_related("account").order_by("-score_drop", "score", "pk")[:limit])
+    for score in rows:
+        score.reason = health_reason(score)
     return Section(rows=rows, total=scores.count())
+
+
+def health_reason(score: object, *, parts: int = 2) -> str:
+    """The components that cost the score most points: why the account is where it is."""
+    components = getattr(score, "components", None) or {}
+    lost = []
+    for kind, part in components.items():
+        if not isinstance(part, dict) or part.get("score") is None or not part.get("weight"):
+            continue
+        lost.append((float(part["weight"]) * (100 - float(part["score"])) / 100, kind, part["score"]))
+    lost.sort(reverse=True)
+    return ", ".join(f"{kind.replace('_', ' ')} {round(float(value))}/100" for _, kind, value in lost[:parts])
 
 
 def _cadence_overdue(now: datetime) -> Q:
