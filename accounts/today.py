@@ -143,7 +143,8 @@ def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section
     if latest_day is None:
         return Section()
     scores = score_model.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)
-    rows = list(scores.select_related("account").order_by("-score_drop", "score", "pk")[:limit])
+    biggest_drop = F("score_drop").desc(nulls_last=True)
+    rows = list(scores.select_related("account").order_by(biggest_drop, "score", "pk")[:limit])
     for score in rows:
         score.reason = health_reason(score)
     return Section(rows=rows, total=scores.count())
