@@ -4,6 +4,7 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from renewals.models import Contract
 
@@ -11,6 +12,7 @@ from .models import Account
 
 
 @login_required
+@require_safe
 def today(request: HttpRequest) -> HttpResponse:
     """The home page: the signed-in user's book at a glance."""
     day = timezone.localdate()
@@ -27,6 +29,7 @@ def today(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def account_list(request: HttpRequest) -> HttpResponse:
     accounts = Account.objects.visible_to(request.user).select_related("owner", "program")
     query = request.GET.get("q", "").strip()
@@ -37,6 +40,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Another CSM's account is a 404, not a 403: its existence is not ours to reveal.
     account = get_object_or_404(Account.objects.visible_to(request.user).select_related("owner", "program"), pk=pk)
