@@ -97,4 +97,3 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
         today=today,
         users={"alice": alice, "bob": bob, "carol": carol, "rita": rita, "mallory": mallory},
     )
-

@@ -250,7 +250,9 @@ def test_a_row_of_alices_book_is_reached_only_by_those_allowed(route: Route, who
         after = snapshot()
         allowed = {403, 404, 405} if who != "rita" else {403, 404, 405}
         assert response.status_code in allowed, f"{method.upper()} {url} as {who}: {response.status_code}"
-        assert not changed_tables(before, after), f"{method.upper()} {url} as {who} changed {changed_tables(before, after)}"
+        assert not changed_tables(before, after), (
+            f"{method.upper()} {url} as {who} changed {changed_tables(before, after)}"
+        )
 
 
 LIST_CASES = [(route, who) for route in LIST_ROUTES for who in ("bob", "mallory", "rita")]
@@ -278,7 +280,9 @@ def test_a_page_without_a_row_id_shows_nobody_else_alices_book_and_writes_nothin
         response = send(client, method, url, payload, content_type)
         after = snapshot()
         assert response.status_code < 500, f"{method.upper()} {url} as {who}: {response.status_code}"
-        assert not changed_tables(before, after), f"{method.upper()} {url} as {who} changed {changed_tables(before, after)}"
+        assert not changed_tables(before, after), (
+            f"{method.upper()} {url} as {who} changed {changed_tables(before, after)}"
+        )
         if who == "rita" and route.is_api:
             assert response.status_code in {403, 405}, f"{method.upper()} {url} as rita: {response.status_code}"
 

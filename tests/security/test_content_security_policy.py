@@ -64,7 +64,5 @@ def test_the_scanner_catches_each_kind_of_inline_code() -> None:
 def test_no_template_has_inline_scripts_handlers_or_styles() -> None:
     templates = project_templates()
     assert any(path.name == "base.html" for path in templates)
-    found = {
-        str(path.relative_to(ROOT)): problems for path in templates if (problems := offences(path.read_text()))
-    }
+    found = {str(path.relative_to(ROOT)): problems for path in templates if (problems := offences(path.read_text()))}
     assert not found, "Templates the CSP would break:\n" + "\n".join(f"{k}: {v}" for k, v in found.items())
