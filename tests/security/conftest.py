@@ -64,7 +64,8 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
         ends_on=today + timedelta(days=65),
         recurring_amount=Decimal("987654.32"),
     )
-    reason = ReasonCode.objects.create(code="aliceonly-price", label=f"{MARKER} price")
+    # Configuration, not alice's book: everyone may see it, so it carries no marker.
+    reason = ReasonCode.objects.create(code="price", label="Price")
     renewal = Renewal.objects.create(contract=contract, owner=alice, forecast_amount=Decimal("987654.32"))
     touchpoint = TouchpointFactory(account=account, contact=contact, by=alice, notes=f"{MARKER} secret call notes")
     usage = UsageSnapshotFactory(account=account, date=today - timedelta(days=1))

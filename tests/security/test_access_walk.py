@@ -217,7 +217,9 @@ def test_every_route_is_walked_or_exempt() -> None:
         if not route.is_admin and (why := unresolvable(route))
     ]
     assert not missing, "The access walker cannot fill in these routes:\n" + "\n".join(missing)
-    assert len(OBJECT_ROUTES) >= 1 and len(LIST_ROUTES) >= 1 and len(ADMIN) >= 1
+    assert OBJECT_ROUTES
+    assert LIST_ROUTES
+    assert ADMIN
 
 
 OBJECT_CASES = [(route, who) for route in OBJECT_ROUTES for who in ("bob", "mallory", "rita", "carol")]
@@ -248,8 +250,7 @@ def test_a_row_of_alices_book_is_reached_only_by_those_allowed(route: Route, who
         before = snapshot()
         response = send(client, method, url, payload, content_type)
         after = snapshot()
-        allowed = {403, 404, 405} if who != "rita" else {403, 404, 405}
-        assert response.status_code in allowed, f"{method.upper()} {url} as {who}: {response.status_code}"
+        assert response.status_code in {403, 404, 405}, f"{method.upper()} {url} as {who}: {response.status_code}"
         assert not changed_tables(before, after), (
             f"{method.upper()} {url} as {who} changed {changed_tables(before, after)}"
         )
