@@ -88,8 +88,8 @@ def other_panels(account: Account, *, today: date) -> dict:
     except ImportError:
         health_module = None
     if health_module is not None and hasattr(health_module, "panel_context"):
-        context.update(health_module.panel_context(account, today=today))
-        context["health_panel"] = True
+        # The panel's own "health" context would shadow this page's header summary.
+        context["health_panel"] = health_module.panel_context(account, today=today)["health"]
     from playbooks import services as playbook_services
 
     if hasattr(playbook_services, "account_panels"):

@@ -154,8 +154,10 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
         if contract.starts_on > history_start + timedelta(days=30) and rng.random() < 0.75:
             roll = rng.random()
             if roll < (0.3 if risky else 0.06):
-                outcome, factor, reason = Renewal.Stage.DOWNGRADED, rng.uniform(1.1, 1.5), rng.choice(
-                    ["fewer-seats", "budget-cut", "price", "no-adoption"]
+                outcome, factor, reason = (
+                    Renewal.Stage.DOWNGRADED,
+                    rng.uniform(1.1, 1.5),
+                    rng.choice(["fewer-seats", "budget-cut", "price", "no-adoption"]),
                 )
             elif roll < (0.4 if risky else 0.45):
                 outcome, factor, reason = Renewal.Stage.EXPANDED, rng.uniform(0.6, 0.92), None
