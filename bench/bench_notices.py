@@ -19,7 +19,7 @@ from bench.db import QueryCounter, ensure_database, timed
 
 DEFAULT_SCALE = 1_000_000
 TARGET_S = 10.0
-SAMPLE = 10_000
+SAMPLE = 2_000
 TODAY = date(2026, 11, 23)
 
 

@@ -558,25 +558,28 @@ def _open_coverage_tasks(changed: list[tuple[int, str]], *, today: date) -> int:
 
 
 @transaction.atomic
-def plan_renewal_notices(*, today: date, now: datetime) -> dict:
-    """Plan every notice due as of ``today`` and publish the sends after commit."""
+def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) -> dict:
+    """Plan every notice due as of ``today`` and publish the sends after commit.
+
+    ``publish=False`` leaves every new row to the sweeper (demo data marks them sent itself).
+    """
     groups = schedule_groups()
     horizon = today + timedelta(days=max((group.lead_days for group in groups), default=DEFAULT_LEAD_DAYS))
     renewals_created = _ensure_renewals(today=today, horizon=horizon, now=now)
     planned = _insert_notices(groups, today=today, horizon=horizon, now=now) if groups else []
     changed = _update_coverage_flags(groups, today=today, horizon=horizon) if groups else []
     tasks_opened = _open_coverage_tasks(changed, today=today)
-    publish = planned[:ENQUEUE_LIMIT]
-    if publish:
-        RenewalNotice.objects.filter(pk__in=publish).update(enqueued_at=now)
-        _publish_after_commit(publish)
+    published = planned[:ENQUEUE_LIMIT] if publish else []
+    if published:
+        RenewalNotice.objects.filter(pk__in=published).update(enqueued_at=now)
+        _publish_after_commit(published)
     coverage_changes: dict[str, int] = {}
     for _, value in changed:
         coverage_changes[value] = coverage_changes.get(value, 0) + 1
     return {
         "renewals_created": renewals_created,
         "notices_planned": len(planned),
-        "published": len(publish),
+        "published": len(published),
         "coverage_changes": coverage_changes,
         "tasks_opened": tasks_opened,
     }
