@@ -154,8 +154,10 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
         if contract.starts_on > history_start + timedelta(days=30) and rng.random() < 0.75:
             roll = rng.random()
             if roll < (0.3 if risky else 0.06):
-                outcome, factor, reason = Renewal.Stage.DOWNGRADED, rng.uniform(1.1, 1.5), rng.choice(
-                    ["fewer-seats", "budget-cut", "price", "no-adoption"]
+                outcome, factor, reason = (
+                    Renewal.Stage.DOWNGRADED,
+                    rng.uniform(1.1, 1.5),
+                    rng.choice(["fewer-seats", "budget-cut", "price", "no-adoption"]),
                 )
             elif roll < (0.4 if risky else 0.45):
                 outcome, factor, reason = Renewal.Stage.EXPANDED, rng.uniform(0.6, 0.92), None
@@ -247,12 +249,9 @@ def _save_changes(changed: list[Contract], previous_for: dict[int, Contract]) ->
     with connection.cursor() as cursor:
         for start in range(0, len(pairs), 1000):
             chunk = pairs[start : start + 1000]
-            cursor.execute(
-                "UPDATE renewals_contract SET previous_id = links.column2 "
-                f"FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS links "  # noqa: S608 - placeholders only
-                "WHERE renewals_contract.id = links.column1",
-                [value for pair in chunk for value in pair],
-            )
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            sql = f"UPDATE renewals_contract SET previous_id = links.column2 FROM (VALUES {values}) AS links "  # noqa: S608 - placeholders only
+            cursor.execute(sql + "WHERE renewals_contract.id = links.column1", [v for pair in chunk for v in pair])
 
 
 def _notices_already_sent(*, rng: random.Random, today: date) -> None:
