@@ -261,7 +261,7 @@ def _notices_already_sent(*, rng: random.Random, today: date) -> None:
     RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING).update(
         status=RenewalNotice.Status.SENT, sent_at=now, attempts=1, enqueued_at=now, claimed_at=now, handed_over_at=now
     )
-    sent = list(RenewalNotice.objects.filter(planned_on=today).values_list("pk", flat=True))
+    sent = list(RenewalNotice.objects.filter(scheduled_on=today).values_list("pk", flat=True))
     troubled = rng.sample(sent, k=min(len(sent), max(1, len(sent) // 40)))
     for index, notice_id in enumerate(troubled):
         status, error = (

@@ -430,24 +430,30 @@ def _insert_notices(groups: list[ScheduleGroup], *, today: date, horizon: date, 
 
     ON CONFLICT DO NOTHING on the unique keys makes a second run, or a second beat running
     at the same moment, insert nothing. All windows of all programs go in one statement,
-    so the contacts are read once.
+    so the contacts are read once. A cycle already begun is looked at again only while the
+    renewal reaches fewer than two people: the CSM was asked to add contacts, and the ones
+    added get the notice of the running cycle the next day.
     """
     cycle_sql, cycle_params = _cycle_case(groups, today=today)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO renewals_renewalnotice
-                (contract_id, renewal_id, contact_id, cycle, email, status, planned_on, attempts,
+                (contract_id, renewal_id, contact_id, cycle, email, status, scheduled_on, attempts,
                  last_error, message_id, created_at, updated_at)
             SELECT due.contract_id, due.renewal_id, MIN(ct.id), due.cycle, LOWER(ct.email), %s, %s, 0, '', '', %s, %s
             FROM (
-                SELECT c.id AS contract_id, c.account_id, r.id AS renewal_id, {cycle_sql} AS cycle
+                SELECT c.id AS contract_id, c.account_id, r.id AS renewal_id, r.contact_coverage,
+                       {cycle_sql} AS cycle
                 FROM renewals_contract c
                 JOIN renewals_renewal r ON r.contract_id = c.id
                 WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s
             ) due
             JOIN accounts_contact ct ON ct.account_id = due.account_id
             WHERE due.cycle IS NOT NULL AND {ELIGIBLE_CONTACT_SQL}
+              AND (due.contact_coverage <> %s OR NOT EXISTS (
+                  SELECT 1 FROM renewals_renewalnotice n WHERE n.contract_id = due.contract_id AND n.cycle = due.cycle
+              ))
             GROUP BY due.contract_id, due.renewal_id, due.cycle, LOWER(ct.email)
             ON CONFLICT DO NOTHING
             RETURNING id
@@ -463,6 +469,7 @@ def _insert_notices(groups: list[ScheduleGroup], *, today: date, horizon: date, 
                 horizon,
                 False,
                 today,
+                Renewal.Coverage.OK,
             ],
         )
         return [row[0] for row in cursor.fetchall()]

@@ -62,7 +62,7 @@ def test_a_missed_day_is_caught_up_the_next_day(alice_contract) -> None:
     plan(NOTICE_DAY - timedelta(days=1))  # nothing due yet; the 60-day run never happens
     result = plan(NOTICE_DAY + timedelta(days=1))
     assert result["notices_planned"] == 3
-    assert set(RenewalNotice.objects.values_list("planned_on", flat=True)) == {NOTICE_DAY + timedelta(days=1)}
+    assert set(RenewalNotice.objects.values_list("scheduled_on", flat=True)) == {NOTICE_DAY + timedelta(days=1)}
 
 
 def test_follow_ups_go_out_while_the_renewal_is_not_committed(alice_contract) -> None:
