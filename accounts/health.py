@@ -26,6 +26,7 @@ from renewals.models import Contract, Renewal, RevenueEntry
 
 from . import roles, signals
 from .models import (
+    STAGE_CODES,
     Account,
     HealthCheck,
     HealthComponent,
@@ -280,7 +281,7 @@ def _dialect() -> dict[str, str]:
             "days_between": "({} - {})",
             "local_date": "CAST(({} AT TIME ZONE %(tz)s) AS DATE)",
             "round": "CAST(FLOOR({} + 0.5) AS INTEGER)",
-            "json": "jsonb_build_object",
+            "array": "ARRAY[{}]",
         }
     return {
         "date": "{}",
@@ -288,7 +289,7 @@ def _dialect() -> dict[str, str]:
         "local_date": "django_datetime_cast_date({}, %(tz)s, %(conn_tz)s)",
         # Scores are never negative, so truncation is the floor.
         "round": "CAST({} + 0.5 AS INTEGER)",
-        "json": "json_object",
+        "array": "json_array({})",
     }
 
 
@@ -368,29 +369,31 @@ def _chunk_sql(specs: list[ModelSpec], by_program: dict[int, int]) -> str:
         Kind.ENGAGEMENT_QUALITY: ("quality_n", "quality_d"),
         Kind.SUPPORT: ("cases", "escalations"),
     }
-    json_parts = []
+    # HealthScore.parts: for each kind, PART_FIELDS in order (see accounts.models.pack_parts).
+    stage_codes = " ".join(f"WHEN '{stage}' THEN {code}" for code, stage in enumerate(STAGE_CODES))
+    values = []
     for kind in KINDS:
-        inner = [
-            f"'input', t.{kind}",
-            f"'score', t.s_{kind}",
-            f"'base', t.w_{kind}",
-            f"'weight', CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} ELSE {_dp('100')} * t.w_{kind} / t.present END",
-            f"'contribution', CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} "
-            f"ELSE t.s_{kind} * t.w_{kind} / t.present END",
-        ]
-        if kind in details:
-            n, dd = details[kind]
-            inner += [f"'n', t.{n}", f"'d', t.{dd}"]
+        n, dd = details.get(kind, ("NULL", "NULL"))
         if kind == Kind.COMMERCIAL:
-            inner += ["'stage', t.stage", "'trend', t.trend"]
-        json_parts.append(f"'{kind}', {d['json']}({', '.join(inner)})")
-    components_json = f"{d['json']}({', '.join(json_parts)})"
+            n, dd = f"CASE t.stage {stage_codes} END", "t.trend"
+        elif kind in details:
+            n, dd = f"t.{n}", f"t.{dd}"
+        values += [
+            f"t.{kind}",
+            f"t.s_{kind}",
+            f"t.w_{kind}",
+            f"CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} ELSE {_dp('100')} * t.w_{kind} / t.present END",
+            f"CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} ELSE t.s_{kind} * t.w_{kind} / t.present END",
+            n,
+            dd,
+        ]
+    parts = d["array"].format(", ".join(_dp(value) for value in values))
     rounded = d["round"].format("t.weighted / t.present")
 
     # Only code constants and integers are interpolated; every value from outside is a parameter.
     return f"""
 INSERT INTO {t["score"]} (account_id, day, model_id, score, band, previous_score, previous_band, score_drop,
-                        band_worsened, flagged, check_overdue, components)
+                        band_worsened, flagged, check_overdue, parts)
 WITH params({", ".join(columns)}) AS (VALUES {", ".join(rows)}),
 acc AS (
   SELECT a.id AS account_id, {model_expr} AS model_id,
@@ -509,11 +512,11 @@ totals AS (
   SELECT s.*, {present} AS present, {weighted} AS weighted FROM scored s
 ),
 final AS (
-  SELECT t.*, {rounded} AS score, {components_json} AS components
+  SELECT t.*, {rounded} AS score, {parts} AS parts
   FROM totals t WHERE t.present > 0
 ),
 banded AS (
-  SELECT f.account_id, f.model_id, f.score, f.components, f.drop_alert,
+  SELECT f.account_id, f.model_id, f.score, f.parts, f.drop_alert,
     CASE WHEN f.score >= f.green_min THEN 'green' WHEN f.score >= f.yellow_min THEN 'yellow' ELSE 'red' END AS band,
     {days_since("COALESCE(f.checked_on, f.created_on)")} > f.cadence AS check_overdue
   FROM final f
@@ -529,14 +532,14 @@ previous AS (
 SELECT b.account_id, {day}, b.model_id, b.score, b.band, pv.score, COALESCE(pv.band, ''), pv.score - b.score,
   {_worse("b.band", "pv.band")},
   {_worse("b.band", "pv.band")} OR COALESCE(pv.score - b.score > b.drop_alert, FALSE),
-  b.check_overdue, b.components
+  b.check_overdue, b.parts
 FROM banded b LEFT JOIN previous pv ON pv.account_id = b.account_id
 WHERE TRUE
 ON CONFLICT (account_id, day) DO UPDATE SET
   model_id = excluded.model_id, score = excluded.score, band = excluded.band,
   previous_score = excluded.previous_score, previous_band = excluded.previous_band, score_drop = excluded.score_drop,
   band_worsened = excluded.band_worsened, flagged = excluded.flagged, check_overdue = excluded.check_overdue,
-  components = excluded.components
+  parts = excluded.parts
 """  # noqa: S608
 
 
@@ -855,7 +858,7 @@ def _snapshots(accounts: "Iterator | object", as_of: date) -> dict[int, HealthSc
     """Each account's latest score in the fortnight up to ``as_of``."""
     rows = (
         HealthScore.objects.filter(account__in=accounts, day__lte=as_of, day__gt=as_of - timedelta(days=14))
-        .only("account_id", "day", "band", "score", "components")
+        .only("account_id", "day", "band", "score", "parts")
         .order_by("account_id", "day")
     )
     return {row.account_id: row for row in rows.iterator(chunk_size=5000)}
