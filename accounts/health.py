@@ -12,6 +12,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -378,15 +379,7 @@ def _chunk_sql(specs: list[ModelSpec], by_program: dict[int, int]) -> str:
             n, dd = f"CASE t.stage {stage_codes} END", "t.trend"
         elif kind in details:
             n, dd = f"t.{n}", f"t.{dd}"
-        values += [
-            f"t.{kind}",
-            f"t.s_{kind}",
-            f"t.w_{kind}",
-            f"CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} ELSE {_dp('100')} * t.w_{kind} / t.present END",
-            f"CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} ELSE t.s_{kind} * t.w_{kind} / t.present END",
-            n,
-            dd,
-        ]
+        values += [f"t.{kind}", f"t.s_{kind}", f"t.w_{kind}", n, dd]
     parts = d["array"].format(", ".join(_dp(value) for value in values))
     rounded = d["round"].format("t.weighted / t.present")
 
@@ -408,6 +401,7 @@ usage_day AS (
 ),
 usage AS (
   SELECT u.* FROM {t["usage"]} u JOIN usage_day ud ON ud.account_id = u.account_id AND ud.d = u.date
+  WHERE u.account_id {in_range}
 ),
 touch AS (
   SELECT tp.account_id, MAX(tp.occurred_at) AS last_at,
@@ -521,13 +515,9 @@ banded AS (
     {days_since("COALESCE(f.checked_on, f.created_on)")} > f.cadence AS check_overdue
   FROM final f
 ),
-previous_day AS (
-  SELECT hs.account_id, MAX(hs.day) AS d FROM {t["score"]} hs
-  WHERE hs.account_id {in_range} AND hs.day < {day} GROUP BY hs.account_id
-),
 previous AS (
   SELECT hs.account_id, hs.score, hs.band FROM {t["score"]} hs
-  JOIN previous_day pd ON pd.account_id = hs.account_id AND pd.d = hs.day
+  WHERE hs.day = {d["date"].format("%(previous_day)s")} AND hs.account_id {in_range}
 )
 SELECT b.account_id, {day}, b.model_id, b.score, b.band, pv.score, COALESCE(pv.band, ''), pv.score - b.score,
   {_worse("b.band", "pv.band")},
@@ -550,12 +540,16 @@ def _worse(band: str, previous: str) -> str:
     return f"COALESCE({rank(band)} > {rank(previous)}, FALSE)"
 
 
-def recalculate_health(*, day: date, chunk_size: int = CHUNK_SIZE, notify: bool = True) -> int:
+def recalculate_health(
+    *, day: date, chunk_size: int = CHUNK_SIZE, notify: bool = True, workers: int | None = None
+) -> int:
     """Score every active account as of ``day``; return the number of HealthScore rows written.
 
     One INSERT ... SELECT per chunk of account ids, whatever the chunk holds. Recalculating a day
     replaces its rows (upsert on account and day), so running twice gives the same rows once.
     Each chunk commits on its own: a crash midway leaves whole chunks, and a rerun completes them.
+    On PostgreSQL, ``workers`` connections (default ``HEALTH_RECALC_WORKERS``, 2) take chunks in
+    parallel; SQLite, or a caller inside a transaction, runs them one after another.
     """
     default, by_program = model_specs()
     specs = [default, *{spec.model_id: spec for spec in by_program.values()}.values()]
@@ -570,14 +564,43 @@ def recalculate_health(*, day: date, chunk_size: int = CHUNK_SIZE, notify: bool 
     }
     if connection.vendor == "sqlite":
         params["conn_tz"] = connection.timezone_name
+    # "Since the previous calculation": the last day scored before this one, the same for every account.
+    previous_day = HealthScore.objects.filter(day__lt=day).aggregate(d=Max("day"))["d"]
+    params["previous_day"] = ops.adapt_datefield_value(previous_day or date.min)
     bounds = Account.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:
         return 0
-    written = 0
-    for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, {**params, "lo": lo, "hi": lo + chunk_size - 1})
-            written += max(cursor.rowcount, 0)
+    starts = list(range(bounds["lo"], bounds["hi"] + 1, chunk_size))
+    if workers is None:
+        workers = getattr(settings, "HEALTH_RECALC_WORKERS", 2)
+    # Other connections cannot see an open transaction's rows (tests), and SQLite has one writer.
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        workers = 1
+    workers = max(1, min(workers, len(starts)))
+
+    def run(batch: list[int]) -> int:
+        written = 0
+        for lo in batch:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # The chunk's sorts and hashes fit in memory instead of spilling to disk.
+                    cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute(sql, {**params, "lo": lo, "hi": lo + chunk_size - 1})
+                written += max(cursor.rowcount, 0)
+        return written
+
+    if workers == 1:
+        written = run(starts)
+    else:
+
+        def in_thread(batch: list[int]) -> int:
+            try:
+                return run(batch)
+            finally:
+                connection.close()  # this thread's own connection
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            written = sum(pool.map(in_thread, [starts[i::workers] for i in range(workers)]))
     if notify:
         _send_band_changes(day=day)
     return written

@@ -432,7 +432,10 @@ class HealthScore(models.Model):
     # The unique (account, day) index serves lookups by account; a second index would only slow the nightly write.
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False)
     day = models.DateField()
-    model = models.ForeignKey(HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # No index: a model is rarely deleted, and every index slows the nightly write of every row.
+    model = models.ForeignKey(
+        HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
     band = models.CharField(max_length=10, choices=Band.choices)
     previous_score = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -455,7 +458,12 @@ class HealthScore(models.Model):
             models.UniqueConstraint(fields=["account", "day"], name="healthscore_one_per_account_day"),
             models.CheckConstraint(condition=Q(score__lte=100), name="healthscore_score_max_100"),
         ]
-        indexes = [models.Index(fields=["day", "flagged"], name="healthscore_day_flagged_idx")]
+        indexes = [
+            # Playbooks read the day's flagged rows; a partial index stays small and cheap to write.
+            models.Index(fields=["day"], condition=Q(flagged=True), name="healthscore_flagged_day_idx"),
+            # The nightly job reads the previous day's rows chunk by chunk; reports read a day's rows.
+            models.Index(fields=["day", "account"], name="healthscore_day_account_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} health {self.score} on {self.day}"
@@ -472,17 +480,25 @@ class HealthScore(models.Model):
 # HealthScore.parts layout: for each kind in PART_KINDS, the PART_FIELDS in order. For the commercial
 # input, n is the renewal stage's position in STAGE_CODES and d the revenue trend (%).
 PART_KINDS = tuple(HealthComponent.Kind.values)
-PART_FIELDS = ("input", "score", "base", "weight", "contribution", "n", "d")
+PART_FIELDS = ("input", "score", "base", "n", "d")
 STAGE_CODES = ("upcoming", "notified", "in_discussion", "committed", "renewed", "expanded", "downgraded", "lost")
 
 
 def unpack_parts(parts: list | None) -> dict[str, dict]:
+    """The components of a stored score; the effective weight and the contribution are derived,
+    with the same arithmetic as ``accounts.health.score_inputs``."""
     if not parts:
         return {}
     width = len(PART_FIELDS)
+    rows = [dict(zip(PART_FIELDS, parts[i * width : (i + 1) * width], strict=True)) for i in range(len(PART_KINDS))]
+    present = 0.0
+    for values in rows:
+        present = present + (0.0 if values["score"] is None else values["base"])
     out = {}
-    for index, kind in enumerate(PART_KINDS):
-        values = dict(zip(PART_FIELDS, parts[index * width : (index + 1) * width], strict=True))
+    for kind, values in zip(PART_KINDS, rows, strict=True):
+        s, base = values["score"], values["base"] or 0.0
+        values["weight"] = 0.0 if s is None else 100.0 * base / present
+        values["contribution"] = 0.0 if s is None else s * base / present
         n, d = values.pop("n"), values.pop("d")
         if kind == HealthComponent.Kind.COMMERCIAL:
             values["stage"] = STAGE_CODES[round(n)] if n is not None else None
