@@ -6,8 +6,13 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.today, name="today"),
+    path("today/charts/", views.today_charts, name="today-charts"),
     path("accounts/", views.account_list, name="account-list"),
+    path("accounts/export.csv", views.account_export, name="account-export"),
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
+    path("accounts/<int:pk>/touchpoints/", views.log_touchpoint, name="touchpoint-log"),
+    path("contacts/<int:pk>/left/", views.mark_contact_left, name="contact-left"),
+    path("tasks/<int:pk>/complete/", views.complete_task, name="task-complete"),
 ]
 
 # Health (issue #4).
