@@ -387,7 +387,7 @@ class PlaybookRule(models.Model):
 
 
 class PlaybookRun(models.Model):
-    """One firing of a rule for an account; open while its task is open."""
+    """One firing of a rule for an account; open while its task (key ``rule:<id>``) is open."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -398,7 +398,6 @@ class PlaybookRun(models.Model):
     fired_on = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     reason = models.CharField(max_length=300, blank=True)
-    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     closed_on = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -3,13 +3,13 @@
 """Playbook rule evaluation as set-based SQL over chunks of accounts.
 
 Each trigger is a SQL condition on one account row (alias ``a``) plus a short reason
-expression. Evaluating a rule for a chunk is three statements, whatever the chunk's size:
+expression. Evaluating a rule for a chunk is two statements, whatever the chunk's size:
 
 1. insert an open run for every matching account without an open run (or a recent one),
    ``ON CONFLICT DO NOTHING`` against the partial unique index on open runs, so two
    evaluations at once still insert one run;
-2. insert the run's task (``ON CONFLICT DO NOTHING`` against the open-task-per-key index);
-3. link the run to its task.
+2. insert the new runs' tasks (``ON CONFLICT DO NOTHING`` against the open-task-per-key
+   index). A run and its task are tied by (account, ``rule:<id>`` task key).
 
 The SQL is the common subset of SQLite and PostgreSQL: dates are computed in Python and
 passed in, strings are joined with ``||`` and numbers cast to TEXT.
@@ -207,12 +207,15 @@ def task_text(rule: PlaybookRule) -> tuple[str, str]:
 
 
 def _fire(rule: PlaybookRule, cond: Condition, *, today: date, scope: tuple[str, tuple]) -> int:
-    """The three statements for one rule over one scope; returns the runs inserted."""
+    """The two statements for one rule over one scope; returns the runs inserted."""
     scope_sql, scope_params = scope
     fresh_sql, fresh_params = _not_recently_fired(rule, today=today)
     run, task, quote = _t(PlaybookRun), _t(Task), connection.ops.quote_name
     title, description = task_text(rule)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling these large statements costs more than the JIT saves running them.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             f"INSERT INTO {run} (rule_id, account_id, fired_on, status, reason) "
             f"SELECT %s, a.id, %s, %s, SUBSTR(COALESCE({cond.reason}, ''), 1, 300) FROM {_t(Account)} a "
@@ -235,7 +238,7 @@ def _fire(rule: PlaybookRule, cond: Condition, *, today: date, scope: tuple[str,
             f"status, created_at, rule_id, source) "
             f"SELECT a.id, {_assignee_sql(rule)}, %s, %s || r.reason, r.reason, %s, %s, %s, %s, %s, %s "
             f"FROM {run} r JOIN {_t(Account)} a ON a.id = r.account_id "
-            f"WHERE r.rule_id = %s AND r.status = %s AND r.task_id IS NULL AND {scope_sql} ON CONFLICT DO NOTHING",
+            f"WHERE r.rule_id = %s AND r.status = %s AND r.fired_on = %s AND {scope_sql} ON CONFLICT DO NOTHING",
             (
                 title,
                 description,
@@ -247,28 +250,30 @@ def _fire(rule: PlaybookRule, cond: Condition, *, today: date, scope: tuple[str,
                 Task.Source.PLAYBOOK,
                 rule.pk,
                 PlaybookRun.Status.OPEN,
+                _d(today),
                 *scope_params,
             ),
-        )
-        cursor.execute(
-            f"UPDATE {run} SET task_id = (SELECT t.id FROM {task} t WHERE t.account_id = {run}.account_id "
-            f"AND t.{quote('key')} = %s AND t.status IN (%s, %s)) "
-            f"WHERE rule_id = %s AND status = %s AND task_id IS NULL AND account_id IN "
-            f"(SELECT a.id FROM {_t(Account)} a WHERE {scope_sql})",
-            (rule.task_key, *OPEN_TASK, rule.pk, PlaybookRun.Status.OPEN, *scope_params),
         )
     return inserted
 
 
 def close_finished_runs(rule: PlaybookRule, *, today: date) -> int:
     """Close open runs whose task is done, cancelled or gone, so the rule may fire again."""
-    run, task = _t(PlaybookRun), _t(Task)
+    run, task, quote = _t(PlaybookRun), _t(Task), connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {run} SET status = %s, closed_on = %s WHERE rule_id = %s AND status = %s "
-            f"AND fired_on < %s AND NOT EXISTS (SELECT 1 FROM {task} t WHERE t.id = {run}.task_id "
-            f"AND t.status IN (%s, %s))",
-            (PlaybookRun.Status.CLOSED, _d(today), rule.pk, PlaybookRun.Status.OPEN, _d(today), *OPEN_TASK),
+            f"AND fired_on < %s AND NOT EXISTS (SELECT 1 FROM {task} t WHERE t.account_id = {run}.account_id "
+            f"AND t.{quote('key')} = %s AND t.status IN (%s, %s))",
+            (
+                PlaybookRun.Status.CLOSED,
+                _d(today),
+                rule.pk,
+                PlaybookRun.Status.OPEN,
+                _d(today),
+                rule.task_key,
+                *OPEN_TASK,
+            ),
         )
         return cursor.rowcount
 

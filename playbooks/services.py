@@ -73,9 +73,10 @@ def complete_task(task: Task, *, by: User | None, now: datetime) -> Task:
         raise ValidationError("This task is already closed.")
     task.status, task.completed_at, task.snoozed_until = Task.Status.DONE, now, None
     task.save(update_fields=["status", "completed_at", "snoozed_until"])
-    PlaybookRun.objects.filter(task=task, status=PlaybookRun.Status.OPEN).update(
-        status=PlaybookRun.Status.CLOSED, closed_on=now.date()
-    )
+    if task.rule_id:
+        PlaybookRun.objects.filter(
+            rule_id=task.rule_id, account_id=task.account_id, status=PlaybookRun.Status.OPEN
+        ).update(status=PlaybookRun.Status.CLOSED, closed_on=now.date())
     return task
 
 
