@@ -83,7 +83,7 @@ def test_usage_drop_fires_once(acme, globex, make_rule, today) -> None:
         UsageSnapshotFactory(account=account, date=today - timedelta(days=30), licenses_active=before)
         UsageSnapshotFactory(account=account, date=today - timedelta(days=1), licenses_active=now)
     task = _fires_once(rule, acme, today)
-    assert task.reason == "Active licenses fell from 20 to 12"
+    assert task.reason == "Active licenses fell from 20 to 12 (weekly average)"
 
 
 def test_a_disabled_rule_creates_nothing(acme, make_rule, today) -> None:
