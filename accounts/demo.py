@@ -221,12 +221,22 @@ def seed_core(*, accounts: int, today: date, rng: random.Random) -> SeedResult:
     programs = seed_programs()
     csms = [users[name] for name in ("alice", "bob", "dave", "erin")]
     start_index = Account.objects.count()
+    account_ids: list[int] = []
+    # Chunks keep memory flat: 100,000 accounts never sit in memory as model instances at once.
+    for chunk_start in range(start_index, start_index + accounts, BATCH):
+        chunk_end = min(chunk_start + BATCH, start_index + accounts)
+        account_ids += _seed_chunk(range(chunk_start, chunk_end), today=today, rng=rng, csms=csms, programs=programs)
+    return SeedResult(account_ids=account_ids, users=users)
 
+
+def _seed_chunk(
+    indexes: range, *, today: date, rng: random.Random, csms: list[User], programs: dict[str, Program]
+) -> list[int]:
     segments = [Account.Segment.SMB] * 6 + [Account.Segment.MID_MARKET] * 3 + [Account.Segment.ENTERPRISE]
     new_accounts = []
-    for i in range(start_index, start_index + accounts):
+    for i in indexes:
         segment = rng.choice(segments)
-        # Alice's book is small enough to read on one screen; the rest share the others.
+        # Alice owns every twentieth account; the other CSMs share the rest.
         owner = csms[0] if i % 20 == 0 else rng.choice(csms[1:])
         new_accounts.append(
             Account(
@@ -339,4 +349,4 @@ def seed_core(*, accounts: int, today: date, rng: random.Random) -> SeedResult:
     Contract.objects.bulk_create(contracts, batch_size=BATCH)
     UsageSnapshot.objects.bulk_create(usage, batch_size=BATCH)
     Touchpoint.objects.bulk_create(touchpoints, batch_size=BATCH)
-    return SeedResult(account_ids=[row[0] for row in rows], users=users)
+    return [row[0] for row in rows]
