@@ -3,7 +3,8 @@
 """Playbook rule evaluation over a large book: set-based SQL in chunks vs a per-account loop.
 
 Builds (once) ``scale`` accounts with contacts, touchpoints, usage, contracts, renewals and
-onboarding items by ``INSERT ... SELECT generate_series``, then evaluates five enabled rules
+onboarding items and health scores by ``INSERT ... SELECT generate_series``, then evaluates
+seven enabled rules
 (every trigger whose data exists) with ``playbooks.services.evaluate_playbook_rules``.
 The naive baseline asks each account, rule by rule, through the ORM, on a sample, and is
 extrapolated.
@@ -16,7 +17,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Touchpoint, UsageSnapshot
+from accounts.models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 from bench.db import QueryCounter, ensure_database
 from playbooks import rules, services
 from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Program, Task
@@ -33,6 +34,8 @@ RULES = (
     ("Contact left", Trigger.CONTACT_LEFT, 0),
     ("Onboarding overdue", Trigger.ONBOARDING_OVERDUE, 3),
     ("Usage dropped", Trigger.USAGE_DROPPED, 25),
+    ("Health worsened", Trigger.HEALTH_WORSENED, 1),
+    ("Health score fell", Trigger.SCORE_DROP, 15),
 )
 
 
@@ -107,12 +110,32 @@ def build(scale: int, today: date) -> None:
         # Onboarding accounts have three steps; some are late.
         _execute(
             "INSERT INTO playbooks_onboardingitem (account_id, title, owner_id, owner_role, position, due_on, "
-            "completed_on) SELECT a.id, 'Step ' || s, a.owner_id, 'csm', s, %s::date + ((a.id %% 40) - 30 + s * 5)::int, "
+            "completed_on) SELECT a.id, 'Step ' || s, a.owner_id, 'csm', s, "
+            "%s::date + ((a.id %% 40) - 30 + s * 5)::int, "
             "CASE WHEN a.id %% 3 = 0 THEN %s::date END FROM accounts_account a CROSS JOIN generate_series(1, 3) s "
             "WHERE a.lifecycle_stage = 'onboarding'",
             (today, today),
         )
     _execute("ANALYZE")
+
+
+def build_health(today: date) -> None:
+    """Tonight's health score for every account: 1% fell a band, another 1% lost 20 points."""
+    if HealthScore.objects.filter(day=today).exists():
+        return
+    with transaction.atomic():
+        _execute(
+            "INSERT INTO accounts_healthscore (account_id, day, score, band, previous_score, previous_band, "
+            "score_drop, band_worsened, flagged, check_overdue, components) "
+            "SELECT a.id, %s, s.score, CASE WHEN s.score < 40 THEN 'red' WHEN s.score < 70 THEN 'yellow' "
+            "ELSE 'green' END, s.prev, CASE WHEN s.prev < 40 THEN 'red' WHEN s.prev < 70 THEN 'yellow' ELSE 'green' "
+            "END, s.prev - s.score, (a.id %% 100 = 11), (a.id %% 100 IN (11, 12)), false, '{}'::jsonb "
+            "FROM accounts_account a CROSS JOIN LATERAL (SELECT CASE WHEN a.id %% 100 = 11 THEN 35 "
+            "WHEN a.id %% 100 = 12 THEN 72 ELSE 80 END AS score, CASE WHEN a.id %% 100 = 11 THEN 50 "
+            "WHEN a.id %% 100 = 12 THEN 92 ELSE 81 END AS prev) s",
+            (today,),
+        )
+    _execute("ANALYZE accounts_healthscore")
 
 
 def make_rules() -> list[PlaybookRule]:
@@ -160,6 +183,10 @@ def naive(rule_list: list[PlaybookRule], *, today: date, account_ids: list[int])
                 hit = OnboardingItem.objects.filter(
                     account=account, completed_on__isnull=True, due_on__lt=today - timedelta(days=n)
                 ).exists()
+            elif rule.trigger == Trigger.HEALTH_WORSENED:
+                hit = HealthScore.objects.filter(account=account, day=today, band_worsened=True).exists()
+            elif rule.trigger == Trigger.SCORE_DROP:
+                hit = HealthScore.objects.filter(account=account, day=today, score_drop__gte=n).exists()
             else:
                 snaps = list(UsageSnapshot.objects.filter(account=account).order_by("-date")[:2])
                 hit = (
@@ -171,7 +198,8 @@ def naive(rule_list: list[PlaybookRule], *, today: date, account_ids: list[int])
                 continue
             with transaction.atomic():
                 task, _ = services.open_task(account=account, title=rule.task_title, due_on=today, key=rule.task_key)
-                PlaybookRun.objects.create(rule=rule, account=account, fired_on=today, task=task)
+                PlaybookRun.objects.create(rule=rule, account=account, fired_on=today)
+                del task
             created += 1
     return created
 
@@ -181,6 +209,7 @@ def run(*, scale: int) -> str:
     today = timezone.localdate()
     started = time.perf_counter()
     build(scale, today)
+    build_health(today)
     built = time.perf_counter() - started
     rule_list = make_rules()
     reset_runs()
@@ -218,9 +247,10 @@ def run(*, scale: int) -> str:
     extrapolated = f"~{naive_s * factor / 60:.0f} min, ~{naive_counter.count * factor:,.0f} statements"
     return f"""## Playbook rules: evaluation over {scale:,} accounts
 
-Five enabled rules (no touchpoint for 45 days, renewal within 60 days not committed, primary
-contact left, onboarding item overdue, active licenses down 25%) over {scale:,} accounts with
-contacts, touchpoints, two usage snapshots, a contract and renewal each (built in {built:.0f} s,
+Seven enabled rules (no touchpoint for 45 days, renewal within 60 days not committed, primary
+contact left, onboarding item overdue, active licenses down 25%, health band worsened, health
+score down 15+ points) over {scale:,} accounts with
+contacts, touchpoints, two usage snapshots, a contract, renewal and health score each (built in {built:.0f} s,
 or reused). Evaluation is set-based SQL in chunks of {rules.CHUNK:,} accounts: per rule and
 chunk, one `INSERT … SELECT … ON CONFLICT DO NOTHING` for runs, one for tasks, one `UPDATE` to
 link them. Figures are from a busy 2-core machine shared with other developers' test runs.

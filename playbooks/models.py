@@ -345,6 +345,8 @@ class PlaybookRule(models.Model):
         ONBOARDING_OVERDUE = "onboarding_overdue", "Onboarding item overdue by N days or more"
         USAGE_DROPPED = "usage_dropped", "Active licenses dropped N% or more over 30 days"
         NOTICE_BOUNCED = "notice_bounced", "Renewal notice bounced or failed"
+        HEALTH_WORSENED = "health_worsened", "Health band worsened (in the last N days, default 1)"
+        SCORE_DROP = "score_drop", "Health score dropped N points or more"
 
     class Assignee(models.TextChoices):
         OWNER = "owner", "The account's CSM"

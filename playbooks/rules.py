@@ -167,6 +167,27 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
             f"{_text('x.now_sum / x.now_n')} || ' (weekly average)' FROM {per_account})",
             reason_params=(*sums_params, *window_params),
         )
+    if rule.trigger in (Trigger.HEALTH_WORSENED, Trigger.SCORE_DROP):
+        health = health_model()
+        if health is None:
+            return None
+        # The nightly scores of the last N days (default: today's and yesterday's run).
+        since = today - timedelta(days=max(n, 1) if rule.trigger == Trigger.HEALTH_WORSENED else 1)
+        if rule.trigger == Trigger.HEALTH_WORSENED:
+            signal, signal_params = "h.band_worsened = %s", (True,)
+        else:
+            signal, signal_params = "h.score_drop >= %s", (max(n, 1),)
+        scores = f"FROM {_t(health)} h WHERE h.account_id = a.id AND h.day >= %s AND h.day <= %s AND {signal}"
+        params = (_d(since), _d(today), *signal_params)
+        latest = f"{scores} ORDER BY h.day DESC LIMIT 1"
+        return Condition(
+            where=f"EXISTS (SELECT 1 {scores} AND {near('h.account_id')[0]})",
+            where_params=(*params, *near("h.account_id")[1]),
+            reason=f"(SELECT 'Health ' || COALESCE(NULLIF(h.previous_band, ''), '?') || ' to ' || h.band "
+            f"|| ', score ' || COALESCE({_text('h.previous_score')}, '?') || ' to ' || {_text('h.score')} "
+            f"|| ' on ' || {_text('h.day')} {latest})",
+            reason_params=params,
+        )
     if rule.trigger == Trigger.NOTICE_BOUNCED:
         notice = notice_model()
         if notice is None:

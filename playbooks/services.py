@@ -475,6 +475,13 @@ def _jsonable(outcome: dict) -> dict:
 # --- Playbook rules -------------------------------------------------------------------------------
 
 
+def health_ran(*, day: date) -> bool:
+    """Whether the nightly health job finished for ``day`` (the rules read its scores)."""
+    from csm.models import JobRun
+
+    return JobRun.objects.filter(job="recalculate_health", day=day, status=JobRun.Status.DONE).exists()
+
+
 def evaluate_playbook_rules(*, today: date, chunk: int = rules.CHUNK) -> dict:
     """Evaluate every enabled rule over all accounts (nightly, after health). Safe to repeat."""
     wake_snoozed_tasks(today=today)
