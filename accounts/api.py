@@ -138,7 +138,7 @@ class ContactViewSet(
 
 class TouchpointSerializer(serializers.ModelSerializer):
     account = EditableAccountField()
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Touchpoint
@@ -179,7 +179,7 @@ class TouchpointViewSet(
 
 
 class UsageSnapshotSerializer(serializers.ModelSerializer):
-    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True, allow_null=True)
 
     class Meta:
         model = UsageSnapshot

@@ -10,7 +10,7 @@ from .models import Contract, Renewal
 
 
 class ContractSerializer(serializers.ModelSerializer):
-    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Contract
@@ -53,8 +53,8 @@ class ContractViewSet(viewsets.ReadOnlyModelViewSet):
 class RenewalSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="contract.account_id", read_only=True)
     ends_on = serializers.DateField(source="contract.ends_on", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Renewal
