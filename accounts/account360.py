@@ -56,20 +56,21 @@ def overview(account: Account, *, today: date) -> dict:
         "contracts": contracts,
         "current_contract": current,
         "arr": sum((c.recurring_amount for c in active), Decimal("0")),
-        "open_tasks": open_tasks,
-        "onboarding": onboarding(account, today=today),
-        "plan": success_plan(account),
+        "account_tasks": open_tasks,
         "usage": list(account.usage_snapshots.order_by("-date")[:12])[::-1],
-        "entitlements": entitlements(account, today=today),
         "revenue": revenue_series(account),
         "health": health(account, today=today),
         "notices": notices(account),
     }
+    context.update(other_panels(account, today=today))
+    if not context.get("playbook_panels"):
+        context["onboarding"] = onboarding(account, today=today)
+        context["plan"] = success_plan(account)
+        context["entitlements"] = entitlements(account, today=today)
     context["usage_chart"] = [
         {"day": u.date.isoformat(), "active": u.licenses_active, "purchased": u.licenses_purchased}
         for u in context["usage"]
     ]
-    context.update(other_panels(account, today=today))
     context["coverage"] = renewal_coverage(context["current_contacts"], today=today)
     context["timeline"] = timeline(
         touchpoints=touchpoints,

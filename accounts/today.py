@@ -8,11 +8,26 @@ nothing until it exists.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 
 from playbooks.models import OnboardingItem, Program, Task
@@ -26,6 +41,9 @@ LIMIT = 8
 DEFAULT_NOTICE_LEAD_DAYS = 60
 DEFAULT_TOUCH_CADENCE_DAYS = 30
 BAND_RANK = {"green": 0, "yellow": 1, "red": 2}
+# Past this many silent accounts the section stops probing and shows "2,000+".
+SILENT_SCAN_CAP = 2000
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def optional_model(app_label: str, name: str) -> type | None:
@@ -67,6 +85,8 @@ class Section:
     rows: list = field(default_factory=list)
     total: int = 0
     available: bool = True
+    # True when the section stopped counting at its cap: ``total`` is then a lower bound.
+    capped: bool = False
 
     @property
     def more(self) -> int:
@@ -80,15 +100,22 @@ def tasks_due(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     return Section(rows=rows, total=tasks.count())
 
 
-def _lead_days_window(today: date) -> Q:
-    """Contracts inside their program's renewal-notice window (a handful of programs: one OR each)."""
+def _notice_window(today: date) -> Q:
+    """Contracts inside their program's renewal-notice window.
+
+    One plain range on ends_on (the status/ends_on index) up to the longest lead, then each
+    program's own lead as a CASE on the rows found: a handful of programs, one WHEN each.
+    """
     by_lead: dict[int, list[int]] = defaultdict(list)
     for pk, lead in Program.objects.values_list("pk", "renewal_notice_lead_days"):
         by_lead[lead].append(pk)
-    window = Q(program__isnull=True, ends_on__lte=today + timedelta(days=DEFAULT_NOTICE_LEAD_DAYS))
-    for lead, program_ids in by_lead.items():
-        window |= Q(program_id__in=program_ids, ends_on__lte=today + timedelta(days=lead))
-    return window
+    longest = max([DEFAULT_NOTICE_LEAD_DAYS, *by_lead])
+    last_day = Case(
+        *(When(program_id__in=ids, then=Value(today + timedelta(days=lead))) for lead, ids in by_lead.items()),
+        default=Value(today + timedelta(days=DEFAULT_NOTICE_LEAD_DAYS)),
+        output_field=DateField(),
+    )
+    return Q(ends_on__gte=today, ends_on__lte=today + timedelta(days=longest)) & Q(ends_on__lte=last_day)
 
 
 def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
@@ -98,9 +125,7 @@ def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
 
 def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Active contracts inside their notice window, with who the notice reaches and how it went."""
-    contracts = Contract.objects.active().filter(
-        _lead_days_window(today), account__in=scope.accounts(), ends_on__gte=today
-    )
+    contracts = Contract.objects.active().filter(_notice_window(today), account__in=scope.accounts())
     recipients = Contact.objects.renewal_recipients(today=today).filter(account=OuterRef("account_id"))
     rows = contracts.select_related("account", "renewal").annotate(recipients=_count_of(recipients, "account"))
     notice_model = optional_model("renewals", "RenewalNotice")
@@ -162,28 +187,43 @@ def health_reason(score: object, *, parts: int = 2) -> str:
     return ", ".join(f"{kind.replace('_', ' ')} {round(float(value))}/100" for _, kind, value in lost[:parts])
 
 
-def _cadence_overdue(now: datetime) -> Q:
+def _cadence_cutoff(now: datetime) -> Case:
+    """Per account, the moment before which silence breaks its program's touch cadence."""
     by_cadence: dict[int, list[int]] = defaultdict(list)
     for pk, cadence in Program.objects.values_list("pk", "touch_cadence_days"):
         by_cadence[cadence].append(pk)
-    overdue = Q(last_touch__isnull=True) | Q(
-        program__isnull=True, last_touch__lt=now - timedelta(days=DEFAULT_TOUCH_CADENCE_DAYS)
+    return Case(
+        *(When(program_id__in=ids, then=Value(now - timedelta(days=days))) for days, ids in by_cadence.items()),
+        default=Value(now - timedelta(days=DEFAULT_TOUCH_CADENCE_DAYS)),
+        output_field=DateTimeField(),
     )
-    for cadence, program_ids in by_cadence.items():
-        overdue |= Q(program_id__in=program_ids, last_touch__lt=now - timedelta(days=cadence))
-    return overdue
 
 
-def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT) -> Section:
-    """Active accounts with no touchpoint within their program's cadence, longest silence first."""
-    last_touch = Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
-    accounts = scope.accounts().active().annotate(last_touch=Subquery(last_touch)).filter(_cadence_overdue(now))
-    rows = list(
-        accounts.select_related("program", "owner").order_by(F("last_touch").asc(nulls_first=True), "pk")[:limit]
+def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int = SILENT_SCAN_CAP) -> Section:
+    """Active accounts with no touchpoint within their program's cadence, longest silence first.
+
+    The latest touchpoint is one index probe per account (touchpoint_account_when_idx), done
+    once: the matches come back as (id, last touch) pairs, sorted here. A book larger than
+    ``cap`` silent accounts stops early and says so rather than probing every account.
+    """
+    latest = Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    silent = (
+        scope.accounts()
+        .active()
+        .annotate(last_touch=Coalesce(Subquery(latest), Value(NEVER)))
+        .filter(last_touch__lt=_cadence_cutoff(now))
+        .order_by()
     )
+    matches = list(silent.values_list("pk", "last_touch")[: cap + 1])
+    capped, found = len(matches) > cap, min(len(matches), cap)
+    matches = sorted(matches[:cap], key=lambda pair: (pair[1], pair[0]))[:limit]
+    last_touch = dict(matches)
+    accounts = Account.objects.filter(pk__in=last_touch).select_related("program", "owner")
+    rows = sorted(accounts, key=lambda account: (last_touch[account.pk], account.pk))
     for account in rows:
+        account.last_touch = None if last_touch[account.pk] == NEVER else last_touch[account.pk]
         account.silent_days = (now - account.last_touch).days if account.last_touch else None
-    return Section(rows=rows, total=accounts.count())
+    return Section(rows=rows, total=found, capped=capped)
 
 
 def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:

@@ -78,8 +78,33 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account_list.html",
-        {"page": page, "form": form, "filtered": filtered, "sort": form.sort_key, "today": timezone.localdate()},
+        {
+            "page": page,
+            "form": form,
+            "filtered": filtered,
+            "sort": form.sort_key,
+            "columns": sort_columns(form.sort_key),
+            "today": timezone.localdate(),
+        },
     )
+
+
+def sort_columns(current: str) -> dict[str, dict]:
+    """Each sortable column: the sort its header link asks for and how it is sorted now."""
+    columns = {}
+    for name, ascending, descending in (
+        ("name", "name", "-name"),
+        ("owner", "owner", None),
+        ("program", "program", None),
+        ("stage", "stage", None),
+        ("renewal", "renewal", None),
+        ("arr", "-arr", None),
+    ):
+        active = current in (ascending, descending)
+        link = descending if descending and current == ascending else ascending
+        direction = "descending" if current.startswith("-") else "ascending"
+        columns[name] = {"link": link, "active": active, "direction": direction if active else ""}
+    return columns
 
 
 @require_GET

@@ -53,7 +53,7 @@ def test_the_account_page_runs_the_same_queries_for_a_small_and_a_large_account(
     with django_assert_num_queries(small):
         page = client.get(reverse("accounts:account-detail", args=[large_account.pk]))
     assert len(page.context["contacts"]) == 6
-    assert len(page.context["open_tasks"]) == 6
+    assert len(page.context["account_tasks"]) == 6
 
 
 def test_the_account_list_runs_the_same_queries_for_a_small_and_a_large_book(

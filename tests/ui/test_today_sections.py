@@ -98,3 +98,12 @@ def test_a_manager_toggles_to_the_team_and_a_csm_cannot(alice, bob, carol, acme,
     assert {t.title for t in sections.tasks_due(team, today=TODAY).rows} == {"A", "B"}
     assert not sections.Scope.for_request(alice, "team").team
     assert sections.tasks_due(sections.Scope.for_request(alice, "team"), today=TODAY).total == 1
+
+
+def test_a_huge_silent_book_stops_counting_at_the_cap_and_says_so(alice, program) -> None:
+    for name in ("A", "B", "C", "D"):
+        AccountFactory(name=name, owner=alice, program=program)
+    section = sections.not_heard_from(sections.Scope(user=alice), now=at(TODAY), cap=3)
+    assert section.capped
+    assert section.total == 3
+    assert len(section.rows) == 3
