@@ -14,3 +14,11 @@ urlpatterns = [
     path("contacts/<int:pk>/left/", views.mark_contact_left, name="contact-left"),
     path("tasks/<int:pk>/complete/", views.complete_task, name="task-complete"),
 ]
+
+# Health (issue #4).
+from . import health_views  # noqa: E402
+
+urlpatterns += [
+    path("health/calibration/", health_views.calibration, name="health-calibration"),
+    path("accounts/<int:pk>/health-checks/new/", health_views.health_check_new, name="health-check-new"),
+]

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from playbooks.models import Task
 
@@ -27,7 +27,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-@require_GET
+@require_safe
 def today(request: HttpRequest) -> HttpResponse:
     """The home page: what needs the success manager today, most urgent first."""
     day, now = timezone.localdate(), timezone.now()
@@ -48,7 +48,7 @@ def today(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def today_charts(request: HttpRequest) -> HttpResponse:
     """The Today page's charts, loaded after the page so the lists show at once."""
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
@@ -70,7 +70,7 @@ def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]
     return form, form.order(accounts, today=day)
 
 
-@require_GET
+@require_safe
 def account_list(request: HttpRequest) -> HttpResponse:
     form, accounts = _filtered_accounts(request)
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -107,7 +107,7 @@ def sort_columns(current: str) -> dict[str, dict]:
     return columns
 
 
-@require_GET
+@require_safe
 def account_export(request: HttpRequest) -> StreamingHttpResponse:
     _, accounts = _filtered_accounts(request)
     response = StreamingHttpResponse(
@@ -122,7 +122,7 @@ def _account_for(request: HttpRequest, pk: int) -> Account:
     return get_object_or_404(Account.objects.visible_to(request.user).select_related("owner", "program"), pk=pk)
 
 
-@require_GET
+@require_safe
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account_for(request, pk)
     day = timezone.localdate()

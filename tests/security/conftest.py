@@ -1,0 +1,100 @@
+"""Fixtures for the security tests: alice's book, rich enough that every kind of row exists.
+
+Every string that would reveal alice's book to someone else carries the marker
+``Aliceonly`` so a page or API answer can be searched for it.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from accounts import roles
+from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan, Task
+from renewals.models import ReasonCode, Renewal, RevenueEntry
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    TeamFactory,
+    TouchpointFactory,
+    UsageSnapshotFactory,
+    UserFactory,
+)
+
+MARKER = "Aliceonly"
+# What a search for alice's account types: echoed back, it must not count as a leak.
+SEARCH_WORD = "Zebrawidgets"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """The walker signs in hundreds of users; a slow hash would cost minutes, proving nothing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def mallory(db):
+    """A manager of another team: sees her team's books, not alice's."""
+    mallory = UserFactory(username="mallory", first_name="Mallory", role=roles.MANAGER)
+    team = TeamFactory(name="South", manager=mallory)
+    team.members.add(UserFactory(username="dave", role=roles.CSM))
+    return mallory
+
+
+@pytest.fixture
+def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
+    """alice's account with one row of every kind that hangs off an account."""
+    today = timezone.localdate()
+    account = AccountFactory(
+        name=f"{MARKER} {SEARCH_WORD}", external_id=f"{MARKER.upper()}-1", owner=alice, program=program
+    )
+    contact = ContactFactory(
+        account=account,
+        name=f"{MARKER} Buyer",
+        email="buyer@aliceonly.test",
+        is_decision_maker=True,
+        is_primary=True,
+    )
+    contract = ContractFactory(
+        account=account,
+        starts_on=today - timedelta(days=300),
+        ends_on=today + timedelta(days=65),
+        recurring_amount=Decimal("987654.32"),
+    )
+    # Configuration, not alice's book: everyone may see it, so it carries no marker.
+    reason = ReasonCode.objects.create(code="price", label="Price")
+    renewal = Renewal.objects.create(contract=contract, owner=alice, forecast_amount=Decimal("987654.32"))
+    touchpoint = TouchpointFactory(account=account, contact=contact, by=alice, notes=f"{MARKER} secret call notes")
+    usage = UsageSnapshotFactory(account=account, date=today - timedelta(days=1))
+    task = Task.objects.create(account=account, assignee=alice, title=f"{MARKER} follow-up", due_on=today)
+    onboarding = OnboardingItem.objects.create(
+        account=account, owner=alice, title=f"{MARKER} kickoff", due_on=today + timedelta(days=3)
+    )
+    plan = SuccessPlan.objects.create(account=account, title=f"{MARKER} plan")
+    objective = Objective.objects.create(plan=plan, title=f"{MARKER} objective")
+    milestone = Milestone.objects.create(
+        objective=objective, title=f"{MARKER} milestone", due_on=date(today.year + 1, 1, 15)
+    )
+    revenue = RevenueEntry.objects.create(
+        account=account, contract=contract, kind=RevenueEntry.Kind.NEW, amount=Decimal("987654.32"), effective_on=today
+    )
+    return SimpleNamespace(
+        account=account,
+        contact=contact,
+        contract=contract,
+        reason=reason,
+        renewal=renewal,
+        touchpoint=touchpoint,
+        usage=usage,
+        task=task,
+        onboarding=onboarding,
+        plan=plan,
+        objective=objective,
+        milestone=milestone,
+        revenue=revenue,
+        today=today,
+        users={"alice": alice, "bob": bob, "carol": carol, "rita": rita, "mallory": mallory},
+    )

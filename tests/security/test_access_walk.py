@@ -1,0 +1,300 @@
+"""Nobody reaches what is not theirs: every page and API route, walked with every role.
+
+The routes come from the URL resolver (pages, the DRF router, admin), so a route added
+later is walked without being listed here. For each route that names a row, the walker
+puts in the id of a row from alice's book and proves:
+
+- bob (another CSM) and mallory (manager of another team) get 404/403 on read, and
+  404/403/405 on POST/PUT/PATCH/DELETE with the database unchanged;
+- rita (read-only) reads what alice reads and writes nothing (403/404/405, database unchanged);
+- carol (manager of alice's team) reads what alice reads.
+
+Routes without a row id (lists, dashboards, forms) must not show alice's rows to bob or
+mallory, and their writes change nothing alice owns. Admin pages turn every non-staff
+user away. A route the walker cannot fill in fails ``test_every_route_is_walked``
+until it is taught (``OBJECTS``) or exempted with a reason (``EXEMPT``).
+"""
+
+import json
+import re
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.test import Client
+
+from tests.security.conftest import MARKER, SEARCH_WORD
+from tests.security.routes import Route, all_routes, models_by_name, path_to_account, url_for
+
+pytestmark = pytest.mark.django_db
+
+# Routes that no role check applies to, with the reason.
+EXEMPT: dict[str, str] = {
+    "admin:login": "the admin sign-in form itself; shows no data",
+    "admin:logout": "signing out of the admin is open to anyone signed in; shows no data",
+}
+
+# Routes whose parameters the generic rules below cannot name: {route: {parameter: book → row}}.
+OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {}
+
+WRITES = ("post", "put", "patch", "delete")
+DENIED = {403, 404}
+# Tables that change by signing in or by the lockout bookkeeping, not by what a view does.
+VOLATILE_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog"}
+VOLATILE_COLUMNS = {"last_login"}
+
+
+# --- Which row a parameter names ------------------------------------------------------
+
+
+def model_from_name(name: str) -> type[models.Model] | None:
+    """Guess a model from a URL name or parameter: 'success-plan-detail' → SuccessPlan."""
+    known = models_by_name()
+    tokens = [t for t in re.split(r"[-_:]", name.split(":")[-1]) if t]
+    for end in range(len(tokens), 0, -1):
+        for start in range(end):
+            model = known.get("".join(tokens[start:end]).lower())
+            if model is not None:
+                return model
+    return None
+
+
+def model_for_parameter(route: Route, parameter: str) -> type[models.Model] | None:
+    if parameter in {"pk", "id", "object_id"}:
+        return route.model or model_from_name(route.name)
+    stem = re.sub(r"_(pk|id)$", "", parameter)
+    if stem == "parent_lookup_account":
+        stem = "account"
+    return model_from_name(stem)
+
+
+def row_of(book: SimpleNamespace, model: type[models.Model]) -> models.Model | None:
+    """A row of ``model`` in alice's book (or, for configuration, any row)."""
+    for value in vars(book).values():
+        if isinstance(value, model):
+            return value
+    lookup = path_to_account(model)
+    if lookup is not None:
+        return model._default_manager.filter(**{lookup: book.account}).order_by("pk").first()
+    return model._default_manager.order_by("pk").first()
+
+
+def parameter_values(route: Route, book: SimpleNamespace) -> tuple[dict[str, str], models.Model | None]:
+    """URL parameters naming alice's rows, and the row the route is about (the last one)."""
+    values, target = {}, None
+    for parameter in route.object_kwargs:
+        builder = OBJECTS.get(route.ident, {}).get(parameter)
+        if builder is not None:
+            row = builder(book)
+        else:
+            model = model_for_parameter(route, parameter)
+            row = row_of(book, model) if model is not None else None
+        if row is None:
+            raise LookupError(f"{route.ident}: cannot name a row for <{parameter}>")
+        values[parameter], target = str(row.pk), row
+    return values, target
+
+
+def unresolvable(route: Route) -> str | None:
+    """Why the walker cannot fill in ``route`` without a fixture, or None when it can."""
+    for parameter in route.object_kwargs:
+        if parameter in OBJECTS.get(route.ident, {}):
+            continue
+        if model_for_parameter(route, parameter) is None:
+            return f"<{parameter}> names no model (add it to OBJECTS or EXEMPT)"
+    return None
+
+
+# --- The database, before and after ---------------------------------------------------
+
+
+def snapshot() -> dict[str, tuple]:
+    state = {}
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.db_table in VOLATILE_TABLES:
+            continue
+        fields = [f.attname for f in meta.concrete_fields if f.attname not in VOLATILE_COLUMNS]
+        state[meta.db_table] = tuple(model._base_manager.order_by("pk").values_list(*fields))
+    return state
+
+
+def changed_tables(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
+    return sorted(table for table in before if before[table] != after.get(table))
+
+
+# --- What a write sends ---------------------------------------------------------------
+
+INPUT = re.compile(r"<input\b[^>]*>", re.I)
+ATTR = re.compile(r'(\w[\w-]*)\s*=\s*"([^"]*)"')
+TEXTAREA = re.compile(r'<textarea\b[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', re.I | re.S)
+SELECT = re.compile(r'<select\b[^>]*name="([^"]+)"[^>]*>(.*?)</select>', re.I | re.S)
+OPTION = re.compile(r'<option\b[^>]*value="([^"]+)"', re.I)
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The fields of the forms on a page as alice sees it, text changed, to replay as someone else."""
+    data = {}
+    for tag in INPUT.findall(html):
+        attrs = dict(ATTR.findall(tag))
+        name, kind = attrs.get("name"), attrs.get("type", "text").lower()
+        if not name or name == "csrfmiddlewaretoken" or kind in {"submit", "button", "file"}:
+            continue
+        if kind in {"checkbox", "radio"}:
+            data[name] = attrs.get("value", "on")
+        elif kind in {"text", "email", "search", "url", "tel", ""}:
+            data[name] = f"{attrs.get('value', '')}-changed"
+        else:
+            data[name] = attrs.get("value") or "1"
+    for name, text in TEXTAREA.findall(html):
+        data[name] = f"{text}-changed"
+    for name, options in SELECT.findall(html):
+        values = [value for value in OPTION.findall(options) if value]
+        if values:
+            data[name] = values[-1]
+    return data
+
+
+def changed_payload(payload: object) -> object:
+    """alice's own representation of a row with every text changed: a write that must not land."""
+    if isinstance(payload, dict):
+        return {key: f"{value}-changed" if isinstance(value, str) else value for key, value in payload.items()}
+    return {}
+
+
+def write_payload(route: Route, alice_response, target: models.Model | None) -> tuple[object, str | None]:
+    content_type = alice_response.get("Content-Type", "")
+    if route.is_api:
+        payload = {}
+        if "json" in content_type and alice_response.status_code == 200:
+            payload = changed_payload(json.loads(alice_response.content))
+        if not payload and target is not None:
+            payload = {f.attname: str(getattr(target, f.attname)) for f in target._meta.concrete_fields}
+            payload = changed_payload(payload)
+        return json.dumps(payload), "application/json"
+    if "html" in content_type and alice_response.status_code == 200:
+        return form_fields(alice_response.content.decode(errors="replace")), None
+    return {}, None
+
+
+def send(client: Client, method: str, url: str, payload: object, content_type: str | None):
+    call = getattr(client, method)
+    if content_type:
+        return call(url, data=payload, content_type=content_type)
+    if method == "post":
+        return call(url, data=payload)
+    # Django's client sends PUT/PATCH/DELETE bodies verbatim; encode the form by hand.
+    from urllib.parse import urlencode
+
+    return call(url, data=urlencode(payload), content_type="application/x-www-form-urlencoded")
+
+
+def signed_in(user) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+# --- The routes -----------------------------------------------------------------------
+
+ROUTES = [route for route in all_routes() if route.ident not in EXEMPT]
+ADMIN = [route for route in ROUTES if route.is_admin]
+SITE = [route for route in ROUTES if not route.is_admin and unresolvable(route) is None]
+OBJECT_ROUTES = [route for route in SITE if route.object_kwargs]
+LIST_ROUTES = [route for route in SITE if not route.object_kwargs]
+
+
+def ids(cases: list[tuple[Route, str]]) -> list[str]:
+    return [f"{route.ident}|{who}" for route, who in cases]
+
+
+def test_every_route_is_walked_or_exempt() -> None:
+    missing = [
+        f"{route.ident} ({route.pattern}): {why}"
+        for route in ROUTES
+        if not route.is_admin and (why := unresolvable(route))
+    ]
+    assert not missing, "The access walker cannot fill in these routes:\n" + "\n".join(missing)
+    assert OBJECT_ROUTES
+    assert LIST_ROUTES
+    assert ADMIN
+
+
+OBJECT_CASES = [(route, who) for route in OBJECT_ROUTES for who in ("bob", "mallory", "rita", "carol")]
+
+
+@pytest.mark.parametrize(("route", "who"), OBJECT_CASES, ids=ids(OBJECT_CASES))
+def test_a_row_of_alices_book_is_reached_only_by_those_allowed(route: Route, who: str, book) -> None:
+    values, target = parameter_values(route, book)
+    url = url_for(route, values)
+    alice = signed_in(book.users["alice"]).get(url)
+    assert alice.status_code < 500, f"{url} as alice: {alice.status_code}"
+    assert alice.status_code not in DENIED, f"{url}: alice is refused her own row; the walker named the wrong row"
+    client = signed_in(book.users[who])
+
+    read = client.get(url)
+    assert read.status_code < 500, f"GET {url} as {who}: {read.status_code}"
+    if alice.status_code == 200:
+        if who in {"bob", "mallory"}:
+            assert read.status_code in DENIED, f"GET {url} as {who}: {read.status_code}, expected 404/403"
+            assert MARKER.encode() not in read.content
+        else:
+            assert read.status_code == 200, f"GET {url} as {who}: {read.status_code}; alice's team/read-only may read"
+    if who == "carol":
+        return
+
+    payload, content_type = write_payload(route, alice, target)
+    for method in WRITES:
+        before = snapshot()
+        response = send(client, method, url, payload, content_type)
+        after = snapshot()
+        assert response.status_code in {403, 404, 405}, f"{method.upper()} {url} as {who}: {response.status_code}"
+        assert not changed_tables(before, after), (
+            f"{method.upper()} {url} as {who} changed {changed_tables(before, after)}"
+        )
+
+
+LIST_CASES = [(route, who) for route in LIST_ROUTES for who in ("bob", "mallory", "rita")]
+
+
+@pytest.mark.parametrize(("route", "who"), LIST_CASES, ids=ids(LIST_CASES))
+def test_a_page_without_a_row_id_shows_nobody_else_alices_book_and_writes_nothing_for_them(
+    route: Route, who: str, book
+) -> None:
+    url = url_for(route, {})
+    # Filters and searches aimed at alice's rows must not reach them either.
+    query = {"q": SEARCH_WORD, "search": SEARCH_WORD, "account": book.account.pk, "account_id": book.account.pk}
+    alice_view = signed_in(book.users["alice"]).get(url, query)
+    client = signed_in(book.users[who])
+    read = client.get(url, query)
+    assert read.status_code < 500, f"GET {url} as {who}: {read.status_code}"
+    if who != "rita":
+        assert MARKER.lower().encode() not in read.content.lower(), f"GET {url} shows alice's book to {who}"
+
+    model = route.model
+    target = row_of(book, model) if model is not None else None
+    payload, content_type = write_payload(route, alice_view, target)
+    for method in WRITES:
+        before = snapshot()
+        response = send(client, method, url, payload, content_type)
+        after = snapshot()
+        assert response.status_code < 500, f"{method.upper()} {url} as {who}: {response.status_code}"
+        assert not changed_tables(before, after), (
+            f"{method.upper()} {url} as {who} changed {changed_tables(before, after)}"
+        )
+        if who == "rita" and route.is_api:
+            assert response.status_code in {403, 405}, f"{method.upper()} {url} as rita: {response.status_code}"
+
+
+@pytest.mark.parametrize("route", ADMIN, ids=[route.ident for route in ADMIN])
+def test_the_admin_turns_away_everyone_who_is_not_staff(route: Route, alice, bob, carol, rita) -> None:
+    url = url_for(route, {})
+    for user in (alice, bob, carol, rita):
+        client = signed_in(user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in {302, 403, 404}, f"{method.upper()} {url} as {user}: {response.status_code}"
+            if response.status_code == 302:
+                assert response.url.startswith("/admin/login/"), f"{url} as {user} went to {response.url}"
