@@ -1,16 +1,14 @@
 """The Today page, one small query function per section.
 
 Every section costs a fixed number of statements whatever the size of the book: it returns
-at most ``limit`` rows (ordered so the most urgent come first) and the total. Sections that
-depend on another app's models (health scores, renewal notices) look the model up and show
-nothing until it exists.
+at most ``limit`` rows, the most urgent first, and the total, counted in the same pass with
+``COUNT(*) OVER ()`` so the book is read once per section.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.apps import apps
 from django.contrib.auth.models import User
 from django.db.models import (
     Case,
@@ -27,14 +25,15 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
 from playbooks.models import OnboardingItem, Program, Task
-from renewals.models import Contract, Renewal, RevenueEntry
+from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
-from . import roles
-from .models import Account, Contact, Touchpoint
+from . import health, roles
+from .models import Account, Contact, HealthScore, Touchpoint
 
 LIMIT = 8
 # Contracts without a program get the DOMAIN §8 minimum.
@@ -44,14 +43,6 @@ BAND_RANK = {"green": 0, "yellow": 1, "red": 2}
 # Past this many silent accounts the section stops probing and shows "2,000+".
 SILENT_SCAN_CAP = 2000
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def optional_model(app_label: str, name: str) -> type | None:
-    """A model another issue adds; None until it has landed."""
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -80,11 +71,15 @@ def can_see_team(user: User) -> bool:
     return roles.is_manager(user) or roles.sees_everything(user)
 
 
+def with_total(queryset: QuerySet) -> QuerySet:
+    """Each row carries ``total``, the number of rows before any LIMIT: one pass, not two."""
+    return queryset.annotate(total=Window(Count("*")))
+
+
 @dataclass
 class Section:
     rows: list = field(default_factory=list)
     total: int = 0
-    available: bool = True
     # True when the section stopped counting at its cap: ``total`` is then a lower bound.
     capped: bool = False
 
@@ -96,8 +91,8 @@ class Section:
 def tasks_due(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Open tasks overdue or due today, the oldest first."""
     tasks = scope.tasks().due_by(today).exclude(status=Task.Status.SNOOZED, snoozed_until__gt=today)
-    rows = list(tasks.select_related("account", "assignee").order_by("due_on", "pk")[:limit])
-    return Section(rows=rows, total=tasks.count())
+    rows = list(with_total(tasks.select_related("account", "assignee", "rule")).order_by("due_on", "pk")[:limit])
+    return Section(rows=rows, total=rows[0].total if rows else 0)
 
 
 def _notice_window(today: date) -> Q:
@@ -126,32 +121,39 @@ def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
 def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Active contracts inside their notice window, with who the notice reaches and how it went."""
     contracts = Contract.objects.active().filter(_notice_window(today), account__in=scope.accounts())
+    first = list(with_total(contracts).order_by("ends_on", "pk").values_list("pk", "total")[:limit])
+    if not first:
+        return Section()
+    # The details, only for the rows shown: current renewal recipients, notices by outcome.
     recipients = Contact.objects.renewal_recipients(today=today).filter(account=OuterRef("account_id"))
-    rows = contracts.select_related("account", "renewal").annotate(recipients=_count_of(recipients, "account"))
-    notice_model = optional_model("renewals", "RenewalNotice")
-    if notice_model is not None:
-        notices = notice_model.objects.filter(contract=OuterRef("pk"))
-        rows = rows.annotate(
-            notices_sent=_count_of(notices.filter(status="sent"), "contract"),
-            notices_bounced=_count_of(notices.filter(status__in=["bounced", "failed"]), "contract"),
-            notices_review=_count_of(notices.filter(status="needs_review"), "contract"),
+    notices = RenewalNotice.objects.filter(contract=OuterRef("pk"))
+    problems = [RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED]
+    rows = list(
+        Contract.objects.filter(pk__in=[pk for pk, _ in first])
+        .select_related("account", "renewal")
+        .annotate(
+            recipients=_count_of(recipients, "account"),
+            notices_sent=_count_of(notices.filter(status=RenewalNotice.Status.SENT), "contract"),
+            notices_bounced=_count_of(notices.filter(status__in=problems), "contract"),
+            notices_review=_count_of(notices.filter(status=RenewalNotice.Status.NEEDS_REVIEW), "contract"),
         )
-    rows = list(rows.order_by("ends_on", "pk")[:limit])
+        .order_by("ends_on", "pk")
+    )
     for contract in rows:
         contract.days_to_end = contract.days_left(today)
         contract.notice_status = notice_status(contract)
-    return Section(rows=rows, total=contracts.count())
+    return Section(rows=rows, total=first[0][1])
 
 
 def notice_status(contract: Contract) -> tuple[str, str]:
     """(label, tone) for the renewal notice of a contract in its window."""
     if contract.recipients == 0:
         return "No renewal contact", "bad"
-    if getattr(contract, "notices_bounced", 0):
+    if contract.notices_bounced:
         return "Bounced", "bad"
-    if getattr(contract, "notices_review", 0):
+    if contract.notices_review:
         return "Needs review", "warn"
-    if getattr(contract, "notices_sent", 0):
+    if contract.notices_sent:
         tone = "warn" if contract.recipients == 1 else "good"
         return ("Sent to one contact only" if contract.recipients == 1 else "Sent"), tone
     if contract.recipients == 1:
@@ -160,19 +162,24 @@ def notice_status(contract: Contract) -> tuple[str, str]:
 
 
 def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
-    """Accounts the latest nightly run flagged: band worsened or score dropped sharply."""
-    score_model = optional_model("accounts", "HealthScore")
-    if score_model is None:
-        return Section(available=False)
-    latest_day = score_model.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+    """Accounts the latest nightly run flagged (band worsened or score dropped sharply), with
+    what changed since their previous score."""
+    latest_day = HealthScore.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
     if latest_day is None:
         return Section()
-    scores = score_model.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)
+    scores = HealthScore.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)
     biggest_drop = F("score_drop").desc(nulls_last=True)
-    rows = list(scores.select_related("account").order_by(biggest_drop, "score", "pk")[:limit])
+    rows = list(with_total(scores.select_related("account")).order_by(biggest_drop, "score", "pk")[:limit])
+    previous = {}
+    for score in HealthScore.objects.filter(
+        account__in=[row.account_id for row in rows], day__lt=latest_day, day__gte=latest_day - timedelta(days=7)
+    ).order_by("account", "-day"):
+        previous.setdefault(score.account_id, score)
     for score in rows:
-        score.reason = health_reason(score)
-    return Section(rows=rows, total=scores.count())
+        changes = [line for line in health.explain(score, previous.get(score.account_id)) if (line.delta or 0) < 0]
+        changes.sort(key=lambda line: line.delta)
+        score.reason = "; ".join(line.change for line in changes[:2]) or health_reason(score)
+    return Section(rows=rows, total=rows[0].total if rows else 0)
 
 
 def health_reason(score: object, *, parts: int = 2) -> str:
@@ -229,14 +236,15 @@ def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int 
 def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Accounts with onboarding checklist items past due, the longest overdue first."""
     items = OnboardingItem.objects.filter(account__in=scope.accounts(), completed_on__isnull=True, due_on__lt=today)
+    # Grouped by account first, so the window counts accounts, not items.
     rows = list(
         items.values("account_id", "account__name")
-        .annotate(overdue=Count("pk"), oldest=Min("due_on"))
+        .annotate(overdue=Count("pk"), oldest=Min("due_on"), total=Window(Count("*")))
         .order_by("oldest", "account_id")[:limit]
     )
     for row in rows:
         row["days_late"] = (today - row["oldest"]).days
-    return Section(rows=rows, total=items.values("account_id").distinct().count())
+    return Section(rows=rows, total=rows[0]["total"] if rows else 0)
 
 
 def pipeline_by_stage(scope: Scope) -> list[dict]:

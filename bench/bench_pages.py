@@ -27,8 +27,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from accounts import demo
-from accounts.models import Account, Contact, Touchpoint
-from accounts.today import optional_model
+from accounts.models import Account, Contact, HealthScore, Touchpoint
 from playbooks.models import OnboardingItem, Task
 from renewals.models import Contract, Renewal, RevenueEntry
 
@@ -85,8 +84,9 @@ def build(scale: int, today: date) -> dict[str, User]:
     suffixes = "(ARRAY[" + ",".join(f"'{s}'" for s in demo.SUFFIXES) + "])"
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE accounts_account, accounts_contact, accounts_touchpoint, renewals_contract, renewals_renewal, "
-            "renewals_revenueentry, playbooks_task, playbooks_onboardingitem RESTART IDENTITY CASCADE"
+            "TRUNCATE accounts_healthscore, accounts_account, accounts_contact, accounts_touchpoint, "
+            "renewals_contract, renewals_renewal, renewals_revenueentry, playbooks_task, playbooks_onboardingitem "
+            "RESTART IDENTITY CASCADE"
         )
     # Alice owns every 20th account (5,000 at 100k), the other three CSMs share the rest;
     # carol manages all four, so her team view is the whole book.
@@ -196,35 +196,31 @@ def build(scale: int, today: date) -> dict[str, User]:
         "FROM accounts_account acc CROSS JOIN generate_series(1, 3) AS k WHERE acc.lifecycle_stage = 'onboarding'",
         [today, today],
     )
-    score_model = optional_model("accounts", "HealthScore")
-    if score_model is not None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {score_model._meta.db_table}")
-        for offset in (1, 0):
-            insert_select(
-                score_model,
-                {
-                    "account_id": "acc.id",
-                    "day": "%s::date",
-                    "score": "(acc.id * 37 + %s * 11) % 100",
-                    "band": "CASE WHEN (acc.id * 37 + %s * 11) % 100 >= 70 THEN 'green' "
-                    "WHEN (acc.id * 37 + %s * 11) % 100 >= 40 THEN 'yellow' ELSE 'red' END",
-                    "previous_score": "(acc.id * 37 + %s * 11) % 100",
-                    "score_drop": "(acc.id * 37 + %s * 11) % 100 - (acc.id * 37 + %s * 11) % 100",
-                    "flagged": "%s AND acc.id % 25 = 0",
-                },
-                "FROM accounts_account acc",
-                [
-                    today - timedelta(days=offset),
-                    offset,
-                    offset,
-                    offset,
-                    offset + 1,
-                    offset + 1,
-                    offset,
-                    offset == 0,
-                ],
-            )
+    for offset in (1, 0):
+        insert_select(
+            HealthScore,
+            {
+                "account_id": "acc.id",
+                "day": "%s::date",
+                "score": "(acc.id * 37 + %s * 11) % 100",
+                "band": "CASE WHEN (acc.id * 37 + %s * 11) % 100 >= 70 THEN 'green' "
+                "WHEN (acc.id * 37 + %s * 11) % 100 >= 40 THEN 'yellow' ELSE 'red' END",
+                "previous_score": "(acc.id * 37 + %s * 11) % 100",
+                "score_drop": "(acc.id * 37 + %s * 11) % 100 - (acc.id * 37 + %s * 11) % 100",
+                "flagged": "%s AND acc.id % 25 = 0",
+            },
+            "FROM accounts_account acc",
+            [
+                today - timedelta(days=offset),
+                offset,
+                offset,
+                offset,
+                offset + 1,
+                offset + 1,
+                offset,
+                offset == 0,
+            ],
+        )
     # As autovacuum would after a bulk load: statistics, and a visibility map for index-only scans.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
