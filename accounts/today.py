@@ -178,7 +178,7 @@ def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section
     for score in rows:
         changes = [line for line in health.explain(score, previous.get(score.account_id)) if (line.delta or 0) < 0]
         changes.sort(key=lambda line: line.delta)
-        score.reason = "; ".join(line.change for line in changes[:2]) or health_reason(score)
+        score.reason = changes[0].change if changes else health_reason(score)
     return Section(rows=rows, total=rows[0].total if rows else 0)
 
 
