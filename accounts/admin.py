@@ -1,6 +1,18 @@
 from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Account, Contact, Team, Touchpoint, UsageSnapshot
+from .models import (
+    Account,
+    Contact,
+    HealthCheck,
+    HealthComponent,
+    HealthModel,
+    HealthScore,
+    Team,
+    Touchpoint,
+    UsageSnapshot,
+)
 
 
 @admin.register(Team)
@@ -60,3 +72,62 @@ class UsageSnapshotAdmin(admin.ModelAdmin):
     list_select_related = ("account",)
     raw_id_fields = ("account",)
     date_hierarchy = "date"
+
+
+# --- Health (issue #4) ----------------------------------------------------------------------
+
+
+class HealthComponentInline(admin.TabularInline):
+    model = HealthComponent
+    extra = 0
+    fields = ("kind", "weight", "worst", "best")
+
+
+@admin.register(HealthModel)
+class HealthModelAdmin(SimpleHistoryAdmin):
+    """Per-program health models; every change (components included) is kept in the history."""
+
+    list_display = ("name", "program", "is_default", "green_min", "yellow_min", "drop_alert_points")
+    list_select_related = ("program",)
+    inlines = [HealthComponentInline]
+    fieldsets = (
+        (None, {"fields": ("name", "program", "is_default")}),
+        (
+            "Bands and alerts",
+            {
+                "fields": ("green_min", "yellow_min", "drop_alert_points"),
+                "description": "Scores run from 0 to 100, higher is healthier.",
+            },
+        ),
+    )
+
+
+@admin.register(HealthComponent)
+class HealthComponentAdmin(SimpleHistoryAdmin):
+    list_display = ("model", "kind", "weight", "worst", "best")
+    list_filter = ("model", "kind")
+    list_select_related = ("model",)
+
+
+@admin.register(HealthScore)
+class HealthScoreAdmin(admin.ModelAdmin):
+    list_display = ("account", "day", "score", "band", "previous_band", "score_drop", "flagged", "check_overdue")
+    list_filter = ("band", "flagged", "check_overdue", "day")
+    search_fields = ("account__name",)
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
+    date_hierarchy = "day"
+    readonly_fields = [field.name for field in HealthScore._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # Scores come from the nightly recalculation only.
+
+
+@admin.register(HealthCheck)
+class HealthCheckAdmin(admin.ModelAdmin):
+    list_display = ("account", "kind", "held_on", "sentiment", "by")
+    list_filter = ("kind", "sentiment")
+    search_fields = ("account__name", "notes")
+    list_select_related = ("account", "by")
+    raw_id_fields = ("account",)
+    date_hierarchy = "held_on"

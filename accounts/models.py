@@ -1,10 +1,12 @@
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from . import roles
 
@@ -251,3 +253,218 @@ class UsageSnapshot(models.Model):
         if not self.licenses_purchased:
             return None
         return self.licenses_active / self.licenses_purchased
+
+
+# --- Health (issue #4) ----------------------------------------------------------------------
+# The score is configured per program (a default model for the rest), recalculated nightly by
+# set-based SQL (accounts/health.py) and kept as one HealthScore row per account per day.
+
+
+class HealthModelQuerySet(models.QuerySet):
+    def default(self) -> "HealthModel":
+        """The model for accounts whose program has none; created with the standard components if missing."""
+        model, created = self.get_or_create(is_default=True, defaults={"name": "Default"})
+        if created:
+            HealthComponent.objects.bulk_create(
+                HealthComponent(model=model, kind=kind, weight=weight, worst=worst, best=best)
+                for kind, weight, worst, best in HealthComponent.DEFAULTS
+            )
+        return model
+
+
+class HealthModel(models.Model):
+    """How health is scored for one program, or (``is_default``) for every account whose program has no model."""
+
+    name = models.CharField(max_length=100)
+    program = models.OneToOneField(
+        "playbooks.Program", on_delete=models.CASCADE, null=True, blank=True, related_name="health_model"
+    )
+    is_default = models.BooleanField(default=False, help_text="Used for accounts whose program has no model.")
+    green_min = models.PositiveSmallIntegerField(
+        default=70, validators=[MaxValueValidator(100)], help_text="Scores from this value up are green."
+    )
+    yellow_min = models.PositiveSmallIntegerField(
+        default=40, validators=[MaxValueValidator(100)], help_text="Scores from this value up (below green) are yellow."
+    )
+    drop_alert_points = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Flag an account for playbooks when its score drops by more than this in one calculation.",
+    )
+
+    objects = HealthModelQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="healthmodel_one_default"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=True, program__isnull=True) | Q(is_default=False, program__isnull=False),
+                name="healthmodel_default_xor_program",
+            ),
+            models.CheckConstraint(condition=Q(green_min__gt=F("yellow_min")), name="healthmodel_green_above_yellow"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def band_for(self, score: int) -> str:
+        if score >= self.green_min:
+            return HealthScore.Band.GREEN
+        if score >= self.yellow_min:
+            return HealthScore.Band.YELLOW
+        return HealthScore.Band.RED
+
+
+class HealthComponent(models.Model):
+    """One input of a health model: its weight and the two thresholds that map the input onto 0 to 100.
+
+    The input scores 0 at ``worst`` and 100 at ``best``, linearly between, clamped outside; ``best``
+    may be below ``worst`` (fewer open cases is healthier).
+    """
+
+    class Kind(models.TextChoices):
+        ADOPTION = "adoption", "Adoption (% of licenses active)"
+        FEATURE_DEPTH = "feature_depth", "Feature depth (% advanced users)"
+        ONBOARDING = "onboarding", "Onboarding completion (%)"
+        SUCCESS_PLAN = "success_plan", "Success plan realization (% milestones reached)"
+        ENGAGEMENT_RECENCY = "engagement_recency", "Engagement recency (days since last touchpoint)"
+        ENGAGEMENT_QUALITY = "engagement_quality", "Engagement quality (% positive touchpoints, 90 days)"
+        SUPPORT = "support", "Support load (open cases + 2 x escalations)"
+        AVAILABILITY = "availability", "Availability (%)"
+        SENTIMENT = "sentiment", "CSM sentiment (latest health check, 1 to 5)"
+        COMMERCIAL = "commercial", "Commercial (renewal stage and revenue trend, 0 to 100)"
+
+    # kind, weight, worst, best: the standard model (weights sum to 100).
+    DEFAULTS = (
+        (Kind.ADOPTION, 20, Decimal("20"), Decimal("85")),
+        (Kind.FEATURE_DEPTH, 10, Decimal("5"), Decimal("40")),
+        (Kind.ONBOARDING, 10, Decimal("0"), Decimal("100")),
+        (Kind.SUCCESS_PLAN, 10, Decimal("0"), Decimal("80")),
+        (Kind.ENGAGEMENT_RECENCY, 10, Decimal("90"), Decimal("7")),
+        (Kind.ENGAGEMENT_QUALITY, 10, Decimal("10"), Decimal("80")),
+        (Kind.SUPPORT, 10, Decimal("8"), Decimal("0")),
+        (Kind.AVAILABILITY, 5, Decimal("95"), Decimal("99.9")),
+        (Kind.SENTIMENT, 10, Decimal("1"), Decimal("5")),
+        (Kind.COMMERCIAL, 5, Decimal("20"), Decimal("90")),
+    )
+
+    model = models.ForeignKey(HealthModel, on_delete=models.CASCADE, related_name="components")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    weight = models.PositiveSmallIntegerField(default=10, help_text="Relative weight; 0 leaves the input out.")
+    worst = models.DecimalField(max_digits=8, decimal_places=2, help_text="Input value that scores 0.")
+    best = models.DecimalField(max_digits=8, decimal_places=2, help_text="Input value that scores 100.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["model", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "kind"], name="healthcomponent_one_per_kind"),
+            models.CheckConstraint(condition=~Q(best=F("worst")), name="healthcomponent_best_differs_from_worst"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}, weight {self.weight}"
+
+
+class HealthScoreQuerySet(models.QuerySet):
+    def visible_to(self, user: roles.User) -> "HealthScoreQuerySet":
+        return self.filter(account__in=Account.objects.visible_to(user))
+
+    def on(self, day: date) -> "HealthScoreQuerySet":
+        return self.filter(day=day)
+
+    def flagged(self) -> "HealthScoreQuerySet":
+        return self.filter(flagged=True)
+
+
+class HealthScore(models.Model):
+    """An account's health on one day: the overall score and every component's part in it.
+
+    ``components`` maps each component kind to ``{"input", "score", "weight", "contribution"}``
+    (plus details such as ``n``/``d`` for ratios): ``input`` and ``score`` are null when the
+    input is missing, and then ``weight`` (the effective share, %) is 0 because it was spread
+    over the others. One row per account per day; recalculating a day replaces it.
+    """
+
+    class Band(models.TextChoices):
+        GREEN = "green", "Green"
+        YELLOW = "yellow", "Yellow"
+        RED = "red", "Red"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    day = models.DateField()
+    model = models.ForeignKey(HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    band = models.CharField(max_length=10, choices=Band.choices)
+    previous_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    previous_band = models.CharField(max_length=10, choices=Band.choices, blank=True, default="")
+    score_drop = models.SmallIntegerField(
+        null=True, blank=True, help_text="Previous score minus this one: positive when health fell."
+    )
+    band_worsened = models.BooleanField(default=False)
+    flagged = models.BooleanField(
+        default=False, help_text="Band worsened, or the score dropped by more than the model's alert amount."
+    )
+    check_overdue = models.BooleanField(default=False, help_text="No health check within the program's cadence.")
+    components = models.JSONField(default=dict)
+
+    objects = HealthScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["account", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="healthscore_one_per_account_day"),
+            models.CheckConstraint(condition=Q(score__lte=100), name="healthscore_score_max_100"),
+        ]
+        indexes = [models.Index(fields=["day", "flagged"], name="healthscore_day_flagged_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account} health {self.score} on {self.day}"
+
+
+class HealthCheckQuerySet(models.QuerySet):
+    def visible_to(self, user: roles.User) -> "HealthCheckQuerySet":
+        return self.filter(account__in=Account.objects.visible_to(user))
+
+
+class HealthCheck(models.Model):
+    """A CSM's periodic health check or account review (e.g. a quarterly business review)."""
+
+    class Kind(models.TextChoices):
+        HEALTH_CHECK = "health_check", "Health check"
+        BUSINESS_REVIEW = "business_review", "Quarterly business review"
+        ACCOUNT_REVIEW = "account_review", "Account review"
+
+    class Sentiment(models.IntegerChoices):
+        VERY_NEGATIVE = 1, "Very negative"
+        NEGATIVE = 2, "Negative"
+        NEUTRAL = 3, "Neutral"
+        POSITIVE = 4, "Positive"
+        VERY_POSITIVE = 5, "Very positive"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_checks")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HEALTH_CHECK)
+    held_on = models.DateField()
+    sentiment = models.PositiveSmallIntegerField(choices=Sentiment.choices)
+    notes = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="health_checks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HealthCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sentiment__gte=1, sentiment__lte=5), name="healthcheck_sentiment_1_to_5")
+        ]
+        indexes = [models.Index(fields=["account", "-held_on"], name="healthcheck_account_held_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.account} on {self.held_on}"

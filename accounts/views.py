@@ -1,57 +1,170 @@
-from django.contrib.auth.decorators import login_required
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
 
-from renewals.models import Contract
+from playbooks.models import Task
 
-from .models import Account
+from . import account360, exports, roles, services
+from . import today as sections
+from .forms import AccountFilterForm, ContactLeftForm, TouchpointForm
+from .models import Account, Contact
+
+PAGE_SIZE = 50
 
 
-@login_required
+def _require_write(request: HttpRequest) -> None:
+    if not roles.can_write(request.user):
+        raise PermissionDenied("Read-only users change nothing.")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 @require_safe
 def today(request: HttpRequest) -> HttpResponse:
-    """The home page: the signed-in user's book at a glance."""
-    day = timezone.localdate()
-    accounts = Account.objects.visible_to(request.user)
-    contracts = Contract.objects.filter(account__in=accounts).active()
-    summary = accounts.aggregate(total=Count("pk"), onboarding=Count("pk", filter=Q(lifecycle_stage="onboarding")))
-    renewals = contracts.ending_within(today=day, days=90).select_related("account")[:10]
-    arr = contracts.aggregate(total=Sum("recurring_amount"))["total"] or 0
+    """The home page: what needs the success manager today, most urgent first."""
+    day, now = timezone.localdate(), timezone.now()
+    scope = sections.Scope.for_request(request.user, request.GET.get("view"))
     return render(
         request,
         "accounts/today.html",
-        {"today": day, "summary": summary, "renewals": renewals, "arr": arr},
-    )
-
-
-@login_required
-@require_safe
-def account_list(request: HttpRequest) -> HttpResponse:
-    accounts = Account.objects.visible_to(request.user).select_related("owner", "program")
-    query = request.GET.get("q", "").strip()
-    if query:
-        accounts = accounts.filter(Q(name__icontains=query) | Q(external_id__iexact=query))
-    page = Paginator(accounts.order_by("name", "pk"), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/account_list.html", {"page": page, "q": query})
-
-
-@login_required
-@require_safe
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    # Another CSM's account is a 404, not a 403: its existence is not ours to reveal.
-    account = get_object_or_404(Account.objects.visible_to(request.user).select_related("owner", "program"), pk=pk)
-    return render(
-        request,
-        "accounts/account_detail.html",
         {
-            "account": account,
-            "contacts": account.contacts.all(),
-            "contracts": account.contracts.select_related("program").order_by("-ends_on"),
-            "touchpoints": account.touchpoints.select_related("by", "contact")[:20],
-            "today": timezone.localdate(),
+            "today": day,
+            "scope": scope,
+            "can_see_team": sections.can_see_team(request.user),
+            "tasks": sections.tasks_due(scope, today=day),
+            "renewals": sections.renewals_in_window(scope, today=day),
+            "worsened": sections.health_worsened(scope, today=day),
+            "silent": sections.not_heard_from(scope, now=now),
+            "onboarding": sections.onboarding_overdue(scope, today=day),
         },
     )
+
+
+@require_safe
+def today_charts(request: HttpRequest) -> HttpResponse:
+    """The Today page's charts, loaded after the page so the lists show at once."""
+    scope = sections.Scope.for_request(request.user, request.GET.get("view"))
+    day = timezone.localdate()
+    return render(
+        request,
+        "accounts/_today_charts.html",
+        {
+            "pipeline": sections.pipeline_by_stage(scope),
+            "revenue": sections.revenue_movement(scope, today=day),
+        },
+    )
+
+
+def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]:
+    day = timezone.localdate()
+    form = AccountFilterForm(request.GET or None, user=request.user)
+    accounts = form.filter(Account.objects.visible_to(request.user), today=day)
+    return form, form.order(accounts, today=day)
+
+
+@require_safe
+def account_list(request: HttpRequest) -> HttpResponse:
+    form, accounts = _filtered_accounts(request)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    filtered = form.is_bound and any(value for key, value in request.GET.items() if key not in ("page", "sort"))
+    return render(
+        request,
+        "accounts/account_list.html",
+        {"page": page, "form": form, "filtered": filtered, "sort": form.sort_key, "today": timezone.localdate()},
+    )
+
+
+@require_safe
+def account_export(request: HttpRequest) -> StreamingHttpResponse:
+    _, accounts = _filtered_accounts(request)
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.account_rows(accounts)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="accounts-{timezone.localdate():%Y-%m-%d}.csv"'
+    return response
+
+
+def _account_for(request: HttpRequest, pk: int) -> Account:
+    # Another CSM's account is a 404, not a 403: its existence is not ours to reveal.
+    return get_object_or_404(Account.objects.visible_to(request.user).select_related("owner", "program"), pk=pk)
+
+
+@require_safe
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_for(request, pk)
+    day = timezone.localdate()
+    context = account360.overview(account, today=day)
+    context["touchpoint_form"] = TouchpointForm(account=account, today=day)
+    return render(request, "accounts/account_detail.html", context)
+
+
+@require_POST
+def log_touchpoint(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_for(request, pk)
+    _require_write(request)
+    day = timezone.localdate()
+    form = TouchpointForm(request.POST, account=account, today=day)
+    if form.is_valid():
+        try:
+            services.log_touchpoint(account=account, by=request.user, now=timezone.now(), **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if not _is_htmx(request):
+        if form.errors:
+            messages.error(request, "The touchpoint was not saved: " + "; ".join(form.errors.get("__all__", [])))
+        else:
+            messages.success(request, "Touchpoint logged.")
+        return redirect("accounts:account-detail", pk=account.pk)
+    saved = not form.errors
+    context = account360.overview(account, today=day)
+    context["touchpoint_form"] = TouchpointForm(account=account, today=day) if saved else form
+    context["saved"] = saved
+    # 200 either way: htmx swaps the form back in, with its errors when there are some.
+    return render(request, "accounts/_touchpoint_logged.html", context)
+
+
+@require_POST
+def mark_contact_left(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.visible_to(request.user).select_related("account"), pk=pk)
+    _require_write(request)
+    day = timezone.localdate()
+    form = ContactLeftForm(request.POST, contact=contact, today=day)
+    if form.is_valid():
+        try:
+            services.mark_contact_left(contact, by=request.user, **form.cleaned_data)
+            successor = form.cleaned_data["successor"]
+            messages.success(
+                request,
+                f"{contact.name} marked as left"
+                + (f"; {successor.name} takes over their roles." if successor else ". Choose who takes over."),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Give the day the contact left.")
+    return redirect("accounts:account-detail", pk=contact.account_id)
+
+
+@require_POST
+def complete_task(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.visible_to(request.user).select_related("account"), pk=pk)
+    _require_write(request)
+    try:
+        services.complete_task(task, by=request.user, now=timezone.now())
+    except ValidationError as exc:
+        if not _is_htmx(request):
+            messages.error(request, " ".join(exc.messages))
+    if _is_htmx(request):
+        return render(request, "accounts/_task_done.html", {"task": task})
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("accounts:account-detail", args=[task.account_id])
+    return redirect(next_url)

@@ -8,7 +8,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import routers
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 router = routers.DefaultRouter()
@@ -24,3 +27,19 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+class Pagination(PageNumberPagination):
+    """Page-number pagination; clients may ask for up to 500 rows a page with ``page_size``."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class IngestThrottle(ScopedRateThrottle):
+    """Bulk endpoints get their own, smaller budget (``DEFAULT_THROTTLE_RATES['ingest']``)."""
+
+    scope_attr = "throttle_scope"
+
+    def get_rate(self) -> str:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, "3600/hour")

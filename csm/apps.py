@@ -6,4 +6,13 @@ class CsmConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from accounts.signals import health_band_changed
+        from renewals.signals import renewal_stage_changed
+
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            webhooks,
+        )
+
+        health_band_changed.connect(webhooks.on_health_band_changed, dispatch_uid="csm.webhooks.health")
+        renewal_stage_changed.connect(webhooks.on_renewal_stage_changed, dispatch_uid="csm.webhooks.renewal")

@@ -248,6 +248,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # change times in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
+    "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
+    "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
+    # Health scores for every day due as of today (catches up missed nights); safe to run twice.
+    "recalculate-health": {"task": "accounts.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
+    # After the nightly health run; later ticks catch up a missed night (runs once a day).
+    "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
+    "sweep-webhooks": {"task": "csm.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
 }
 
 # --- Email ----------------------------------------------------------------------------

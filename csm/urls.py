@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import audit, views
+from . import audit, import_views, metrics_api, metrics_views, views  # noqa: F401 (metrics_api registers on the router)
 from .api import router
 
 # Each app registers its viewsets on the shared router in its api.py.
@@ -23,6 +23,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics/", metrics_views.metrics_page, name="metrics"),
+    path("metrics/ledger.csv", metrics_views.ledger_csv, name="metrics-ledger-csv"),
+    path("imports/", include("csm.import_urls")),
     path("audit/", audit.audit_log, name="audit-log"),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),

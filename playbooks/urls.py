@@ -1,3 +1,20 @@
+from django.urls import path
+
+from . import views
+
 app_name = "playbooks"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("tasks/", views.task_list, name="task-list"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
+    path("tasks/<int:pk>/snooze/", views.task_snooze, name="task-snooze"),
+    path("handoff/", views.handoff_form, name="handoff"),
+    path("accounts/<int:pk>/onboarding/", views.onboarding, name="onboarding"),
+    path("onboarding-items/<int:pk>/toggle/", views.onboarding_item_toggle, name="onboarding-item-toggle"),
+    path("accounts/<int:pk>/success-plan/", views.success_plan, name="success-plan"),
+    path("objectives/<int:pk>/milestones/", views.milestone_add, name="milestone-add"),
+    path("milestones/<int:pk>/", views.milestone_update, name="milestone-update"),
+    path("accounts/<int:pk>/statement/", views.statement, name="statement"),
+    path("accounts/<int:pk>/entitlement-uses/", views.entitlement_use_add, name="entitlement-use-add"),
+    path("rules/<int:pk>/dry-run/", views.rule_dry_run, name="rule-dry-run"),
+]

@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Contract, ReasonCode, RevenueEntry
+from . import emails
+from .forms import NoticeScheduleForm, NoticeTemplateForm
+from .models import Contract, NoticeSchedule, NoticeTemplate, ReasonCode, Renewal, RenewalNotice, RevenueEntry
 
 
 @admin.register(Contract)
@@ -26,3 +29,38 @@ class RevenueEntryAdmin(admin.ModelAdmin):
     list_filter = ("kind", "currency")
     raw_id_fields = ("account", "contract")
     date_hierarchy = "effective_on"
+
+
+@admin.register(Renewal)
+class RenewalAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "stage", "owner", "forecast_amount", "probability", "contact_coverage", "closed_on")
+    list_filter = ("stage", "contact_coverage", "reason")
+    search_fields = ("contract__account__name",)
+    raw_id_fields = ("contract", "owner")
+    list_select_related = ("contract__account", "owner")
+
+
+@admin.register(NoticeSchedule)
+class NoticeScheduleAdmin(SimpleHistoryAdmin):
+    form = NoticeScheduleForm
+    list_display = ("__str__", "follow_up_days", "is_active")
+
+
+@admin.register(NoticeTemplate)
+class NoticeTemplateAdmin(SimpleHistoryAdmin):
+    form = NoticeTemplateForm
+    list_display = ("__str__", "subject", "updated_at")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        # A new template starts from the built-in one, so an admin edits rather than writes.
+        sources = emails.builtin_sources()
+        return {"subject": sources.subject, "text_body": sources.text_body, "html_body": sources.html_body}
+
+
+@admin.register(RenewalNotice)
+class RenewalNoticeAdmin(admin.ModelAdmin):
+    list_display = ("email", "contract", "cycle", "status", "planned_on", "attempts", "sent_at")
+    list_filter = ("status", "cycle", "planned_on")
+    search_fields = ("email", "contract__account__name")
+    raw_id_fields = ("contract", "renewal", "contact")
+    readonly_fields = ("claimed_at", "handed_over_at", "enqueued_at", "sent_at", "attempts", "last_error")

@@ -95,6 +95,16 @@ class RenewalQuerySet(models.QuerySet):
     def open(self) -> "RenewalQuerySet":
         return self.filter(stage__in=Renewal.OPEN_STAGES)
 
+    def closed(self) -> "RenewalQuerySet":
+        return self.filter(stage__in=Renewal.CLOSED_STAGES)
+
+    def ending_within(self, *, today: date, days: int) -> "RenewalQuerySet":
+        return self.filter(contract__ends_on__gte=today, contract__ends_on__lte=today + timedelta(days=days))
+
+    def needing_contacts(self) -> "RenewalQuerySet":
+        """Open renewals whose notices reach fewer than two people (the dashboard flag)."""
+        return self.open().filter(contact_coverage__in=[Renewal.Coverage.SINGLE_CONTACT, Renewal.Coverage.NO_CONTACT])
+
 
 class Renewal(models.Model):
     """The renewal of one contract term: the pipeline's unit."""
@@ -109,8 +119,16 @@ class Renewal(models.Model):
         DOWNGRADED = "downgraded", "Downgraded"
         LOST = "lost", "Lost"
 
+    class Coverage(models.TextChoices):
+        UNCHECKED = "", "Not checked yet"
+        OK = "ok", "Two or more renewal contacts"
+        SINGLE_CONTACT = "single_contact", "Single point of contact"
+        NO_CONTACT = "no_contact", "No renewal contact"
+
     OPEN_STAGES = (Stage.UPCOMING, Stage.NOTIFIED, Stage.IN_DISCUSSION, Stage.COMMITTED)
     CLOSED_STAGES = (Stage.RENEWED, Stage.EXPANDED, Stage.DOWNGRADED, Stage.LOST)
+    # Follow-up notices go out only while the customer has not committed.
+    FOLLOW_UP_STAGES = (Stage.UPCOMING, Stage.NOTIFIED, Stage.IN_DISCUSSION)
 
     contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="renewal")
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UPCOMING, db_index=True)
@@ -122,6 +140,14 @@ class Renewal(models.Model):
     closed_on = models.DateField(null=True, blank=True)
     reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, null=True, blank=True, related_name="renewals")
     reason_notes = models.TextField(blank=True)
+    contact_coverage = models.CharField(
+        max_length=20,
+        choices=Coverage.choices,
+        default=Coverage.UNCHECKED,
+        blank=True,
+        db_index=True,
+        help_text="How many eligible renewal contacts the notices reach; set by the daily planner.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = RenewalQuerySet.as_manager()
@@ -135,6 +161,17 @@ class Renewal(models.Model):
 
     def __str__(self) -> str:
         return f"Renewal of {self.contract}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in self.OPEN_STAGES
+
+    @property
+    def renewal_amount(self) -> Decimal:
+        """What the next term is forecast to bring: the forecast, else this term with its uplift."""
+        if self.forecast_amount is not None:
+            return self.forecast_amount
+        return (self.contract.recurring_amount * (1 + self.uplift_pct / 100)).quantize(Decimal("0.01"))
 
 
 class RevenueEntryQuerySet(models.QuerySet):
@@ -186,3 +223,147 @@ class RevenueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} on {self.effective_on}"
+
+
+class NoticeSchedule(models.Model):
+    """When renewal notices go out for one program (or, with no program, for all others).
+
+    The first notice goes ``Program.renewal_notice_lead_days`` before the contract ends (60
+    for contracts without a program); follow-ups go on the listed days while the renewal
+    is not committed.
+    """
+
+    program = models.OneToOneField(
+        "playbooks.Program",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notice_schedule",
+        help_text="Leave empty for the default schedule used by programs without their own.",
+    )
+    follow_up_days = models.CharField(
+        max_length=100,
+        blank=True,
+        default="30,14",
+        help_text="Days before the end for follow-up notices, comma-separated, e.g. 30,14. Empty for none.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Uncheck to stop planning notices for this program.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["program__name"]
+
+    def __str__(self) -> str:
+        return f"Notice schedule for {self.program or 'all other programs'}"
+
+    def follow_ups(self) -> list[int]:
+        return sorted({int(part) for part in self.follow_up_days.replace(" ", "").split(",") if part}, reverse=True)
+
+
+class NoticeTemplate(models.Model):
+    """The renewal-notice email for one program (or the default): subject, text and HTML bodies.
+
+    Bodies are Django templates rendered in a sandbox (no includes, no tag libraries) with
+    plain values only; see ``renewals.emails.CONTEXT_HELP`` for the variables.
+    """
+
+    program = models.OneToOneField(
+        "playbooks.Program",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notice_template",
+        help_text="Leave empty for the default template used by programs without their own.",
+    )
+    subject = models.CharField(max_length=200)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["program__name"]
+
+    def __str__(self) -> str:
+        return f"Notice template for {self.program or 'all other programs'}"
+
+
+class RenewalNoticeQuerySet(models.QuerySet):
+    def visible_to(self, user: roles.User) -> "RenewalNoticeQuerySet":
+        return self.filter(contract__account__in=Account.objects.visible_to(user))
+
+    def for_account(self, account: Account) -> "RenewalNoticeQuerySet":
+        return self.filter(contract__account=account)
+
+    def delivered(self) -> "RenewalNoticeQuerySet":
+        return self.filter(status=RenewalNotice.Status.SENT)
+
+    def problems(self) -> "RenewalNoticeQuerySet":
+        """Notices a person must look at: failed, bounced, or stuck with an unknown outcome."""
+        return self.filter(
+            status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED, RenewalNotice.Status.NEEDS_REVIEW]
+        )
+
+
+class RenewalNotice(models.Model):
+    """One renewal email to one contact for one cycle of one contract term: the outbox row.
+
+    ``cycle`` names which notice of the term it is (``first``, ``follow-up-30`` ...). The
+    unique keys make planning idempotent: a second plan, or a second beat, inserts nothing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        BOUNCED = "bounced", "Bounced"
+        SKIPPED = "skipped", "Skipped"
+
+    FIRST = "first"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="notices")
+    renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="notices")
+    contact = models.ForeignKey("accounts.Contact", on_delete=models.PROTECT, related_name="renewal_notices")
+    cycle = models.CharField(max_length=30)
+    # Lower-cased address at planning time: one email per address and cycle, whoever holds it.
+    email = models.CharField(max_length=254)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    planned_on = models.DateField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When a send task was last published; empty rows wait for the sweeper to publish them.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set just before the message body goes to the SMTP server: from then on the outcome of
+    # a crash is unknown, so the sweeper sends the row to review instead of sending again.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RenewalNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-planned_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "contact", "cycle"], name="notice_once_per_contact_cycle"),
+            models.UniqueConstraint(fields=["contract", "email", "cycle"], name="notice_once_per_email_cycle"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"], name="notice_status_enqueued_idx"),
+            models.Index(fields=["renewal", "planned_on"], name="notice_renewal_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} notice to {self.email} ({self.status})"
+
+    @property
+    def cycle_label(self) -> str:
+        if self.cycle == self.FIRST:
+            return "First notice"
+        return f"Follow-up ({self.cycle.removeprefix('follow-up-')} days)"

@@ -1,3 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "renewals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.renewal_list, name="renewal-list"),
+    path("board/", views.renewal_board, name="renewal-board"),
+    path("<int:pk>/", views.renewal_detail, name="renewal-detail"),
+    path("<int:pk>/stage/", views.renewal_stage, name="renewal-stage"),
+    path("<int:pk>/update/", views.renewal_update, name="renewal-update"),
+    path("<int:pk>/renew/", views.renewal_renew, name="renewal-renew"),
+    path("<int:pk>/lose/", views.renewal_lose, name="renewal-lose"),
+    path("notices/<int:pk>/resolve/", views.notice_resolve, name="notice-resolve"),
+]

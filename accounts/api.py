@@ -1,0 +1,276 @@
+"""REST API for accounts, contacts, touchpoints and usage snapshots (incl. bulk usage upsert)."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+
+from csm import ingest
+from csm.api import IngestThrottle, Pagination, router
+
+from . import roles
+from .models import Account, Contact, Touchpoint, UsageSnapshot
+
+MAX_BULK_BYTES = 5 * 1024 * 1024
+
+
+class EditableAccountField(serializers.PrimaryKeyRelatedField):
+    """An account the requesting user may change; another book's account reads as not found."""
+
+    def get_queryset(self) -> QuerySet[Account]:
+        return Account.objects.editable_by(self.context["request"].user)
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "external_id",
+            "segment",
+            "owner",
+            "program",
+            "lifecycle_stage",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_owner(self, owner: object) -> object:
+        user = self.context["request"].user
+        # A CSM manages their own book; handing accounts to others is for managers and admins.
+        if owner != user and not (roles.is_manager(user) or roles.is_admin(user)):
+            raise serializers.ValidationError("You can only assign accounts to yourself.")
+        return owner
+
+
+class AccountFilter(django_filters.FilterSet):
+    owner = django_filters.CharFilter(field_name="owner__username")
+
+    class Meta:
+        model = Account
+        fields = ["segment", "program", "lifecycle_stage", "external_id", "owner"]
+
+
+class AccountViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = AccountSerializer
+    pagination_class = Pagination
+    filterset_class = AccountFilter
+    search_fields = ["name", "external_id"]
+    ordering_fields = ["name", "created_at", "updated_at"]
+
+    def get_queryset(self) -> QuerySet[Account]:
+        return Account.objects.visible_to(self.request.user).select_related("owner").order_by("name", "pk")
+
+    def perform_create(self, serializer: AccountSerializer) -> None:
+        serializer.save(owner=serializer.validated_data.get("owner", self.request.user))
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    account = EditableAccountField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "name",
+            "email",
+            "title",
+            "is_decision_maker",
+            "is_renewal",
+            "is_billing",
+            "is_champion",
+            "is_technical",
+            "is_executive_sponsor",
+            "is_primary",
+            "left_on",
+            "successor",
+            "email_opt_out",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def validate_successor(self, successor: Contact | None) -> Contact | None:
+        if (
+            successor is not None
+            and not Contact.objects.visible_to(self.context["request"].user).filter(pk=successor.pk).exists()
+        ):
+            raise serializers.ValidationError("No such contact.")
+        return successor
+
+
+class ContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Contacts who leave are marked with ``left_on`` (their history matters), never deleted."""
+
+    serializer_class = ContactSerializer
+    pagination_class = Pagination
+    filterset_fields = ["account", "is_decision_maker", "is_renewal", "is_billing", "is_primary"]
+    search_fields = ["name", "email"]
+    ordering_fields = ["name", "created_at"]
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        return Contact.objects.visible_to(self.request.user).order_by("account_id", "name", "pk")
+
+
+class TouchpointSerializer(serializers.ModelSerializer):
+    account = EditableAccountField()
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Touchpoint
+        fields = ["id", "account", "contact", "kind", "outcome", "notes", "occurred_at", "by", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, data: dict) -> dict:
+        contact, account = data.get("contact"), data.get("account")
+        if contact is not None and account is not None and contact.account_id != account.pk:
+            raise serializers.ValidationError({"contact": "This contact is not at that account."})
+        return data
+
+
+class TouchpointFilter(django_filters.FilterSet):
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = Touchpoint
+        fields = ["account", "kind", "outcome", "occurred_after", "occurred_before"]
+
+
+class TouchpointViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Touchpoints are a log: they are added, never edited through the API."""
+
+    serializer_class = TouchpointSerializer
+    pagination_class = Pagination
+    filterset_class = TouchpointFilter
+    ordering_fields = ["occurred_at"]
+
+    def get_queryset(self) -> QuerySet[Touchpoint]:
+        return Touchpoint.objects.visible_to(self.request.user).select_related("by").order_by("-occurred_at", "pk")
+
+    def perform_create(self, serializer: TouchpointSerializer) -> None:
+        serializer.save(by=self.request.user)
+
+
+class UsageSnapshotSerializer(serializers.ModelSerializer):
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+
+    class Meta:
+        model = UsageSnapshot
+        fields = [
+            "id",
+            "account",
+            "account_external_id",
+            "date",
+            "licenses_purchased",
+            "licenses_active",
+            "basic_users",
+            "advanced_users",
+            "availability_pct",
+            "open_support_cases",
+            "escalations",
+        ]
+
+
+class UsageFilter(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+
+    class Meta:
+        model = UsageSnapshot
+        fields = ["account", "account_external_id", "date", "date_from", "date_to"]
+
+
+class UsageRowSerializer(serializers.Serializer):
+    """One row of a bulk upsert (documentation only; rows are validated set-wise by the service)."""
+
+    account_external_id = serializers.CharField()
+    date = serializers.DateField()
+    licenses_purchased = serializers.IntegerField(min_value=0)
+    licenses_active = serializers.IntegerField(min_value=0)
+    basic_users = serializers.IntegerField(min_value=0, required=False)
+    advanced_users = serializers.IntegerField(min_value=0, required=False)
+    availability_pct = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True)
+    open_support_cases = serializers.IntegerField(min_value=0, required=False)
+    escalations = serializers.IntegerField(min_value=0, required=False)
+
+
+class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = UsageSnapshotSerializer
+    pagination_class = Pagination
+    filterset_class = UsageFilter
+    throttle_scope = "ingest"
+    ordering_fields = ["date"]
+
+    def get_queryset(self) -> QuerySet[UsageSnapshot]:
+        return UsageSnapshot.objects.visible_to(self.request.user).select_related("account").order_by("-date", "pk")
+
+    @extend_schema(
+        request=inline_serializer("UsageBulkRequest", {"rows": UsageRowSerializer(many=True)}),
+        responses={
+            200: inline_serializer(
+                "UsageBulkResult",
+                {
+                    "received": serializers.IntegerField(),
+                    "created": serializers.IntegerField(),
+                    "updated": serializers.IntegerField(),
+                },
+            )
+        },
+        description=(
+            f"Upsert up to {ingest.MAX_ROWS:,} daily usage snapshots keyed by account external id and date. "
+            "Idempotent: replaying a batch creates nothing new. A batch with any bad row saves nothing and "
+            "answers 400 with every bad row."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", throttle_classes=[UserRateThrottle, IngestThrottle])
+    def bulk(self, request: Request) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BULK_BYTES:
+            return Response({"detail": "Request body over 5 MB; send smaller batches."}, status=413)
+        rows = request.data.get("rows") if isinstance(request.data, dict) else None
+        if not isinstance(rows, list):
+            raise ValidationError({"rows": ['Send a JSON object with a list of rows: {"rows": [...]}.']})
+        if len(rows) > ingest.MAX_ROWS:
+            return Response(
+                {"detail": f"At most {ingest.MAX_ROWS:,} rows per batch; this one has {len(rows):,}."},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        try:
+            result = ingest.upsert_usage(rows=rows, accounts=Account.objects.editable_by(request.user))
+        except ingest.RowError as exc:
+            # Row numbers stay numbers (DRF's ValidationError would turn them into strings).
+            return Response({"errors": exc.rows}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"received": result.received, "created": result.created, "updated": result.updated})
+
+
+router.register("accounts", AccountViewSet, basename="account")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
+router.register("usage", UsageSnapshotViewSet, basename="usage")

@@ -1,0 +1,422 @@
+"""Page speed under load: Today and the account list with 100,000 accounts on PostgreSQL.
+
+Builds a book with set-based SQL, serves the app with gunicorn (production settings) and
+drives it with locust (headless) at 20 concurrent users, each signed in with a session
+cookie. Beside the real pages, the same run measures naive versions (no select_related,
+one query per row; a Python loop over the book for Today) served by the same gunicorn.
+"""
+
+import csv
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, models
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from accounts import demo
+from accounts.models import Account, Contact, Touchpoint
+from accounts.today import optional_model
+from playbooks.models import OnboardingItem, Task
+from renewals.models import Contract, Renewal, RevenueEntry
+
+from .db import QueryCounter, ensure_database
+
+DEFAULT_SCALE = 100_000
+ROOT = Path(__file__).resolve().parent.parent
+USERS = 20
+RUN_SECONDS = int(os.environ.get("BENCH_PAGES_SECONDS", "25"))
+TARGET_MS = 150
+
+
+# --- Data ----------------------------------------------------------------------------------
+
+
+def _literal_defaults(model: type[models.Model], given: set[str]) -> tuple[list[str], list[object]]:
+    """Columns the SQL does not set, filled with each field's Python default.
+
+    Other issues add columns with defaults; this keeps the bulk inserts working as they land.
+    """
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.column in given:
+            continue
+        if field.null and not field.has_default():
+            continue
+        default = field.get_default()
+        if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
+            default = timezone.now()
+        if isinstance(field, models.JSONField):
+            default = json.dumps(default)
+        columns.append(field.column)
+        values.append(default)
+    return columns, values
+
+
+def insert_select(model: type[models.Model], columns: dict[str, str], from_sql: str, params: list | None = None) -> int:
+    extra_columns, extra_values = _literal_defaults(model, set(columns))
+    names = [*extra_columns, *columns]
+    select = [*(["%s"] * len(extra_values)), *columns.values()]
+    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) SELECT {', '.join(select)} {from_sql}"
+    # The SQL uses % as the modulo operator: escape it for the driver's %s placeholders.
+    sql = re.sub(r"%(?!s)", "%%", sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*extra_values, *(params or [])])
+        return cursor.rowcount
+
+
+def build(scale: int, today: date) -> dict[str, User]:
+    users = demo.seed_people()
+    programs = demo.seed_programs()
+    owners = [users[name].pk for name in ("bob", "dave", "erin")]
+    prefixes = "(ARRAY[" + ",".join(f"'{p}'" for p in demo.PREFIXES) + "])"
+    suffixes = "(ARRAY[" + ",".join(f"'{s}'" for s in demo.SUFFIXES) + "])"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE accounts_account, accounts_contact, accounts_touchpoint, renewals_contract, renewals_renewal, "
+            "renewals_revenueentry, playbooks_task, playbooks_onboardingitem RESTART IDENTITY CASCADE"
+        )
+    # Alice owns every 20th account (5,000 at 100k), the other three CSMs share the rest;
+    # carol manages all four, so her team view is the whole book.
+    insert_select(
+        Account,
+        {
+            "name": f"{prefixes}[1 + i % {len(demo.PREFIXES)}] || ' ' || {suffixes}[1 + i % {len(demo.SUFFIXES)}]"
+            " || ' ' || i",
+            "external_id": "'BENCH-' || i",
+            "segment": "CASE WHEN i % 10 < 6 THEN 'smb' WHEN i % 10 < 9 THEN 'mid_market' ELSE 'enterprise' END",
+            "owner_id": f"CASE WHEN i % 20 = 0 THEN {users['alice'].pk} ELSE (ARRAY{owners})[1 + i % 3] END",
+            "program_id": f"CASE WHEN i % 10 < 6 THEN {programs['Essentials'].pk} WHEN i % 10 < 9 "
+            f"THEN {programs['Professional'].pk} ELSE {programs['Enterprise'].pk} END",
+            "lifecycle_stage": "(ARRAY['onboarding','adoption','adoption','mature','mature','mature','renewal'])"
+            "[1 + i % 7]",
+        },
+        "FROM generate_series(1, %s) AS i",
+        [scale],
+    )
+    account_ids = "SELECT id, id AS i FROM accounts_account"
+    insert_select(
+        Contact,
+        {
+            "account_id": "a.id",
+            "name": "'Contact ' || k || ' of ' || a.id",
+            "email": "'c' || k || '.' || a.id || '@customer.example'",
+            "is_decision_maker": "k = 1",
+            "is_renewal": "k = 2",
+            "is_billing": "k = 3",
+            "is_primary": "k = 1",
+            "left_on": "CASE WHEN (a.id * k) % 15 = 0 THEN %s::date - 30 END",
+        },
+        f"FROM ({account_ids}) a CROSS JOIN generate_series(1, 3) AS k",
+        [today],
+    )
+    insert_select(
+        Contract,
+        {
+            "account_id": "a.id",
+            "program_id": "acc.program_id",
+            "ends_on": "%s::date + ((a.id * 7919) % 560 - 20)::int",
+            "starts_on": "%s::date + ((a.id * 7919) % 560 - 20)::int - 365",
+            "recurring_amount": "3000 + (a.id * 37) % 90000",
+            "status": "CASE WHEN (a.id * 7919) % 560 - 20 >= 0 THEN 'active' ELSE 'expired' END",
+        },
+        f"FROM ({account_ids}) a JOIN accounts_account acc ON acc.id = a.id",
+        [today, today],
+    )
+    insert_select(
+        Renewal,
+        {
+            "contract_id": "c.id",
+            "stage": "(ARRAY['upcoming','notified','in_discussion','committed'])[1 + c.id % 4]",
+            "owner_id": "acc.owner_id",
+        },
+        "FROM renewals_contract c JOIN accounts_account acc ON acc.id = c.account_id WHERE c.status = 'active'",
+    )
+    insert_select(
+        RevenueEntry,
+        {
+            "account_id": "c.account_id",
+            "contract_id": "c.id",
+            "kind": "'new'",
+            "amount": "c.recurring_amount",
+            "effective_on": "c.starts_on",
+        },
+        "FROM renewals_contract c",
+    )
+    now = timezone.now()
+    insert_select(
+        Touchpoint,
+        {
+            "account_id": "a.id",
+            "kind": "(ARRAY['call','meeting','email','business_review'])[1 + (a.id + k) % 4]",
+            "outcome": "(ARRAY['positive','neutral','negative'])[1 + (a.id * k) % 3]",
+            "notes": "''",
+            "occurred_at": "%s::timestamptz - ((a.id * 31 + k * 47) % 150) * interval '1 day'",
+            "by_id": "acc.owner_id",
+        },
+        f"FROM ({account_ids}) a JOIN accounts_account acc ON acc.id = a.id CROSS JOIN generate_series(1, 3) AS k",
+        [now],
+    )
+    insert_select(
+        Task,
+        {
+            "account_id": "acc.id",
+            "assignee_id": "acc.owner_id",
+            "title": "'Follow up with ' || acc.name",
+            "description": "''",
+            "reason": "'Bench task'",
+            "key": "''",
+            "due_on": "%s::date - (acc.id % 5)::int + 1",
+            "status": "'open'",
+        },
+        "FROM accounts_account acc WHERE acc.id % 10 = 0",
+        [today],
+    )
+    insert_select(
+        OnboardingItem,
+        {
+            "account_id": "acc.id",
+            "title": "'Step ' || k",
+            "position": "k",
+            "due_on": "%s::date - 10 + k * 7",
+            "completed_on": "CASE WHEN k = 1 THEN %s::date - 12 END",
+        },
+        "FROM accounts_account acc CROSS JOIN generate_series(1, 3) AS k WHERE acc.lifecycle_stage = 'onboarding'",
+        [today, today],
+    )
+    score_model = optional_model("accounts", "HealthScore")
+    if score_model is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {score_model._meta.db_table}")
+        for offset in (1, 0):
+            insert_select(
+                score_model,
+                {
+                    "account_id": "acc.id",
+                    "day": "%s::date",
+                    "score": "(acc.id * 37 + %s * 11) % 100",
+                    "band": "CASE WHEN (acc.id * 37 + %s * 11) % 100 >= 70 THEN 'green' "
+                    "WHEN (acc.id * 37 + %s * 11) % 100 >= 40 THEN 'yellow' ELSE 'red' END",
+                    "previous_score": "(acc.id * 37 + %s * 11) % 100",
+                    "score_drop": "(acc.id * 37 + %s * 11) % 100 - (acc.id * 37 + %s * 11) % 100",
+                    "flagged": "%s AND acc.id % 25 = 0",
+                },
+                "FROM accounts_account acc",
+                [
+                    today - timedelta(days=offset),
+                    offset,
+                    offset,
+                    offset,
+                    offset + 1,
+                    offset + 1,
+                    offset,
+                    offset == 0,
+                ],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return users
+
+
+def ensure_data(scale: int, today: date) -> dict[str, User]:
+    marker = Account.objects.filter(external_id=f"BENCH-{scale}").exists()
+    fresh = marker and Account.objects.count() == scale and Task.objects.filter(due_on__gte=today).exists()
+    if fresh:
+        return {u.username: u for u in User.objects.filter(username__in=["alice", "carol"])}
+    started = time.monotonic()
+    users = build(scale, today)
+    print(f"built {scale:,} accounts in {time.monotonic() - started:.0f} s", flush=True)
+    return users
+
+
+# --- Serving and load ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "DJANGO_SETTINGS_MODULE": "bench.pages_settings",
+        "DJANGO_DEBUG": "0",
+        # The sessions the bench signs in are signed with this process's key.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+    env = server_env()
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "csm.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def session_cookie(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def locust(*, port: int, path: str, cookie: str, think: bool, seconds: int = RUN_SECONDS) -> dict:
+    """Run locust headless against one page; return request count, failures, p50, p95, rps."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = Path(tmp) / "run"
+        env = {**os.environ, "BENCH_PATH": path, "BENCH_COOKIE": cookie, "BENCH_THINK": "1" if think else "0"}
+        subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locust_pages.py"), "--headless",
+             "-u", str(USERS), "-r", str(USERS), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
+             "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
+            cwd=ROOT, env=env, check=False, capture_output=True,
+        )  # fmt: skip
+        with open(f"{prefix}_stats.csv", newline="") as handle:
+            row = next(r for r in csv.DictReader(handle) if r["Name"] == "page")
+    return {
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "p50": float(row["50%"]),
+        "p95": float(row["95%"]),
+        "rps": float(row["Requests/s"]),
+    }
+
+
+def statements(user: User, path: str) -> int:
+    client = Client()
+    client.force_login(user)
+    counter = QueryCounter()
+    with override_settings(ROOT_URLCONF="bench.naive_pages"), counter.counting():
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return counter.count
+
+
+def sequential_ms(port: int, path: str, cookie: str, times: int) -> float:
+    """Median wall time of a few requests one after another (for baselines too slow to load)."""
+    took = []
+    for _ in range(times):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": f"sessionid={cookie}"})
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+            response.read()
+            if response.status != 200 or "/login/" in response.url:
+                raise RuntimeError(f"{path} answered {response.status} at {response.url}: not signed in?")
+        took.append((time.perf_counter() - started) * 1000)
+    return sorted(took)[len(took) // 2]
+
+
+def run(*, scale: int) -> str:
+    ensure_database()
+    today = timezone.localdate()
+    users = ensure_data(scale, today)
+    alice, carol = users["alice"], users["carol"]
+    alice_books = Account.objects.filter(owner=alice).count()
+    sample = Account.objects.filter(owner=alice, lifecycle_stage="renewal").order_by("pk").first()
+    pages = [
+        ("Today, CSM (own book)", "/", alice, True),
+        ("Account list, CSM", "/accounts/", alice, True),
+        ("Today, manager team view (whole book)", "/?view=team", carol, False),
+        ("Account list, manager (whole book)", "/accounts/", carol, True),
+        ("Account list, manager, search “harbor”", "/accounts/?q=harbor", carol, False),
+        (
+            "Account list, manager, renewal ≤ 90 days, sorted by renewal",
+            "/accounts/?renewal=90&sort=renewal",
+            carol,
+            False,
+        ),
+        ("Account 360", f"/accounts/{sample.pk}/", alice, False),
+        ("Naive account list, manager (baseline)", "/bench/naive-accounts/", carol, True),
+    ]
+    cookies = {alice.pk: session_cookie(alice), carol.pk: session_cookie(carol)}
+    counts = {label: statements(user, path) for label, path, user, _ in pages}
+    port = free_port()
+    server = start_gunicorn(port, workers=3)
+    results, stress = {}, {}
+    try:
+        for label, path, user, stressed in pages:
+            sequential_ms(port, path, cookies[user.pk], 6)  # warm every worker: imports, templates, plans
+            results[label] = locust(port=port, path=path, cookie=cookies[user.pk], think=True)
+            print(label, results[label], flush=True)
+            if stressed:
+                stress[label] = locust(port=port, path=path, cookie=cookies[user.pk], think=False, seconds=15)
+                print(label, "no think time", stress[label], flush=True)
+        naive_today_ms = sequential_ms(port, "/bench/naive-today/", cookies[alice.pk], 3)
+        real_today_ms = sequential_ms(port, "/", cookies[alice.pk], 9)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    naive_today_statements = statements(alice, "/bench/naive-today/")
+
+    lines = [
+        "## Pages under load: Today and the account list",
+        "",
+        f"{scale:,} accounts on PostgreSQL ({scale * 3:,} contacts, {scale * 3:,} touchpoints, one contract, "
+        f"renewal and revenue entry each, open tasks on 10 %, health scores for two days when the health "
+        f"model is present). The CSM (alice) owns {alice_books:,} accounts; the manager (carol) sees all "
+        f"{scale:,}. Served by gunicorn (3 sync workers, production settings) and loaded with locust "
+        f"(headless) at **{USERS} concurrent users** for {RUN_SECONDS} s per page, each user signed in with a "
+        'session cookie. "Think time" is 0.5 to 1.5 s between a user\'s requests, as people click; '
+        '"no think time" fires the next request as soon as the previous answer arrives (a stress test). '
+        "The machine's 2 cores are shared with other developers' work and with locust itself, so the "
+        "figures are from a busy machine.",
+        "",
+        f"Target: p95 of Today and the account list under {TARGET_MS} ms.",
+        "",
+        "| page | statements | requests | p50 ms | p95 ms | req/s | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, _, _, _ in pages:
+        r = results[label]
+        target = "met" if r["p95"] < TARGET_MS else "missed"
+        if "Naive" in label or "360" in label or "search" in label or "sorted" in label:
+            target = "—"
+        lines.append(
+            f"| {label} | {counts[label]} | {r['requests']:,} ({r['failures']} failed) | {r['p50']:.0f} | "
+            f"{r['p95']:.0f} | {r['rps']:.1f} | {target} |"
+        )
+    lines += ["", "No think time (20 users firing back to back):", "",
+              "| page | requests | p50 ms | p95 ms | req/s |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for label, r in stress.items():
+        lines.append(f"| {label} | {r['requests']:,} | {r['p50']:.0f} | {r['p95']:.0f} | {r['rps']:.1f} |")
+    lines += [
+        "",
+        "Naive baselines, measured in the same run and served by the same gunicorn:",
+        "",
+        f"- **Account list without select_related or the page's subqueries** (owner, program and contracts "
+        f"fetched per row): {counts['Naive account list, manager (baseline)']} statements per page against "
+        f"{counts['Account list, manager (whole book)']}; see its row above.",
+        f"- **Today as a Python loop over the book** (each account's last touchpoint, tasks and onboarding "
+        f"items fetched per account, then filtered in Python): {naive_today_statements:,} statements and a "
+        f"median of {naive_today_ms:,.0f} ms for alice's {alice_books:,} accounts, one request at a time, against "
+        f"{real_today_ms:.0f} ms for the real page measured the same way. It is too slow to put under load.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,23 @@
+"""One page under load: BENCH_PATH with the session cookie BENCH_COOKIE (see bench_pages.py)."""
+
+import os
+
+from locust import HttpUser, between, constant, task
+
+THINK = os.environ.get("BENCH_THINK", "1") == "1"
+
+
+class PageUser(HttpUser):
+    wait_time = between(0.5, 1.5) if THINK else constant(0)
+
+    def on_start(self) -> None:
+        self.client.cookies.set("sessionid", os.environ["BENCH_COOKIE"])
+
+    @task
+    def page(self) -> None:
+        # Anything but a 200 (a redirect to sign-in, an error) counts as a failure.
+        with self.client.get(
+            os.environ["BENCH_PATH"], name="page", allow_redirects=False, catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"status {response.status_code}")

@@ -1,0 +1,139 @@
+"""Handoffs from a CRM (POST /api/handoffs/, idempotent by deal id) and the task list."""
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Account
+from csm.api import router
+
+from . import services
+from .models import Handoff, Program, Task
+
+
+class OutcomeSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    metric = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    target = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class StakeholderSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(services.CONTACT_ROLES)), required=False, default=list
+    )
+
+
+class ContractInSerializer(serializers.Serializer):
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    recurring_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+
+class HandoffInSerializer(serializers.Serializer):
+    deal_id = serializers.CharField(max_length=100)
+    account_name = serializers.CharField(max_length=200)
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    program = serializers.SlugRelatedField(
+        slug_field="name", queryset=Program.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    csm = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    segment = serializers.ChoiceField(choices=Account.Segment.choices, required=False, allow_blank=True, default="")
+    contract = ContractInSerializer(required=False, allow_null=True)
+    what_sold = serializers.CharField()
+    outcomes = OutcomeSerializer(many=True, required=False, default=list)
+    stakeholders = StakeholderSerializer(many=True, required=False, default=list)
+    expectations = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HandoffSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Handoff
+        fields = (
+            "id", "deal_id", "account", "contract", "what_sold", "outcomes", "stakeholders", "expectations",
+            "created_at", "updated_at",
+        )  # fmt: skip
+
+
+class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = HandoffSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return Handoff.objects.visible_to(self.request.user).order_by("-created_at")
+
+    def create(self, request: Request) -> Response:
+        incoming = HandoffInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        contract = data.pop("contract", None) or {}
+        handoff, created = services.record_handoff(
+            **data,
+            contract_starts_on=contract.get("starts_on"),
+            contract_ends_on=contract.get("ends_on"),
+            recurring_amount=contract.get("recurring_amount"),
+            payload=request.data if isinstance(request.data, dict) else {},
+            by=request.user,
+            today=timezone.localdate(),
+        )
+        return Response(
+            HandoffSerializer(handoff).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    rule_name = serializers.CharField(source="rule.name", default=None, read_only=True)
+
+    class Meta:
+        model = Task
+        fields = (
+            "id", "account", "assignee", "title", "description", "reason", "due_on", "status", "snoozed_until",
+            "source", "rule", "rule_name", "created_at", "completed_at",
+        )  # fmt: skip
+        read_only_fields = fields
+
+
+class SnoozeSerializer(serializers.Serializer):
+    until = serializers.DateField()
+
+
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tasks on visible accounts; ``?mine=1`` for the caller's, ``?open=1`` for open ones."""
+
+    serializer_class = TaskSerializer
+    filterset_fields = ("account", "assignee", "status", "rule")
+    ordering_fields = ("due_on", "created_at")
+
+    def get_queryset(self) -> QuerySet:
+        tasks = Task.objects.visible_to(self.request.user).select_related("rule").order_by("due_on", "pk")
+        if self.request.query_params.get("mine"):
+            tasks = tasks.filter(assignee=self.request.user)
+        if self.request.query_params.get("open"):
+            tasks = tasks.open()
+        return tasks
+
+    @action(detail=True, methods=["post"])
+    def done(self, request: Request, pk: str | None = None) -> Response:
+        task = services.complete_task(self.get_object(), by=request.user, now=timezone.now())
+        return Response(TaskSerializer(task).data)
+
+    @action(detail=True, methods=["post"])
+    def snooze(self, request: Request, pk: str | None = None) -> Response:
+        body = SnoozeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = services.snooze_task(
+            self.get_object(), until=body.validated_data["until"], today=timezone.localdate(), by=request.user
+        )
+        return Response(TaskSerializer(task).data)
+
+
+router.register("handoffs", HandoffViewSet, basename="handoff")
+router.register("tasks", TaskViewSet, basename="task")

@@ -1,0 +1,110 @@
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+
+from accounts import roles
+from accounts.models import Account
+
+from . import services
+from .models import EntitlementUse, Milestone, Program
+
+
+def _parse_lines(text: str) -> list[list[str]]:
+    return [[part.strip() for part in line.split("|")] for line in text.splitlines() if line.strip()]
+
+
+class HandoffForm(forms.Form):
+    deal_id = forms.CharField(label="CRM deal id", max_length=100)
+    account_name = forms.CharField(max_length=200)
+    external_id = forms.CharField(label="Account id in the CRM", max_length=100, required=False)
+    program = forms.ModelChoiceField(queryset=Program.objects.filter(is_active=True), required=False)
+    csm = forms.ModelChoiceField(
+        label="Success manager",
+        queryset=User.objects.filter(is_active=True, groups__name=roles.CSM).order_by("username"),
+        required=False,
+    )
+    segment = forms.ChoiceField(choices=[("", "—"), *Account.Segment.choices], required=False)
+    contract_starts_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    contract_ends_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    recurring_amount = forms.DecimalField(label="Recurring amount per year", required=False, min_value=0)
+    what_sold = forms.CharField(label="What was sold", widget=forms.Textarea(attrs={"rows": 3}))
+    outcomes = forms.CharField(
+        label="Desired outcomes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: outcome | metric | target | due date (YYYY-MM-DD); only the outcome is required.",
+    )
+    stakeholders = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: name | email | title | roles (comma-separated: "
+        + ", ".join(sorted(services.CONTACT_ROLES))
+        + ").",
+    )
+    expectations = forms.CharField(
+        label="Expectations set in the sale", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_outcomes(self) -> list[dict]:
+        outcomes = []
+        for number, parts in enumerate(_parse_lines(self.cleaned_data["outcomes"]), start=1):
+            parts += [""] * (4 - len(parts))
+            try:
+                target = Decimal(parts[2]) if parts[2] else None
+                due_on = date.fromisoformat(parts[3]) if parts[3] else None
+            except (InvalidOperation, ValueError):
+                raise ValidationError(f"Line {number}: the target must be a number and the date YYYY-MM-DD.") from None
+            outcomes.append({"title": parts[0][:200], "metric": parts[1][:100], "target": target, "due_on": due_on})
+        return outcomes
+
+    def clean_stakeholders(self) -> list[dict]:
+        people = []
+        for number, parts in enumerate(_parse_lines(self.cleaned_data["stakeholders"]), start=1):
+            parts += [""] * (4 - len(parts))
+            roles_ = [r.strip().lower().replace(" ", "_") for r in parts[3].split(",") if r.strip()]
+            unknown = set(roles_) - set(services.CONTACT_ROLES)
+            if unknown:
+                raise ValidationError(f"Line {number}: unknown role(s) {', '.join(sorted(unknown))}.")
+            if parts[1]:
+                try:
+                    forms.EmailField().clean(parts[1])
+                except ValidationError:
+                    raise ValidationError(f"Line {number}: {parts[1]!r} is not an email address.") from None
+            people.append({"name": parts[0][:200], "email": parts[1], "title": parts[2][:200], "roles": roles_})
+        return people
+
+
+class EntitlementUseForm(forms.Form):
+    kind = forms.ChoiceField(choices=EntitlementUse.Kind.choices)
+    quantity = forms.DecimalField(min_value=Decimal("0.25"), max_digits=8, decimal_places=2, initial=1)
+    used_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(max_length=300, required=False)
+
+
+class ObjectiveForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    metric = forms.CharField(max_length=100, required=False)
+    target = forms.DecimalField(max_digits=14, decimal_places=2, required=False)
+    due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class MilestoneProgressForm(forms.Form):
+    current = forms.DecimalField(max_digits=14, decimal_places=2, required=False)
+    status = forms.ChoiceField(choices=Milestone.Status.choices)
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField()
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

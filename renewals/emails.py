@@ -1,0 +1,233 @@
+"""Renewal-notice emails: render admin-edited templates safely and hand them to SMTP.
+
+Templates are rendered by a sandboxed engine (no loaders, no tag libraries) from plain
+string values, so an edited template cannot include files or reach model methods. Every
+header value is reduced to one clean line before it reaches the message, so a contact or
+CSM name cannot inject headers.
+"""
+
+import contextlib
+import re
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from django.core.validators import validate_email
+from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
+from django.template.loader import get_template
+
+from .models import NoticeTemplate, RenewalNotice
+
+# Variables a template may use; shown to admins next to the editor.
+CONTEXT_HELP = {
+    "account": "Customer account name",
+    "program": "Program name (may be empty)",
+    "contact_name": "Recipient's full name",
+    "contact_first_name": "Recipient's first name",
+    "contract_start": "Current term start, e.g. 1 May 2025",
+    "contract_end": "Current term end",
+    "days_left": "Days from the notice to the end of the term",
+    "amount": "Current recurring amount per year, with currency",
+    "uplift_pct": "Uplift on renewal, e.g. 5%",
+    "renewal_amount": "Proposed renewal amount per year, with currency",
+    "csm_name": "The success manager's name",
+    "csm_email": "The success manager's email (also the Reply-To)",
+    "is_follow_up": "True for follow-up notices",
+}
+
+SANDBOX = Engine(loaders=[], libraries={}, autoescape=True)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class TransientSendError(Exception):
+    """The mail server may accept the message later (4xx, connection trouble): retry."""
+
+
+class PermanentSendError(Exception):
+    """The mail server refused for good (5xx, invalid address): do not retry."""
+
+
+class UnknownOutcomeError(Exception):
+    """The connection broke after the body went out: the server may or may not have it."""
+
+
+@dataclass(frozen=True)
+class Sources:
+    subject: str
+    text_body: str
+    html_body: str
+
+
+def one_line(value: str, *, limit: int = 200) -> str:
+    """Collapse control characters (CR, LF, tabs ...) to spaces: a header value stays one header."""
+    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
+
+
+def builtin_sources() -> Sources:
+    def source(name: str) -> str:
+        return get_template(f"emails/{name}").template.source
+
+    return Sources(
+        source("renewal-notice-subject.txt").strip(),
+        source("renewal-notice-body.txt"),
+        source("renewal-notice-body.html"),
+    )
+
+
+def sources_for(program_id: int | None) -> Sources:
+    """The program's own template, else the default row, else the built-in files."""
+    rows = {row.program_id: row for row in NoticeTemplate.objects.filter(program_id__in=[program_id, None])}
+    row = rows.get(program_id) or rows.get(None)
+    if row is None:
+        return builtin_sources()
+    return Sources(row.subject, row.text_body, row.html_body)
+
+
+def check_template_source(source: str) -> None:
+    """Raise ValidationError when an admin's template does not compile or render."""
+    try:
+        SANDBOX.from_string(source).render(Context(sample_context()))
+    except (TemplateSyntaxError, TemplateDoesNotExist, ValueError, LookupError, TypeError) as exc:
+        raise ValidationError(f"This template does not render: {exc}") from exc
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return f"{currency} {amount:,.2f}"
+
+
+def pretty_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def sample_context() -> dict:
+    return {
+        "account": "Acme",
+        "program": "Professional",
+        "contact_name": "Dana Buyer",
+        "contact_first_name": "Dana",
+        "contract_start": "1 May 2025",
+        "contract_end": "30 April 2026",
+        "days_left": 60,
+        "amount": "USD 24,000.00",
+        "uplift_pct": "5%",
+        "renewal_amount": "USD 25,200.00",
+        "csm_name": "Alice Martin",
+        "csm_email": "alice@example.com",
+        "is_follow_up": False,
+    }
+
+
+def notice_context(notice: RenewalNotice) -> dict:
+    contract, renewal, contact = notice.contract, notice.renewal, notice.contact
+    csm = renewal.owner or contract.account.owner
+    uplift = renewal.uplift_pct.normalize()
+    return {
+        "account": contract.account.name,
+        "program": contract.program.name if contract.program else "",
+        "contact_name": contact.name,
+        "contact_first_name": contact.name.split(" ")[0] if contact.name else "",
+        "contract_start": pretty_date(contract.starts_on),
+        "contract_end": pretty_date(contract.ends_on),
+        "days_left": contract.days_left(notice.planned_on),
+        "amount": money(contract.recurring_amount, contract.currency),
+        "uplift_pct": f"{uplift:f}%",
+        "renewal_amount": money(renewal.renewal_amount, contract.currency),
+        "csm_name": (csm.get_full_name() or csm.username) if csm else "Customer Success",
+        "csm_email": csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        "is_follow_up": notice.cycle != RenewalNotice.FIRST,
+    }
+
+
+def message_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
+    """The notice as an email: the CSM's name on the From line, the CSM as Reply-To."""
+    context = notice_context(notice)
+    sources = sources_for(notice.contract.program_id)
+    subject = one_line(SANDBOX.from_string(sources.subject).render(Context(context, autoescape=False)))
+    text = SANDBOX.from_string(sources.text_body).render(Context(context, autoescape=False))
+    html = SANDBOX.from_string(sources.html_body).render(Context(context, autoescape=True))
+
+    try:
+        validate_email(notice.email)
+    except ValidationError as exc:
+        raise PermanentSendError(f"invalid recipient address {notice.email!r}") from exc
+    from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    sender = formataddr((one_line(context["csm_name"], limit=100), from_address))
+    recipient = formataddr((one_line(context["contact_name"], limit=100), notice.email))
+    reply_to = context["csm_email"]
+    try:
+        validate_email(reply_to)
+    except ValidationError:
+        reply_to = from_address
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=sender,
+        to=[recipient],
+        reply_to=[reply_to],
+        headers={
+            # The same id on every attempt lets mail systems drop a duplicate delivery.
+            "Message-ID": f"<renewal-notice-{notice.pk}@{message_domain()}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None]) -> None:
+    """Send one message, calling ``before_data`` just before the body goes to the server.
+
+    Until the body goes out, a crash provably sent nothing; after it, the outcome is
+    unknown. SMTP is driven step by step to keep that second window as short as possible.
+    """
+    backend = get_connection()
+    if not isinstance(backend, SMTPBackend):
+        before_data()
+        backend.send_messages([message])
+        return
+    handed_over = False
+    try:
+        backend.open()
+        smtp = backend.connection
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        from_address = sanitize_address(message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+        payload = message.message().as_bytes(linesep="\r\n")
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.mail(from_address)
+        _check(code, reply, "MAIL FROM")
+        for address in recipients:
+            code, reply = smtp.rcpt(address)
+            _check(code, reply, f"RCPT TO {address}")
+        before_data()
+        handed_over = True
+        code, reply = smtp.data(payload)
+        _check(code, reply, "DATA")
+    except smtplib.SMTPResponseException as exc:
+        raise (TransientSendError if exc.smtp_code < 500 else PermanentSendError)(
+            f"{exc.smtp_code} {exc.smtp_error!r}"
+        ) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise (UnknownOutcomeError if handed_over else TransientSendError)(repr(exc)) from exc
+    finally:
+        # Closing a broken connection must not hide the real error.
+        with contextlib.suppress(Exception):
+            backend.close()
+
+
+def _check(code: int, reply: bytes, step: str) -> None:
+    if code >= 400:
+        raise smtplib.SMTPResponseException(code, f"{step}: {reply.decode(errors='replace')}")

@@ -1,0 +1,748 @@
+"""Contracts, the renewal pipeline, the revenue ledger and renewal notices.
+
+Notices follow STYLE.md "send once, in effect": the RenewalNotice table is the outbox,
+planned by a set-based upsert on unique keys, claimed by a conditional UPDATE before any
+send, published after commit, and swept when a message or a worker goes missing.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from playbooks.models import Program, Task
+from playbooks.services import open_task
+
+from . import emails, signals
+from .models import Contract, NoticeSchedule, ReasonCode, Renewal, RenewalNotice, RevenueEntry
+
+DEFAULT_LEAD_DAYS = 60  # DOMAIN §8: at least two months ahead, for contracts without a program.
+DEFAULT_FOLLOW_UPS = (30, 14)
+# A send that has not finished this long after its claim was cut short (worker killed).
+# Retries back off at most 10 minutes, so a pending row older than this lost its message.
+STUCK_AFTER = timedelta(minutes=15)
+MAX_ATTEMPTS = 8
+# Publish at most this many sends per planning run; the sweeper publishes the rest in batches,
+# so a first run over a large book does not flood the broker inside one job.
+ENQUEUE_LIMIT = 2000
+SWEEP_BATCH = 2000
+
+
+# --- Contracts, renewals and the revenue ledger --------------------------------------------
+
+
+def _revenue_of(account: Account, *, on: date) -> Decimal:
+    total = RevenueEntry.objects.filter(account=account, effective_on__lte=on).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0")
+
+
+def _stage_changed(renewal: Renewal, old_stage: str, by: User | None) -> None:
+    if old_stage != renewal.stage:
+        transaction.on_commit(
+            lambda: signals.renewal_stage_changed.send(
+                sender=Renewal, renewal=renewal, old_stage=old_stage, new_stage=renewal.stage, by=by
+            )
+        )
+
+
+def _require_reason(reason: ReasonCode | None, *, applies: str) -> None:
+    if reason is None:
+        raise ValidationError({"reason": "Choose a reason: why is the customer not renewing in full?"})
+    if not reason.is_active or reason.applies_to not in (applies, ReasonCode.Applies.BOTH):
+        raise ValidationError({"reason": f"“{reason.label}” is not a reason for this outcome."})
+
+
+@transaction.atomic
+def create_contract(
+    *,
+    account: Account,
+    starts_on: date,
+    ends_on: date,
+    amount: Decimal,
+    by: User | None,
+    program: Program | None = None,
+    currency: str = "USD",
+    auto_renew: bool = False,
+) -> Contract:
+    """Record a new contract term with its renewal and its revenue: a new logo, or an expansion."""
+    if ends_on <= starts_on:
+        raise ValidationError({"ends_on": "The contract must end after it starts."})
+    if amount < 0:
+        raise ValidationError({"amount": "The recurring amount cannot be negative."})
+    already_paying = _revenue_of(account, on=starts_on) > 0
+    contract = Contract.objects.create(
+        account=account,
+        program=program if program is not None else account.program,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        recurring_amount=amount,
+        currency=currency,
+        auto_renew=auto_renew,
+    )
+    Renewal.objects.create(contract=contract, owner=account.owner, forecast_amount=amount, close_date=ends_on)
+    if amount > 0:
+        RevenueEntry.objects.create(
+            account=account,
+            contract=contract,
+            kind=RevenueEntry.Kind.EXPANSION if already_paying else RevenueEntry.Kind.NEW,
+            amount=amount,
+            currency=currency,
+            effective_on=starts_on,
+            note="Additional contract" if already_paying else "New customer",
+        )
+    return contract
+
+
+@transaction.atomic
+def change_contract_amount(
+    contract: Contract,
+    *,
+    amount: Decimal,
+    effective_on: date,
+    by: User | None,
+    reason: ReasonCode | None = None,
+    note: str = "",
+) -> RevenueEntry | None:
+    """Change a running term's recurring amount mid-term: an expansion or a contraction."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.status != Contract.Status.ACTIVE:
+        raise ValidationError("Only an active contract can change its amount.")
+    if amount < 0:
+        raise ValidationError({"amount": "The recurring amount cannot be negative."})
+    delta = amount - contract.recurring_amount
+    if delta == 0:
+        return None
+    if delta < 0:
+        _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
+    contract.recurring_amount = amount
+    contract._change_reason = note[:100] or "amount changed"
+    contract.save(update_fields=["recurring_amount"])
+    return RevenueEntry.objects.create(
+        account=contract.account,
+        contract=contract,
+        kind=RevenueEntry.Kind.EXPANSION if delta > 0 else RevenueEntry.Kind.CONTRACTION,
+        amount=delta,
+        currency=contract.currency,
+        effective_on=effective_on,
+        reason=reason,
+        note=note[:300],
+    )
+
+
+@transaction.atomic
+def advance_renewal(renewal: Renewal, *, stage: str, by: User | None) -> Renewal:
+    """Move an open renewal between open stages; closing goes through renew/lose."""
+    renewal = Renewal.objects.select_for_update().get(pk=renewal.pk)
+    if not renewal.is_open:
+        raise ValidationError("This renewal is closed; it cannot change stage.")
+    if stage not in Renewal.OPEN_STAGES:
+        raise ValidationError({"stage": "Close a renewal by renewing the contract or marking it lost."})
+    old_stage = renewal.stage
+    renewal.stage = stage
+    renewal.save(update_fields=["stage", "updated_at"])
+    _stage_changed(renewal, old_stage, by)
+    return renewal
+
+
+@transaction.atomic
+def update_renewal(
+    renewal: Renewal,
+    *,
+    by: User | None,
+    forecast_amount: Decimal | None,
+    uplift_pct: Decimal,
+    probability: int,
+    close_date: date | None,
+    owner: User | None,
+) -> Renewal:
+    renewal = Renewal.objects.select_for_update().select_related("contract").get(pk=renewal.pk)
+    if not renewal.is_open:
+        raise ValidationError("This renewal is closed.")
+    if not 0 <= probability <= 100:
+        raise ValidationError({"probability": "Probability is a percentage from 0 to 100."})
+    if forecast_amount is not None and forecast_amount < 0:
+        raise ValidationError({"forecast_amount": "The forecast cannot be negative."})
+    if uplift_pct <= -100:
+        raise ValidationError({"uplift_pct": "An uplift of -100 % or less is a loss, not a renewal."})
+    # Without an explicit forecast, the current amount with its uplift is the forecast.
+    if forecast_amount is None:
+        forecast_amount = (renewal.contract.recurring_amount * (1 + uplift_pct / 100)).quantize(Decimal("0.01"))
+    renewal.forecast_amount = forecast_amount
+    renewal.uplift_pct = uplift_pct
+    renewal.probability = probability
+    renewal.close_date = close_date
+    renewal.owner = owner
+    renewal.save()
+    return renewal
+
+
+def _cancel_pending_notices(contract: Contract) -> None:
+    RenewalNotice.objects.filter(contract=contract, status=RenewalNotice.Status.PENDING).update(
+        status=RenewalNotice.Status.SKIPPED, last_error="renewal closed before sending"
+    )
+
+
+@transaction.atomic
+def renew_contract(
+    contract: Contract,
+    *,
+    ends_on: date,
+    amount: Decimal,
+    by: User | None,
+    today: date,
+    reason: ReasonCode | None = None,
+    notes: str = "",
+    starts_on: date | None = None,
+) -> Contract:
+    """Close the renewal as renewed, expanded or downgraded and create the next term.
+
+    A lower amount is a downgrade and needs a reason; the revenue ledger records the
+    difference on the day the new term starts.
+    """
+    contract = Contract.objects.select_for_update().select_related("account").get(pk=contract.pk)
+    renewal, _ = Renewal.objects.select_for_update().get_or_create(
+        contract=contract, defaults={"owner": contract.account.owner, "forecast_amount": contract.recurring_amount}
+    )
+    if contract.status != Contract.Status.ACTIVE or not renewal.is_open:
+        raise ValidationError("This contract has already been renewed or closed.")
+    if amount <= 0:
+        raise ValidationError({"amount": "A renewal has a positive amount; mark the renewal lost instead."})
+    starts_on = starts_on or contract.ends_on + timedelta(days=1)
+    if ends_on <= starts_on:
+        raise ValidationError({"ends_on": "The new term must end after it starts."})
+    delta = amount - contract.recurring_amount
+    if delta < 0:
+        _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
+        stage = Renewal.Stage.DOWNGRADED
+    else:
+        stage = Renewal.Stage.EXPANDED if delta > 0 else Renewal.Stage.RENEWED
+
+    next_term = Contract.objects.create(
+        account=contract.account,
+        program=contract.program,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        recurring_amount=amount,
+        currency=contract.currency,
+        auto_renew=contract.auto_renew,
+        previous=contract,
+    )
+    Renewal.objects.create(
+        contract=next_term, owner=renewal.owner or contract.account.owner, forecast_amount=amount, close_date=ends_on
+    )
+    contract.status = Contract.Status.RENEWED
+    contract.save(update_fields=["status"])
+
+    old_stage = renewal.stage
+    renewal.stage = stage
+    renewal.closed_on = today
+    renewal.reason = reason if delta < 0 else None
+    renewal.reason_notes = notes
+    renewal.forecast_amount = amount
+    renewal.probability = 100
+    renewal.save()
+    _stage_changed(renewal, old_stage, by)
+    _cancel_pending_notices(contract)
+
+    if delta:
+        RevenueEntry.objects.create(
+            account=contract.account,
+            contract=next_term,
+            kind=RevenueEntry.Kind.EXPANSION if delta > 0 else RevenueEntry.Kind.CONTRACTION,
+            amount=delta,
+            currency=contract.currency,
+            effective_on=starts_on,
+            reason=renewal.reason,
+            note=notes[:300],
+        )
+    return next_term
+
+
+@transaction.atomic
+def mark_renewal_lost(
+    renewal: Renewal, *, reason: ReasonCode | None, notes: str, by: User | None, today: date
+) -> Renewal:
+    """The customer will not renew: close the renewal with its reason and record the churn."""
+    renewal = Renewal.objects.select_for_update().select_related("contract__account").get(pk=renewal.pk)
+    if not renewal.is_open:
+        raise ValidationError("This renewal is already closed.")
+    _require_reason(reason, applies=ReasonCode.Applies.LOSS)
+    contract = renewal.contract
+    old_stage = renewal.stage
+    renewal.stage = Renewal.Stage.LOST
+    renewal.closed_on = today
+    renewal.reason = reason
+    renewal.reason_notes = notes
+    renewal.probability = 0
+    renewal.save()
+    _stage_changed(renewal, old_stage, by)
+    _cancel_pending_notices(contract)
+    if contract.recurring_amount > 0:
+        RevenueEntry.objects.create(
+            account=contract.account,
+            contract=contract,
+            kind=RevenueEntry.Kind.CHURN,
+            amount=-contract.recurring_amount,
+            currency=contract.currency,
+            # Revenue stops the day after the last paid day.
+            effective_on=contract.ends_on + timedelta(days=1),
+            reason=reason,
+            note=notes[:300],
+        )
+    return renewal
+
+
+# --- Planning notices ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """Contracts ending ``low``..``high`` days from today get the notice ``cycle``."""
+
+    cycle: str
+    low: int
+    high: int
+    stages: tuple[str, ...]
+
+
+@dataclass
+class ScheduleGroup:
+    lead_days: int
+    follow_ups: tuple[int, ...]
+    program_ids: list[int]
+    without_program: bool = False
+
+    def windows(self) -> list[Window]:
+        """Consecutive, non-overlapping windows: on any day a contract is due for one cycle at most.
+
+        A day the job did not run is caught up the next day, since the window is still open;
+        a contract that enters late gets the notice of the window it is in, not a backlog.
+        """
+        follow_ups = [days for days in self.follow_ups if days < self.lead_days]
+        bounds = [self.lead_days, *follow_ups]
+        result = []
+        for index, high in enumerate(bounds):
+            low = bounds[index + 1] + 1 if index + 1 < len(bounds) else 0
+            if index == 0:
+                result.append(Window(RenewalNotice.FIRST, low, high, tuple(Renewal.OPEN_STAGES)))
+            else:
+                result.append(Window(f"follow-up-{high}", low, high, tuple(Renewal.FOLLOW_UP_STAGES)))
+        return result
+
+
+def schedule_groups() -> list[ScheduleGroup]:
+    """Programs grouped by identical schedules, so planning costs one statement per window."""
+    schedules = {row.program_id: row for row in NoticeSchedule.objects.all()}
+    default = schedules.get(None)
+    default_follow_ups = tuple(default.follow_ups()) if default else DEFAULT_FOLLOW_UPS
+    groups: dict[tuple, ScheduleGroup] = {}
+
+    def group_for(lead: int, schedule: NoticeSchedule | None) -> ScheduleGroup | None:
+        if schedule is not None and not schedule.is_active:
+            return None
+        follow_ups = tuple(schedule.follow_ups()) if schedule else default_follow_ups
+        key = (lead, follow_ups)
+        return groups.setdefault(key, ScheduleGroup(lead, follow_ups, []))
+
+    for program_id, lead in Program.objects.values_list("pk", "renewal_notice_lead_days"):
+        group = group_for(max(lead, DEFAULT_LEAD_DAYS), schedules.get(program_id) or default)
+        if group:
+            group.program_ids.append(program_id)
+    group = group_for(DEFAULT_LEAD_DAYS, default)
+    if group:
+        group.without_program = True
+    return list(groups.values())
+
+
+def _program_filter(group: ScheduleGroup) -> tuple[str, list]:
+    parts, params = [], []
+    if group.program_ids:
+        parts.append(f"c.program_id IN ({', '.join(['%s'] * len(group.program_ids))})")
+        params += group.program_ids
+    if group.without_program:
+        parts.append("c.program_id IS NULL")
+    return "(" + " OR ".join(parts or ["1 = 0"]) + ")", params
+
+
+# Who is eligible, mirrored from ContactQuerySet.renewal_recipients for set-based SQL.
+ELIGIBLE_CONTACT_SQL = """
+    ct.email <> '' AND ct.email_opt_out = %s AND (ct.left_on IS NULL OR ct.left_on > %s)
+    AND (ct.is_decision_maker OR ct.is_renewal OR ct.is_billing)
+"""
+
+
+def _ensure_renewals(*, today: date, now: datetime) -> int:
+    """Every active contract has a renewal: insert the missing ones (e.g. imported contracts)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO renewals_renewal
+                (contract_id, stage, owner_id, forecast_amount, uplift_pct, probability, close_date,
+                 reason_notes, contact_coverage, updated_at)
+            SELECT c.id, %s, a.owner_id, c.recurring_amount, 0, 50, c.ends_on, '', '', %s
+            FROM renewals_contract c
+            JOIN accounts_account a ON a.id = c.account_id
+            LEFT JOIN renewals_renewal r ON r.contract_id = c.id
+            WHERE c.status = %s AND c.ends_on >= %s AND r.id IS NULL
+            ON CONFLICT DO NOTHING
+            """,
+            [Renewal.Stage.UPCOMING, now, Contract.Status.ACTIVE, today],
+        )
+        return cursor.rowcount
+
+
+def _insert_notices(group: ScheduleGroup, window: Window, *, today: date, now: datetime) -> list[int]:
+    """One set-based upsert: one row per contract and distinct eligible address in the window.
+
+    ON CONFLICT DO NOTHING on the unique keys makes a second run, or a second beat running
+    at the same moment, insert nothing.
+    """
+    program_sql, program_params = _program_filter(group)
+    stages = list(window.stages)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO renewals_renewalnotice
+                (contract_id, renewal_id, contact_id, cycle, email, status, planned_on, attempts,
+                 last_error, message_id, created_at, updated_at)
+            SELECT c.id, r.id, MIN(ct.id), %s, LOWER(ct.email), %s, %s, 0, '', '', %s, %s
+            FROM renewals_contract c
+            JOIN renewals_renewal r ON r.contract_id = c.id
+            JOIN accounts_contact ct ON ct.account_id = c.account_id
+            WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s AND {program_sql}
+              AND r.stage IN ({", ".join(["%s"] * len(stages))})
+              AND {ELIGIBLE_CONTACT_SQL}
+            GROUP BY c.id, r.id, LOWER(ct.email)
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """,  # noqa: S608 - only placeholders and fixed fragments are interpolated.
+            [
+                window.cycle,
+                RenewalNotice.Status.PENDING,
+                today,
+                now,
+                now,
+                Contract.Status.ACTIVE,
+                today + timedelta(days=window.low),
+                today + timedelta(days=window.high),
+                *program_params,
+                *stages,
+                False,
+                today,
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _coverage_rows(group: ScheduleGroup, *, today: date) -> list[tuple]:
+    """(renewal, account, owner, coverage now, eligible addresses) for open renewals in the lead window."""
+    program_sql, program_params = _program_filter(group)
+    stages = list(Renewal.OPEN_STAGES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.id, c.account_id, COALESCE(r.owner_id, a.owner_id), r.contact_coverage,
+                   COUNT(DISTINCT LOWER(ct.email))
+            FROM renewals_contract c
+            JOIN renewals_renewal r ON r.contract_id = c.id
+            JOIN accounts_account a ON a.id = c.account_id
+            LEFT JOIN accounts_contact ct ON ct.account_id = c.account_id AND {ELIGIBLE_CONTACT_SQL}
+            WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s AND {program_sql}
+              AND r.stage IN ({", ".join(["%s"] * len(stages))})
+            GROUP BY r.id, c.account_id, COALESCE(r.owner_id, a.owner_id), r.contact_coverage
+            """,  # noqa: S608 - only placeholders and fixed fragments are interpolated.
+            [
+                False,
+                today,
+                Contract.Status.ACTIVE,
+                today,
+                today + timedelta(days=group.lead_days),
+                *program_params,
+                *stages,
+            ],
+        )
+        return cursor.fetchall()
+
+
+COVERAGE_TASKS = {
+    Renewal.Coverage.SINGLE_CONTACT: (
+        "renewal:single-contact",
+        "Add a second renewal contact",
+        "Renewal notices reach only one person (single point of contact); add the decision maker, "
+        "renewal or billing contact so the renewal does not hang on one person.",
+        7,
+    ),
+    Renewal.Coverage.NO_CONTACT: (
+        "renewal:no-contact",
+        "Find who is responsible for the renewal",
+        "No current decision maker, renewal or billing contact with an email: no renewal notice was sent. "
+        "Find who takes over and add them as contacts.",
+        0,
+    ),
+}
+
+
+def _update_coverage(group: ScheduleGroup, *, today: date) -> dict[str, int]:
+    """Flag renewals reaching fewer than two people and open one task for the CSM per change."""
+    changed: dict[str, list[int]] = {value: [] for value in Renewal.Coverage.values if value}
+    tasks = []
+    for renewal_id, account_id, owner_id, current, eligible in _coverage_rows(group, today=today):
+        coverage = (
+            Renewal.Coverage.OK
+            if eligible >= 2
+            else Renewal.Coverage.SINGLE_CONTACT
+            if eligible == 1
+            else Renewal.Coverage.NO_CONTACT
+        )
+        if coverage == current:
+            continue
+        changed[coverage].append(renewal_id)
+        if coverage in COVERAGE_TASKS:
+            key, title, description, due_in = COVERAGE_TASKS[coverage]
+            tasks.append(
+                Task(
+                    account_id=account_id,
+                    assignee_id=owner_id,
+                    title=title,
+                    description=description,
+                    reason=f"Renewal coverage: {Renewal.Coverage(coverage).label.lower()}",
+                    key=f"{key}:{renewal_id}",
+                    due_on=today + timedelta(days=due_in),
+                )
+            )
+    for coverage, ids in changed.items():
+        for start in range(0, len(ids), 5000):
+            Renewal.objects.filter(pk__in=ids[start : start + 5000]).update(contact_coverage=coverage)
+    # The partial unique index on open (account, key) tasks is what playbooks.open_task relies
+    # on; a bulk insert that ignores conflicts keeps the same once-only rule for thousands of rows.
+    Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
+    return {coverage: len(ids) for coverage, ids in changed.items()}
+
+
+@transaction.atomic
+def plan_renewal_notices(*, today: date, now: datetime) -> dict:
+    """Plan every notice due as of ``today`` and publish the sends after commit."""
+    renewals_created = _ensure_renewals(today=today, now=now)
+    planned: list[int] = []
+    coverage_changes: dict[str, int] = {}
+    for group in schedule_groups():
+        for window in group.windows():
+            planned += _insert_notices(group, window, today=today, now=now)
+        for coverage, count in _update_coverage(group, today=today).items():
+            coverage_changes[coverage] = coverage_changes.get(coverage, 0) + count
+    publish = planned[:ENQUEUE_LIMIT]
+    if publish:
+        RenewalNotice.objects.filter(pk__in=publish).update(enqueued_at=now)
+        _publish_after_commit(publish)
+    return {
+        "renewals_created": renewals_created,
+        "notices_planned": len(planned),
+        "published": len(publish),
+        "coverage_changes": coverage_changes,
+    }
+
+
+def _publish_after_commit(notice_ids: list[int]) -> None:
+    from . import tasks
+
+    def publish() -> None:
+        for notice_id in notice_ids:
+            tasks.send_renewal_notice.delay(notice_id)
+
+    # robust: a broker that is down must not fail the caller; the rows wait and the sweeper
+    # publishes them again later.
+    transaction.on_commit(publish, robust=True)
+
+
+# --- Sending -----------------------------------------------------------------------------
+
+
+def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
+    """Why the notice must not go out any more, or '' when it still should."""
+    eligible = Contact.objects.filter(pk=notice.contact_id).renewal_recipients(today=today).exists()
+    if not eligible:
+        return "contact left, opted out or lost the renewal role before sending"
+    if notice.contract.status != Contract.Status.ACTIVE:
+        return "contract no longer active"
+    stages = Renewal.OPEN_STAGES if notice.cycle == RenewalNotice.FIRST else Renewal.FOLLOW_UP_STAGES
+    if notice.renewal.stage not in stages:
+        return f"renewal is {notice.renewal.get_stage_display().lower()}"
+    return ""
+
+
+def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date) -> None:
+    account = notice.contract.account
+    open_task(
+        account=account,
+        title=f"Renewal notice to {notice.email} was not delivered",
+        due_on=today,
+        key=f"renewal:notice-problem:{notice.pk}",
+        assignee=notice.renewal.owner or account.owner,
+        description=f"{notice.cycle_label} for the contract ending {notice.contract.ends_on:%d %b %Y}: {error}",
+        reason="Renewal notice failed",
+    )
+    transaction.on_commit(lambda: signals.notice_failed.send(sender=RenewalNotice, notice=notice, error=error))
+
+
+@transaction.atomic
+def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime) -> None:
+    RenewalNotice.objects.filter(pk=notice.pk).update(status=status, last_error=error[:500], updated_at=now)
+    notice.status = status
+    notice.last_error = error[:500]
+    _tell_csm_about_failure(notice, error=error, today=timezone.localtime(now).date())
+
+
+@transaction.atomic
+def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) -> None:
+    RenewalNotice.objects.filter(pk=notice.pk).update(
+        status=RenewalNotice.Status.SENT, sent_at=now, last_error="", updated_at=now
+    )
+    renewal = Renewal.objects.select_for_update().get(pk=notice.renewal_id)
+    if renewal.stage == Renewal.Stage.UPCOMING:
+        renewal.stage = Renewal.Stage.NOTIFIED
+        renewal._change_reason = "renewal notice sent"
+        renewal.save(update_fields=["stage", "updated_at"])
+        _stage_changed(renewal, Renewal.Stage.UPCOMING, by)
+
+
+def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
+    """Claim the notice, send it, record the outcome; return what happened.
+
+    Not one transaction on purpose: each step commits on its own so a crash leaves the row
+    in a state that says how far it got (``sending`` without ``handed_over_at``: nothing
+    reached the server; with it: unknown, a person reviews).
+    """
+    # The claim: 0 rows when another worker has it or it is already done. Then do nothing.
+    claimed = RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(
+        status=RenewalNotice.Status.SENDING,
+        claimed_at=now,
+        handed_over_at=None,
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
+    if not claimed:
+        return "not claimed"
+    notice = RenewalNotice.objects.select_related(
+        "contract__account__owner", "contract__program", "renewal__owner", "contact"
+    ).get(pk=notice_id)
+    today = timezone.localtime(now).date()
+    why_not = _still_eligible(notice, today=today)
+    if why_not:
+        RenewalNotice.objects.filter(pk=notice_id).update(
+            status=RenewalNotice.Status.SKIPPED, last_error=why_not, updated_at=now
+        )
+        return "skipped"
+
+    def hand_over() -> None:
+        RenewalNotice.objects.filter(pk=notice_id).update(handed_over_at=now)
+
+    try:
+        message = emails.build_message(notice)
+        emails.deliver(message, before_data=hand_over)
+    except emails.PermanentSendError as exc:
+        _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now)
+        return "failed"
+    except emails.UnknownOutcomeError as exc:
+        _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error=f"outcome unknown: {exc}", now=now)
+        return "needs review"
+    except emails.TransientSendError as exc:
+        if notice.attempts >= MAX_ATTEMPTS:
+            _fail(notice, status=RenewalNotice.Status.FAILED, error=f"gave up after {notice.attempts}: {exc}", now=now)
+            return "failed"
+        # Back to pending so the retry can claim it again; the retry's message is in flight.
+        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.SENDING).update(
+            status=RenewalNotice.Status.PENDING,
+            claimed_at=None,
+            handed_over_at=None,
+            enqueued_at=now,
+            last_error=str(exc)[:500],
+            updated_at=now,
+        )
+        raise
+    _mark_sent(notice, now=now)
+    return "sent"
+
+
+@transaction.atomic
+def sweep_renewal_notices(*, now: datetime) -> dict:
+    """Recover what a lost message or a killed worker left behind; never send twice.
+
+    - ``pending`` rows never published, or published long ago: publish again (the claim
+      makes a duplicate message harmless).
+    - ``sending`` rows cut short before the body reached the server: back to ``pending``.
+    - ``sending`` rows cut short after that: the server may have the email; a person decides.
+    """
+    stale = now - STUCK_AFTER
+    stuck = RenewalNotice.objects.filter(status=RenewalNotice.Status.SENDING, claimed_at__lt=stale)
+    reset = stuck.filter(handed_over_at__isnull=True).update(
+        status=RenewalNotice.Status.PENDING,
+        claimed_at=None,
+        enqueued_at=None,
+        last_error="worker stopped before sending; retried",
+        updated_at=now,
+    )
+    unknown = list(stuck.filter(handed_over_at__isnull=False).select_related("contract__account", "renewal__owner"))
+    for notice in unknown:
+        _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error="worker stopped mid-send", now=now)
+
+    due = list(
+        RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if due:
+        RenewalNotice.objects.filter(pk__in=due).update(enqueued_at=now)
+        _publish_after_commit(due)
+    return {"republished": len(due), "reset": reset, "needs_review": len(unknown)}
+
+
+@transaction.atomic
+def mark_notice_bounced(notice: RenewalNotice, *, error: str, now: datetime) -> RenewalNotice:
+    """A delivered notice bounced later (reported by the mail system): tell the CSM."""
+    notice = RenewalNotice.objects.select_related("contract__account", "renewal__owner").get(pk=notice.pk)
+    _fail(notice, status=RenewalNotice.Status.BOUNCED, error=error, now=now)
+    return notice
+
+
+class Resolution:
+    RESEND = "resend"
+    CONFIRM_SENT = "confirm_sent"
+    DISMISS = "dismiss"
+    CHOICES = ((RESEND, "Send again"), (CONFIRM_SENT, "It was delivered"), (DISMISS, "Do not send"))
+
+
+@transaction.atomic
+def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: datetime) -> RenewalNotice:
+    """A person decides about a notice that failed, bounced or has an unknown outcome.
+
+    A resend goes back to ``pending`` unpublished: the sweeper publishes it, so a web
+    request never talks to the broker.
+    """
+    notice = RenewalNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status not in (
+        RenewalNotice.Status.NEEDS_REVIEW,
+        RenewalNotice.Status.FAILED,
+        RenewalNotice.Status.BOUNCED,
+    ):
+        raise ValidationError("Only a failed, bounced or unclear notice can be resolved.")
+    if action == Resolution.RESEND:
+        notice.status, notice.enqueued_at, notice.claimed_at = RenewalNotice.Status.PENDING, None, None
+        notice.handed_over_at = None
+    elif action == Resolution.CONFIRM_SENT:
+        _mark_sent(notice, now=now, by=by)
+        notice.refresh_from_db()
+        return notice
+    elif action == Resolution.DISMISS:
+        notice.status = RenewalNotice.Status.SKIPPED
+    else:
+        raise ValidationError({"action": "Unknown action."})
+    notice.last_error = f"{notice.last_error} · resolved by {by}: {action}"[-500:]
+    notice.save()
+    return notice

@@ -1,0 +1,34 @@
+from celery import shared_task
+from django.utils import timezone
+
+from csm.services import run_job_once
+
+from . import emails, services
+
+
+@shared_task
+def plan_renewal_notices() -> dict | None:
+    """Daily (the beat ticks hourly): the first tick of a day plans; later ticks find the JobRun."""
+    today, now = timezone.localdate(), timezone.now()
+    run = run_job_once(
+        job="renewals.plan_notices", day=today, work=lambda: services.plan_renewal_notices(today=today, now=now)
+    )
+    return run.detail if run else None
+
+
+# Backoff stays far inside the Redis visibility timeout (1 h) and below services.STUCK_AFTER.
+@shared_task(
+    acks_late=True,
+    autoretry_for=(emails.TransientSendError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_renewal_notice(notice_id: int) -> str:
+    return services.send_renewal_notice(notice_id=notice_id, now=timezone.now())
+
+
+@shared_task
+def sweep_renewal_notices() -> dict:
+    return services.sweep_renewal_notices(now=timezone.now())

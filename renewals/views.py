@@ -1,0 +1,293 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts import roles
+from accounts.models import Contact
+
+from . import services
+from .forms import LoseForm, RenewalFilterForm, RenewalUpdateForm, RenewForm, ResolveNoticeForm, StageForm
+from .models import Renewal, RenewalNotice
+
+
+def _filtered(request: HttpRequest) -> tuple[QuerySet, RenewalFilterForm]:
+    form = RenewalFilterForm(request.GET or None)
+    renewals = Renewal.objects.visible_to(request.user).select_related(
+        "contract__account", "contract__program", "owner", "reason"
+    )
+    data = form.cleaned_data if form.is_valid() else {}
+    stage = data.get("stage") or ""
+    if stage == "":
+        renewals = renewals.open()
+    elif stage != "all":
+        renewals = renewals.filter(stage=stage)
+    if data.get("owner"):
+        renewals = renewals.filter(owner=data["owner"])
+    if data.get("program"):
+        renewals = renewals.filter(contract__program=data["program"])
+    if data.get("window"):
+        renewals = renewals.ending_within(today=timezone.localdate(), days=int(data["window"]))
+    if data.get("coverage") == "flagged":
+        renewals = renewals.needing_contacts()
+    return renewals, form
+
+
+def _stage_totals(renewals: QuerySet) -> list[dict]:
+    rows = {
+        row["stage"]: row for row in renewals.values("stage").annotate(n=Count("pk"), amount=Sum("forecast_amount"))
+    }
+    return [
+        {
+            "stage": value,
+            "label": label,
+            "n": rows.get(value, {}).get("n", 0),
+            "amount": rows.get(value, {}).get("amount"),
+        }
+        for value, label in Renewal.Stage.choices
+        if value in rows or value in Renewal.OPEN_STAGES
+    ]
+
+
+@login_required
+def renewal_list(request: HttpRequest) -> HttpResponse:
+    renewals, form = _filtered(request)
+    page = Paginator(renewals.order_by("contract__ends_on", "pk"), 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for renewal in page.object_list:
+        renewal.days_left = renewal.contract.days_left(today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "renewals/renewal_list.html",
+        {
+            "form": form,
+            "page": page,
+            "totals": _stage_totals(renewals),
+            "today": today,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def renewal_board(request: HttpRequest) -> HttpResponse:
+    renewals, form = _filtered(request)
+    today = timezone.localdate()
+    # The board shows the open pipeline, plus what closed in the last 90 days.
+    renewals = renewals.exclude(stage__in=Renewal.CLOSED_STAGES, closed_on__lt=today - timedelta(days=90))
+    by_stage: dict[str, list[Renewal]] = {value: [] for value in Renewal.Stage.values}
+    for renewal in renewals.order_by("contract__ends_on", "pk")[:600]:
+        by_stage[renewal.stage].append(renewal)
+    totals = {row["stage"]: row for row in _stage_totals(renewals)}
+    columns = [
+        {"stage": value, "label": label, "cards": by_stage[value], "total": totals.get(value)}
+        for value, label in Renewal.Stage.choices
+    ]
+    return render(
+        request,
+        "renewals/renewal_board.html",
+        {"form": form, "columns": columns, "today": today, "stage_choices": StageForm().fields["stage"].choices},
+    )
+
+
+def _eligibility(contacts: list[Contact], today) -> list[tuple[Contact, str]]:
+    """Each contact of the account with why they do or do not receive notices."""
+    result = []
+    for contact in contacts:
+        if contact.has_left(today):
+            why = "left"
+        elif contact.email_opt_out:
+            why = "opted out"
+        elif not contact.email:
+            why = "no email"
+        elif not (contact.is_decision_maker or contact.is_renewal or contact.is_billing):
+            why = "no renewal role"
+        else:
+            why = ""
+        result.append((contact, why))
+    return result
+
+
+@login_required
+def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    renewal = get_object_or_404(
+        Renewal.objects.visible_to(request.user).select_related(
+            "contract__account__owner", "contract__program", "contract__previous", "owner", "reason"
+        ),
+        pk=pk,
+    )
+    today = timezone.localdate()
+    contract = renewal.contract
+    notices = renewal.notices.select_related("contact").order_by("planned_on", "cycle", "email")
+    terms = []
+    term = contract.previous
+    while term is not None and len(terms) < 10:
+        terms.append(term)
+        term = term.previous
+    next_term = getattr(contract, "next_term", None)
+    return render(
+        request,
+        "renewals/renewal_detail.html",
+        {
+            "renewal": renewal,
+            "contract": contract,
+            "today": today,
+            "days_left": contract.days_left(today),
+            "notices": notices,
+            "contacts": _eligibility(list(contract.account.contacts.all()), today),
+            "history": renewal.history.select_related("history_user")[:30],
+            "terms": terms,
+            "next_term": next_term,
+            "ledger": contract.revenue_entries.select_related("reason").order_by("effective_on"),
+            "stage_form": StageForm(initial={"stage": renewal.stage}),
+            "update_form": RenewalUpdateForm(
+                initial={
+                    "forecast_amount": renewal.forecast_amount,
+                    "uplift_pct": renewal.uplift_pct,
+                    "probability": renewal.probability,
+                    "close_date": renewal.close_date,
+                    "owner": renewal.owner,
+                }
+            ),
+            "renew_form": RenewForm(
+                initial={
+                    "ends_on": contract.ends_on + (contract.ends_on - contract.starts_on) + timedelta(days=1),
+                    "amount": renewal.renewal_amount,
+                }
+            ),
+            "lose_form": LoseForm(),
+            "resolve_choices": ResolveNoticeForm().fields["action"].choices,
+        },
+    )
+
+
+def _writable_renewal(request: HttpRequest, pk: int) -> Renewal:
+    renewal = get_object_or_404(Renewal.objects.visible_to(request.user).select_related("contract"), pk=pk)
+    if not roles.can_write(request.user):
+        raise PermissionDenied("Read-only users change nothing.")
+    return renewal
+
+
+def _run(request: HttpRequest, renewal: Renewal, action, success: str) -> HttpResponse:
+    try:
+        action()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+    return redirect("renewals:renewal-detail", pk=renewal.pk)
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    for field, errors in form.errors.items():
+        label = (form.fields[field].label or field.replace("_", " ").capitalize()) if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+@login_required
+@require_POST
+def renewal_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    renewal = _writable_renewal(request, pk)
+    form = StageForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("renewals:renewal-detail", pk=pk)
+    stage = form.cleaned_data["stage"]
+    response = _run(
+        request,
+        renewal,
+        lambda: services.advance_renewal(renewal, stage=stage, by=request.user),
+        f"Moved to {Renewal.Stage(stage).label}.",
+    )
+    if request.POST.get("next") == "board":
+        return redirect("renewals:renewal-board")
+    return response
+
+
+@login_required
+@require_POST
+def renewal_update(request: HttpRequest, pk: int) -> HttpResponse:
+    renewal = _writable_renewal(request, pk)
+    form = RenewalUpdateForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("renewals:renewal-detail", pk=pk)
+    return _run(
+        request, renewal, lambda: services.update_renewal(renewal, by=request.user, **form.cleaned_data), "Saved."
+    )
+
+
+@login_required
+@require_POST
+def renewal_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    renewal = _writable_renewal(request, pk)
+    form = RenewForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("renewals:renewal-detail", pk=pk)
+    data = form.cleaned_data
+    return _run(
+        request,
+        renewal,
+        lambda: services.renew_contract(
+            renewal.contract,
+            ends_on=data["ends_on"],
+            amount=data["amount"],
+            reason=data["reason"],
+            notes=data["notes"],
+            by=request.user,
+            today=timezone.localdate(),
+        ),
+        "Renewed: the next term is recorded.",
+    )
+
+
+@login_required
+@require_POST
+def renewal_lose(request: HttpRequest, pk: int) -> HttpResponse:
+    renewal = _writable_renewal(request, pk)
+    form = LoseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("renewals:renewal-detail", pk=pk)
+    return _run(
+        request,
+        renewal,
+        lambda: services.mark_renewal_lost(
+            renewal,
+            reason=form.cleaned_data["reason"],
+            notes=form.cleaned_data["notes"],
+            by=request.user,
+            today=timezone.localdate(),
+        ),
+        "Marked lost, with its reason.",
+    )
+
+
+@login_required
+@require_POST
+def notice_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = get_object_or_404(RenewalNotice.objects.visible_to(request.user), pk=pk)
+    if not roles.can_write(request.user):
+        raise PermissionDenied("Read-only users change nothing.")
+    form = ResolveNoticeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.resolve_notice(notice, action=form.cleaned_data["action"], by=request.user, now=timezone.now())
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            label = dict(form.fields["action"].choices)[form.cleaned_data["action"]]
+            messages.success(request, f"Notice to {notice.email}: {label.lower()}.")
+    return redirect("renewals:renewal-detail", pk=notice.renewal_id)

@@ -1,0 +1,81 @@
+import threading
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from renewals.models import Renewal
+from tests.factories import ContractFactory, TouchpointFactory, UsageSnapshotFactory
+
+
+@pytest.fixture
+def api():
+    """``api(user)`` is a client that authenticates with the user's API token, as integrations do."""
+
+    def _client(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def books(acme, globex):
+    """One row of every kind in alice's book (Acme) and in bob's (Globex)."""
+    rows = {}
+    for name, account in (("acme", acme), ("globex", globex)):
+        contract = ContractFactory(account=account, ends_on=date(2026, 6, 30))
+        rows[name] = {
+            "accounts": account,
+            "contacts": account.contacts.first(),
+            "touchpoints": TouchpointFactory(account=account),
+            "usage": UsageSnapshotFactory(account=account),
+            "contracts": contract,
+            "renewals": Renewal.objects.create(contract=contract),
+        }
+    return rows
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """The cast's passwords are hashed per test; a fast hasher keeps these tests quick on a busy machine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records webhook POSTs and answers with ``statuses`` in turn."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()

@@ -1,0 +1,77 @@
+"""Flags for playbooks: a worse band or a drop beyond the model's alert amount; a signal per band change."""
+
+from datetime import timedelta
+
+import pytest
+
+from accounts import health, signals
+from accounts.models import HealthModel, HealthScore, UsageSnapshot
+
+from .conftest import DAY, give_usage
+
+pytestmark = pytest.mark.django_db
+NEXT = DAY + timedelta(days=1)
+
+
+def test_a_worse_band_flags_the_account_and_signals_the_change(healthy_account) -> None:
+    health.recalculate_health(day=DAY)
+    first = HealthScore.objects.get(account=healthy_account, day=DAY)
+    assert not first.flagged
+    assert first.previous_band == ""
+    UsageSnapshot.objects.filter(account=healthy_account).delete()
+    give_usage(healthy_account, day=NEXT, active=0, advanced=0, cases=8, escalations=3, availability="90")
+    received = []
+
+    def receiver(**kwargs) -> None:
+        received.append(kwargs)
+
+    signals.health_band_changed.connect(receiver)
+    try:
+        health.recalculate_health(day=NEXT)
+    finally:
+        signals.health_band_changed.disconnect(receiver)
+    row = HealthScore.objects.get(account=healthy_account, day=NEXT)
+    assert row.previous_score == first.score
+    assert row.previous_band == first.band
+    assert row.score_drop == first.score - row.score
+    assert row.band_worsened
+    assert row.flagged
+    assert [(r["account"], r["old_band"], r["new_band"], r["new_score"]) for r in received] == [
+        (healthy_account, first.band, row.band, row.score)
+    ]
+
+
+def test_a_drop_beyond_the_alert_amount_flags_without_a_band_change(healthy_account) -> None:
+    health.recalculate_health(day=DAY)
+    first = HealthScore.objects.get(account=healthy_account, day=DAY)
+    model = HealthModel.objects.get(is_default=True)
+    model.green_min, model.yellow_min, model.drop_alert_points = 99, 1, 2
+    model.save()
+    give_usage(healthy_account, day=NEXT, active=12)
+    health.recalculate_health(day=NEXT)
+    row = HealthScore.objects.get(account=healthy_account, day=NEXT)
+    assert row.score_drop > 2
+    assert row.band == row.previous_band or first.band == "green"
+    assert row.flagged
+
+
+def test_a_small_drop_in_the_same_band_is_not_flagged(healthy_account) -> None:
+    health.recalculate_health(day=DAY)
+    give_usage(healthy_account, day=NEXT, active=19)
+    health.recalculate_health(day=NEXT)
+    row = HealthScore.objects.get(account=healthy_account, day=NEXT)
+    assert 0 < row.score_drop <= 15
+    assert row.band == row.previous_band
+    assert not row.flagged
+    assert not row.band_worsened
+
+
+def test_no_health_check_within_the_cadence_is_marked_overdue(healthy_account, program) -> None:
+    program.health_check_cadence_days = 5
+    program.save()
+    health.recalculate_health(day=DAY)
+    assert HealthScore.objects.get(account=healthy_account).check_overdue
+    program.health_check_cadence_days = 30
+    program.save()
+    health.recalculate_health(day=DAY)
+    assert not HealthScore.objects.get(account=healthy_account).check_overdue

@@ -1,0 +1,65 @@
+"""Pages: the health panel, the health-check form (permissions through the URL) and the calibration report."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from accounts import health
+from accounts.models import HealthCheck
+
+from .conftest import DAY
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_account_page_shows_the_health_panel(client, alice, healthy_account) -> None:
+    health.recalculate_health(day=DAY)
+    client.force_login(alice)
+    response = client.get(reverse("accounts:account-detail", args=[healthy_account.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="panel health-panel"' in html
+    assert "20 of 25 licenses active" in html
+    assert "no onboarding checklist" in html
+    assert "<script>" not in html, "no inline scripts: the CSP forbids them"
+
+
+def test_a_csm_records_a_health_check_on_their_account(client, alice, healthy_account) -> None:
+    client.force_login(alice)
+    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    response = client.post(url, {"kind": "business_review", "held_on": "2026-05-30", "sentiment": "2", "notes": " ok "})
+    assert response.status_code == 302
+    check = HealthCheck.objects.get(account=healthy_account, held_on=date(2026, 5, 30))
+    assert (check.kind, check.sentiment, check.by, check.notes) == ("business_review", 2, alice, "ok")
+
+
+def test_another_csms_account_is_not_found(client, bob, healthy_account) -> None:
+    client.force_login(bob)
+    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"kind": "health_check", "held_on": "2026-05-30", "sentiment": "3"}).status_code == 404
+
+
+def test_a_read_only_user_may_not_record_a_health_check(client, rita, healthy_account) -> None:
+    client.force_login(rita)
+    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    response = client.post(url, {"kind": "health_check", "held_on": "2026-05-30", "sentiment": "3"})
+    assert response.status_code == 403
+    assert HealthCheck.objects.filter(account=healthy_account).count() == 1
+
+
+def test_a_check_in_the_future_is_refused(client, alice, healthy_account) -> None:
+    client.force_login(alice)
+    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    response = client.post(url, {"kind": "health_check", "held_on": "2999-01-01", "sentiment": "3"})
+    assert response.status_code == 200
+    assert "cannot be recorded ahead" in response.content.decode()
+    assert HealthCheck.objects.filter(account=healthy_account).count() == 1
+
+
+def test_the_calibration_page_loads_with_an_empty_state(client, carol) -> None:
+    client.force_login(carol)
+    response = client.get(reverse("accounts:health-calibration"))
+    assert response.status_code == 200
+    assert "No health scores from 90 days ago yet" in response.content.decode()

@@ -1,0 +1,97 @@
+"""The eight success metrics, each from its own source, for one period and one book."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from csm import metrics
+from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan
+from renewals.models import Renewal
+from tests.factories import AccountFactory, ContractFactory, TouchpointFactory, UsageSnapshotFactory
+
+pytestmark = pytest.mark.django_db
+
+Q1 = metrics.period_containing("quarter", date(2026, 2, 1))
+
+
+def by_key(user) -> dict:
+    accounts = metrics.scoped_accounts(user)
+    figures = metrics.revenue_figures(accounts, Q1)
+    return {m.key: m for m in metrics.success_metrics(accounts, Q1, figures)}
+
+
+def test_there_are_eight_metrics_in_domain_order(alice, acme) -> None:
+    assert [m.name for m in by_key(alice).values()] == [
+        "Onboard", "Adoption", "Success", "Availability", "Engagement quality", "Retention", "Health",
+        "Net Recurring Revenue",
+    ]  # fmt: skip
+
+
+def test_onboard_counts_new_customers_whose_checklist_is_complete(alice, acme, globex) -> None:
+    other = AccountFactory(owner=alice, program=acme.program)
+    OnboardingItem.objects.create(account=acme, title="Access", due_on=date(2026, 1, 10), completed_on=date(2026, 1, 9))
+    OnboardingItem.objects.create(
+        account=acme, title="First value", due_on=date(2026, 2, 10), completed_on=date(2026, 2, 1)
+    )
+    OnboardingItem.objects.create(account=other, title="Access", due_on=date(2026, 3, 1))
+    OnboardingItem.objects.create(
+        account=globex, title="Access", due_on=date(2026, 3, 1), completed_on=date(2026, 3, 1)
+    )
+    metric = by_key(alice)["onboard"]
+    assert (metric.numerator, metric.denominator, metric.value) == (1, 2, Decimal("50.0"))
+
+
+def test_adoption_is_licenses_active_over_purchased_in_the_period(alice, acme) -> None:
+    UsageSnapshotFactory(account=acme, date=date(2026, 1, 5), licenses_purchased=100, licenses_active=60)
+    UsageSnapshotFactory(account=acme, date=date(2026, 3, 5), licenses_purchased=100, licenses_active=80)
+    UsageSnapshotFactory(account=acme, date=date(2026, 4, 5), licenses_purchased=100, licenses_active=0)
+    assert by_key(alice)["adoption"].value == Decimal("70.0")
+
+
+def test_availability_averages_the_period_snapshots(alice, acme) -> None:
+    UsageSnapshotFactory(account=acme, date=date(2026, 1, 5), availability_pct=Decimal("99.00"))
+    UsageSnapshotFactory(account=acme, date=date(2026, 1, 6), availability_pct=Decimal("97.00"))
+    UsageSnapshotFactory(account=acme, date=date(2026, 1, 7), availability_pct=None)
+    assert by_key(alice)["availability"].value == Decimal("98.00")
+
+
+def test_success_counts_customers_who_reached_every_milestone_due(alice, acme) -> None:
+    other = AccountFactory(owner=alice, program=acme.program)
+    for account, statuses in ((acme, ["reached", "reached"]), (other, ["reached", "missed"])):
+        objective = Objective.objects.create(plan=SuccessPlan.objects.create(account=account), title="Go live")
+        for status in statuses:
+            Milestone.objects.create(objective=objective, title="m", due_on=date(2026, 2, 1), status=status)
+    assert by_key(alice)["success"].value == Decimal("50.0")
+
+
+def test_engagement_quality_is_the_share_of_positive_touchpoints(alice, acme) -> None:
+    when = datetime(2026, 2, 1, 10, tzinfo=UTC)
+    for outcome in ("positive", "positive", "positive", "negative"):
+        TouchpointFactory(account=acme, outcome=outcome, occurred_at=when)
+    TouchpointFactory(account=acme, outcome="negative", occurred_at=datetime(2025, 12, 1, 10, tzinfo=UTC))
+    assert by_key(alice)["engagement_quality"].value == Decimal("75.0")
+
+
+def test_retention_is_the_share_of_renewals_committed_or_renewed(alice, acme) -> None:
+    for stage in ("committed", "renewed", "lost", "in_discussion"):
+        contract = ContractFactory(account=acme, ends_on=date(2026, 3, 1))
+        Renewal.objects.create(contract=contract, stage=stage)
+    Renewal.objects.create(contract=ContractFactory(account=acme, ends_on=date(2026, 6, 1)), stage="lost")
+    metric = by_key(alice)["retention"]
+    assert (metric.numerator, metric.denominator, metric.value) == (2, 4, Decimal("50.0"))
+
+
+def test_metrics_with_nothing_to_measure_say_no_data(alice, acme) -> None:
+    values = {key: metric.value for key, metric in by_key(alice).items()}
+    assert values["adoption"] is None
+    assert values["engagement_quality"] is None
+    assert values["health"] is None
+
+
+def test_filters_narrow_to_one_segment(alice, acme) -> None:
+    smb = AccountFactory(owner=alice, program=acme.program, segment="smb")
+    UsageSnapshotFactory(account=smb, date=date(2026, 1, 5), licenses_purchased=10, licenses_active=10)
+    UsageSnapshotFactory(account=acme, date=date(2026, 1, 5), licenses_purchased=10, licenses_active=0)
+    accounts = metrics.scoped_accounts(alice, segment="smb")
+    assert metrics.adoption(accounts, Q1).value == Decimal("100.0")

@@ -1,0 +1,26 @@
+"""The nightly job evaluates the rules on a real Celery worker, once per day."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from csm.models import JobRun
+from playbooks import tasks
+from playbooks.models import OnboardingItem, PlaybookRule, Task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_job_opens_tasks_on_a_worker(celery_worker, acme, make_rule) -> None:
+    make_rule(PlaybookRule.Trigger.ONBOARDING_OVERDUE)
+    OnboardingItem.objects.create(account=acme, title="Access", due_on=timezone.localdate() - timedelta(days=4))
+    tasks.evaluate_playbook_rules.delay()
+    deadline = time.monotonic() + 60
+    while not JobRun.objects.filter(job="playbook-rules", status="done").exists():
+        assert time.monotonic() < deadline, celery_worker.output()[-3000:]
+        time.sleep(0.5)
+    assert Task.objects.filter(account=acme, source="playbook").count() == 1
+    tasks.evaluate_playbook_rules.delay()  # the same day: nothing more
+    time.sleep(3)
+    assert Task.objects.count() == 1

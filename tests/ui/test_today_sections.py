@@ -1,0 +1,100 @@
+"""Each section of the Today page lists the right accounts, most urgent first."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from accounts import today as sections
+from playbooks.models import OnboardingItem, Task
+from renewals.models import Contract
+from tests.factories import AccountFactory, ContactFactory, ContractFactory, ProgramFactory, TouchpointFactory
+from tests.ui.conftest import at
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 3, 2)
+
+
+def test_tasks_due_lists_my_overdue_and_todays_tasks_not_later_or_done_ones(alice, bob, acme, globex) -> None:
+    overdue = Task.objects.create(account=acme, assignee=alice, title="Overdue", due_on=TODAY - timedelta(days=3))
+    due = Task.objects.create(account=acme, assignee=alice, title="Today", due_on=TODAY)
+    Task.objects.create(account=acme, assignee=alice, title="Tomorrow", due_on=TODAY + timedelta(days=1))
+    Task.objects.create(account=acme, assignee=alice, title="Done", due_on=TODAY, status=Task.Status.DONE)
+    Task.objects.create(account=globex, assignee=bob, title="Bob's", due_on=TODAY)
+    section = sections.tasks_due(sections.Scope(user=alice), today=TODAY)
+    assert [t.pk for t in section.rows] == [overdue.pk, due.pk]
+    assert section.total == 2
+
+
+def test_a_snoozed_task_waits_until_its_snooze_ends(alice, acme) -> None:
+    Task.objects.create(account=acme, assignee=alice, title="Later", due_on=TODAY - timedelta(days=1),
+                        status=Task.Status.SNOOZED, snoozed_until=TODAY + timedelta(days=2))  # fmt: skip
+    assert sections.tasks_due(sections.Scope(user=alice), today=TODAY).total == 0
+
+
+def test_renewals_follow_each_programs_notice_window(alice) -> None:
+    early = ProgramFactory(name="Enterprise", renewal_notice_lead_days=90)
+    standard = ProgramFactory(name="Essentials", renewal_notice_lead_days=60)
+    in_90 = ContractFactory(account=AccountFactory(owner=alice, program=early), program=early,
+                            ends_on=TODAY + timedelta(days=80))  # fmt: skip
+    ContractFactory(account=AccountFactory(owner=alice, program=standard), program=standard,
+                    ends_on=TODAY + timedelta(days=80))  # fmt: skip
+    in_60 = ContractFactory(account=AccountFactory(owner=alice, program=standard), program=standard,
+                            ends_on=TODAY + timedelta(days=30))  # fmt: skip
+    ContractFactory(account=AccountFactory(owner=alice, program=standard), program=standard,
+                    ends_on=TODAY + timedelta(days=30), status=Contract.Status.RENEWED)  # fmt: skip
+    section = sections.renewals_in_window(sections.Scope(user=alice), today=TODAY)
+    assert [c.pk for c in section.rows] == [in_60.pk, in_90.pk]
+
+
+def test_a_renewal_without_a_current_renewal_contact_says_so(alice, program) -> None:
+    account = AccountFactory(owner=alice, program=program)
+    ContactFactory(account=account, is_decision_maker=True, left_on=TODAY - timedelta(days=10))
+    ContactFactory(account=account, is_champion=True)
+    ContractFactory(account=account, ends_on=TODAY + timedelta(days=40))
+    (row,) = sections.renewals_in_window(sections.Scope(user=alice), today=TODAY).rows
+    assert row.notice_status == ("No renewal contact", "bad")
+
+
+def test_a_renewal_reaching_only_one_contact_is_flagged(alice, program) -> None:
+    account = AccountFactory(owner=alice, program=program)
+    ContactFactory(account=account, is_decision_maker=True)
+    ContractFactory(account=account, ends_on=TODAY + timedelta(days=40))
+    (row,) = sections.renewals_in_window(sections.Scope(user=alice), today=TODAY).rows
+    assert row.recipients == 1
+    assert row.notice_status[1] == "warn"
+
+
+def test_not_heard_from_uses_the_programs_cadence_and_lists_the_longest_silence_first(alice) -> None:
+    tight = ProgramFactory(name="Enterprise", touch_cadence_days=14)
+    loose = ProgramFactory(name="Essentials", touch_cadence_days=60)
+    now = at(TODAY)
+    never = AccountFactory(name="Never", owner=alice, program=loose)
+    overdue = AccountFactory(name="Tight", owner=alice, program=tight)
+    TouchpointFactory(account=overdue, occurred_at=now - timedelta(days=20))
+    fine = AccountFactory(name="Loose", owner=alice, program=loose)
+    TouchpointFactory(account=fine, occurred_at=now - timedelta(days=20))
+    TouchpointFactory(account=fine, occurred_at=now - timedelta(days=90))
+    section = sections.not_heard_from(sections.Scope(user=alice), now=now)
+    assert [a.pk for a in section.rows] == [never.pk, overdue.pk]
+    assert section.rows[1].silent_days == 20
+
+
+def test_onboarding_overdue_counts_late_open_items_per_account(alice, acme) -> None:
+    OnboardingItem.objects.create(account=acme, title="Access", due_on=TODAY - timedelta(days=4))
+    OnboardingItem.objects.create(account=acme, title="Training", due_on=TODAY - timedelta(days=1))
+    OnboardingItem.objects.create(account=acme, title="Done", due_on=TODAY - timedelta(days=9), completed_on=TODAY)
+    OnboardingItem.objects.create(account=acme, title="Later", due_on=TODAY + timedelta(days=3))
+    section = sections.onboarding_overdue(sections.Scope(user=alice), today=TODAY)
+    assert section.total == 1
+    assert section.rows[0]["overdue"] == 2
+    assert section.rows[0]["days_late"] == 4
+
+
+def test_a_manager_toggles_to_the_team_and_a_csm_cannot(alice, bob, carol, acme, globex) -> None:
+    Task.objects.create(account=acme, assignee=alice, title="A", due_on=TODAY)
+    Task.objects.create(account=globex, assignee=bob, title="B", due_on=TODAY)
+    team = sections.Scope.for_request(carol, "team")
+    assert team.team
+    assert {t.title for t in sections.tasks_due(team, today=TODAY).rows} == {"A", "B"}
+    assert not sections.Scope.for_request(alice, "team").team
+    assert sections.tasks_due(sections.Scope.for_request(alice, "team"), today=TODAY).total == 1
