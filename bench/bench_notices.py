@@ -20,7 +20,7 @@ from bench.db import QueryCounter, ensure_database, timed
 
 DEFAULT_SCALE = 1_000_000
 TARGET_S = 10.0
-SAMPLE = 2_000
+SAMPLE = 500
 TODAY = date(2026, 11, 23)
 
 
@@ -177,10 +177,12 @@ def run(*, scale: int) -> str:
     table = "\n".join(rows)
     return f"""## Renewal notices: planning over {contracts:,} contracts
 
-`renewals.services.plan_renewal_notices` on PostgreSQL: one set-based `INSERT … SELECT …
-ON CONFLICT DO NOTHING RETURNING id` for every schedule window of every program at once (3
-programs with 60/75/90-day leads and 30/14-day follow-ups), one `UPDATE … FROM` for the
-contact coverage flags, then CSM tasks for renewals that just lost coverage. Data: one
+`renewals.services.plan_renewal_notices` on PostgreSQL: one indexed query finds the contracts
+due today (a notice cycle not begun yet, or a renewal reaching fewer than two people) over
+every schedule window of every program at once (3 programs with 60/75/90-day leads and
+30/14-day follow-ups); then, per 2,000 due contracts, one set-based `INSERT … SELECT … ON
+CONFLICT DO NOTHING RETURNING id` and one coverage count; then CSM tasks for renewals that
+just lost coverage. Data: one
 account per contract, four contacts each (decision maker, renewal, billing, champion; 3 %
 left, 1 % opted out, 5 % with one person in every renewal role), contract ends spread
 evenly over 13 months. Broker publishing is stubbed (at most 2,000 sends are published per

@@ -21,9 +21,14 @@ WINDOWS = (
 )
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: object) -> str:
+        return obj.get_full_name() or obj.username
+
+
 def staff_choices() -> forms.ModelChoiceField:
     users = get_user_model().objects.filter(is_active=True, groups__name__in=[roles.CSM, roles.MANAGER]).distinct()
-    return forms.ModelChoiceField(users.order_by("first_name", "username"), required=False, empty_label="Anyone")
+    return PersonChoiceField(users.order_by("first_name", "username"), required=False, empty_label="Anyone")
 
 
 class RenewalFilterForm(forms.Form):

@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 8
 # so a first run over a large book does not flood the broker inside one job.
 ENQUEUE_LIMIT = 2000
 SWEEP_BATCH = 2000
+PLAN_CHUNK = 2000  # due contracts per statement: 8,000 parameters, inside SQLite's limit
 
 
 # --- Contracts, renewals and the revenue ledger --------------------------------------------
@@ -425,23 +426,20 @@ def _cycle_case(groups: list[ScheduleGroup], *, today: date) -> tuple[str, list]
     return "CASE " + " ".join(whens) + " END", params
 
 
-def _insert_notices(groups: list[ScheduleGroup], *, today: date, horizon: date, now: datetime) -> list[int]:
-    """One set-based upsert: a row per contract due today and distinct eligible address.
+def _due_contracts(groups: list[ScheduleGroup], *, today: date, horizon: date) -> list[tuple]:
+    """(contract, account, renewal, cycle, coverage) for contracts to look at today.
 
-    ON CONFLICT DO NOTHING on the unique keys makes a second run, or a second beat running
-    at the same moment, insert nothing. All windows of all programs go in one statement,
-    so the contacts are read once. A cycle already begun is looked at again only while the
-    renewal reaches fewer than two people: the CSM was asked to add contacts, and the ones
-    added get the notice of the running cycle the next day.
+    A contract is due when its current cycle has no notice yet (the day it enters a window,
+    or the first day after a missed one), and every day while its renewal reaches fewer
+    than two people: the CSM was asked to add contacts, and the ones added get the notice
+    of the running cycle the next day. Everything else was settled on an earlier day, so a
+    daily run reads a few thousand contracts, not the whole window.
     """
     cycle_sql, cycle_params = _cycle_case(groups, today=today)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO renewals_renewalnotice
-                (contract_id, renewal_id, contact_id, cycle, email, status, scheduled_on, attempts,
-                 last_error, message_id, created_at, updated_at)
-            SELECT due.contract_id, due.renewal_id, MIN(ct.id), due.cycle, LOWER(ct.email), %s, %s, 0, '', '', %s, %s
+            SELECT due.contract_id, due.account_id, due.renewal_id, due.cycle, due.contact_coverage
             FROM (
                 SELECT c.id AS contract_id, c.account_id, r.id AS renewal_id, r.contact_coverage,
                        {cycle_sql} AS cycle
@@ -449,73 +447,75 @@ def _insert_notices(groups: list[ScheduleGroup], *, today: date, horizon: date, 
                 JOIN renewals_renewal r ON r.contract_id = c.id
                 WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s
             ) due
-            JOIN accounts_contact ct ON ct.account_id = due.account_id
-            WHERE due.cycle IS NOT NULL AND {ELIGIBLE_CONTACT_SQL}
-              AND (due.contact_coverage <> %s OR NOT EXISTS (
-                  SELECT 1 FROM renewals_renewalnotice n WHERE n.contract_id = due.contract_id AND n.cycle = due.cycle
-              ))
-            GROUP BY due.contract_id, due.renewal_id, due.cycle, LOWER(ct.email)
+            WHERE due.cycle IS NOT NULL AND (due.contact_coverage <> %s OR NOT EXISTS (
+                SELECT 1 FROM renewals_renewalnotice n WHERE n.contract_id = due.contract_id AND n.cycle = due.cycle
+            ))
+            ORDER BY due.contract_id
+            """,  # noqa: S608 - only placeholders and fixed fragments are interpolated.
+            [*cycle_params, Contract.Status.ACTIVE, today, horizon, Renewal.Coverage.OK],
+        )
+        return cursor.fetchall()
+
+
+def _values(rows: list[tuple]) -> tuple[str, list]:
+    """A VALUES list of (contract, account, renewal, cycle) rows: columns column1..column4."""
+    sql = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    return f"(VALUES {sql}) AS due", [value for row in rows for value in row[:4]]
+
+
+def _insert_notices(due: list[tuple], *, today: date, now: datetime) -> list[int]:
+    """One set-based upsert per chunk: a row per due contract and distinct eligible address.
+
+    ON CONFLICT DO NOTHING on the unique keys makes a second run, or a second beat running
+    at the same moment, insert nothing.
+    """
+    values_sql, values_params = _values(due)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO renewals_renewalnotice
+                (contract_id, renewal_id, contact_id, cycle, email, status, scheduled_on, attempts,
+                 last_error, message_id, created_at, updated_at)
+            SELECT due.column1, due.column3, MIN(ct.id), due.column4, LOWER(ct.email), %s, %s, 0, '', '', %s, %s
+            FROM {values_sql}
+            JOIN accounts_contact ct ON ct.account_id = due.column2
+            WHERE {ELIGIBLE_CONTACT_SQL}
+            GROUP BY due.column1, due.column3, due.column4, LOWER(ct.email)
             ON CONFLICT DO NOTHING
             RETURNING id
             """,  # noqa: S608 - only placeholders and fixed fragments are interpolated.
-            [
-                RenewalNotice.Status.PENDING,
-                today,
-                now,
-                now,
-                *cycle_params,
-                Contract.Status.ACTIVE,
-                today,
-                horizon,
-                False,
-                today,
-                Renewal.Coverage.OK,
-            ],
+            [RenewalNotice.Status.PENDING, today, now, now, *values_params, False, today],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
-def _update_coverage_flags(groups: list[ScheduleGroup], *, today: date, horizon: date) -> list[tuple[int, str]]:
-    """Set each open renewal's coverage inside its lead window; return (renewal, coverage) that changed."""
-    in_lead, lead_params = [], []
-    for group in groups:
-        program_sql, program_params = _program_filter(group)
-        in_lead.append(f"({program_sql} AND c.ends_on <= %s)")
-        lead_params += [*program_params, today + timedelta(days=group.lead_days)]
-    stages = list(Renewal.OPEN_STAGES)
-    coverage = Renewal.Coverage
+def _coverage_changes(due: list[tuple], *, today: date) -> list[tuple[int, str]]:
+    """(renewal, new coverage) for due renewals whose count of eligible addresses changed class."""
+    values_sql, values_params = _values(due)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE renewals_renewal SET contact_coverage = checked.coverage
-            FROM (
-                SELECT r.id AS renewal_id,
-                       CASE WHEN COUNT(DISTINCT LOWER(ct.email)) >= 2 THEN %s
-                            WHEN COUNT(DISTINCT LOWER(ct.email)) = 1 THEN %s ELSE %s END AS coverage
-                FROM renewals_contract c
-                JOIN renewals_renewal r ON r.contract_id = c.id
-                LEFT JOIN accounts_contact ct ON ct.account_id = c.account_id AND {ELIGIBLE_CONTACT_SQL}
-                WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s
-                  AND r.stage IN ({_placeholders(stages)}) AND ({" OR ".join(in_lead or ["1 = 0"])})
-                GROUP BY r.id
-            ) checked
-            WHERE renewals_renewal.id = checked.renewal_id AND renewals_renewal.contact_coverage <> checked.coverage
-            RETURNING renewals_renewal.id, renewals_renewal.contact_coverage
+            SELECT due.column3, COUNT(DISTINCT LOWER(ct.email))
+            FROM {values_sql}
+            LEFT JOIN accounts_contact ct ON ct.account_id = due.column2 AND {ELIGIBLE_CONTACT_SQL}
+            GROUP BY due.column3
             """,  # noqa: S608 - only placeholders and fixed fragments are interpolated.
-            [
-                coverage.OK,
-                coverage.SINGLE_CONTACT,
-                coverage.NO_CONTACT,
-                False,
-                today,
-                Contract.Status.ACTIVE,
-                today,
-                horizon,
-                *stages,
-                *lead_params,
-            ],
+            [*values_params, False, today],
         )
-        return cursor.fetchall()
+        counts = dict(cursor.fetchall())
+    changed = []
+    for _, _, renewal_id, _, current in due:
+        eligible = counts.get(renewal_id, 0)
+        coverage = (
+            Renewal.Coverage.OK
+            if eligible >= 2
+            else Renewal.Coverage.SINGLE_CONTACT
+            if eligible == 1
+            else Renewal.Coverage.NO_CONTACT
+        )
+        if coverage != current:
+            changed.append((renewal_id, coverage.value))
+    return changed
 
 
 COVERAGE_TASKS = {
@@ -571,23 +571,34 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
     ``publish=False`` leaves every new row to the sweeper (demo data marks them sent itself).
     """
     groups = schedule_groups()
-    horizon = today + timedelta(days=max((group.lead_days for group in groups), default=DEFAULT_LEAD_DAYS))
+    if not groups:
+        return {"renewals_created": 0, "notices_planned": 0, "published": 0, "coverage_changes": {}}
+    horizon = today + timedelta(days=max(group.lead_days for group in groups))
     renewals_created = _ensure_renewals(today=today, horizon=horizon, now=now)
-    planned = _insert_notices(groups, today=today, horizon=horizon, now=now) if groups else []
-    changed = _update_coverage_flags(groups, today=today, horizon=horizon) if groups else []
+    due = _due_contracts(groups, today=today, horizon=horizon)
+    planned: list[int] = []
+    changed: list[tuple[int, str]] = []
+    for start in range(0, len(due), PLAN_CHUNK):
+        chunk = due[start : start + PLAN_CHUNK]
+        planned += _insert_notices(chunk, today=today, now=now)
+        changed += _coverage_changes(chunk, today=today)
+    by_coverage: dict[str, list[int]] = {}
+    for renewal_id, coverage in changed:
+        by_coverage.setdefault(coverage, []).append(renewal_id)
+    for coverage, ids in by_coverage.items():
+        for start in range(0, len(ids), PLAN_CHUNK):
+            Renewal.objects.filter(pk__in=ids[start : start + PLAN_CHUNK]).update(contact_coverage=coverage)
     tasks_opened = _open_coverage_tasks(changed, today=today)
     published = planned[:ENQUEUE_LIMIT] if publish else []
     if published:
         RenewalNotice.objects.filter(pk__in=published).update(enqueued_at=now)
         _publish_after_commit(published)
-    coverage_changes: dict[str, int] = {}
-    for _, value in changed:
-        coverage_changes[value] = coverage_changes.get(value, 0) + 1
     return {
         "renewals_created": renewals_created,
+        "contracts_due": len(due),
         "notices_planned": len(planned),
         "published": len(published),
-        "coverage_changes": coverage_changes,
+        "coverage_changes": {coverage: len(ids) for coverage, ids in by_coverage.items()},
         "tasks_opened": tasks_opened,
     }
 

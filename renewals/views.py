@@ -160,7 +160,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "renew_form": RenewForm(
                 initial={
-                    "ends_on": contract.ends_on + (contract.ends_on - contract.starts_on) + timedelta(days=1),
+                    "ends_on": contract.ends_on + (contract.ends_on - contract.starts_on),
                     "amount": renewal.renewal_amount,
                 }
             ),
