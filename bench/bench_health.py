@@ -204,9 +204,9 @@ Inputs, built set-based in {built["build"]:.0f} s (+ {built["analyze"]:.0f} s `V
 - Target: whole recalculation plus history write under {TARGET_SECONDS} s: **{ok}** ({t["nightly"]:.1f} s).
 - Set-based vs naive: **{ratio:,.0f}x** faster ({per_account * 1000:.1f} ms per account naive, measured on
   {len(sample):,} accounts in the same run and extrapolated linearly).
-- Statements (counted on the one-connection rerun): {nightly_statements} for {chunks} chunks (per chunk a `SET LOCAL work_mem` and the
-  INSERT, plus a few lookups: health models, previous day, id bounds), independent of the number of accounts; the naive loop sends
-  ~{naive_counter.count / len(sample):.0f} per account.
+- Statements (counted on the one-connection rerun): {nightly_statements} for {chunks} chunks (per chunk a
+  `SET LOCAL work_mem` and the INSERT, plus a few lookups: health models, previous day, id bounds), independent
+  of the number of accounts; the naive loop sends ~{naive_counter.count / len(sample):.0f} per account.
 - After the rerun: {per_day:,} rows for the day (one per account), {flagged:,} flagged for playbooks.
 - Band-change signals are sent only when a receiver is connected (none in this benchmark).
 - Figures are from a busy shared 2-core machine (other helpers' tests and benchmarks ran at the same time);
