@@ -64,7 +64,7 @@ class ProgramAdmin(SimpleHistoryAdmin):
 
 @admin.action(description="Dry run: show what the rule would create today")
 def dry_run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-    return redirect("playbooks:rule-dry-run", pk=queryset.order_by("pk").first().pk)
+    return redirect("playbooks:playbook-rule-dry-run", pk=queryset.order_by("pk").first().pk)
 
 
 @admin.register(PlaybookRule)
@@ -92,7 +92,7 @@ class PlaybookRuleAdmin(SimpleHistoryAdmin):
     @admin.display(description="Dry run")
     def dry_run_link(self, rule: PlaybookRule) -> str:
         return format_html(
-            '<a href="{}">what it would create today</a>', reverse("playbooks:rule-dry-run", args=[rule.pk])
+            '<a href="{}">what it would create today</a>', reverse("playbooks:playbook-rule-dry-run", args=[rule.pk])
         )
 
 

@@ -103,7 +103,7 @@ def handoff_form(request: HttpRequest) -> HttpResponse:
             verb = "recorded" if created else "updated"
             messages.success(request, f"Handoff {handoff.deal_id} {verb}: onboarding has started.")
             if Account.objects.visible_to(request.user).filter(pk=handoff.account_id).exists():
-                return redirect("playbooks:onboarding", pk=handoff.account_id)
+                return redirect("playbooks:onboarding", account_pk=handoff.account_id)
             return redirect("playbooks:handoff")
     return render(request, "playbooks/handoff_form.html", {"form": form})
 
@@ -111,8 +111,8 @@ def handoff_form(request: HttpRequest) -> HttpResponse:
 # --- Onboarding ----------------------------------------------------------------------------------
 
 
-def onboarding(request: HttpRequest, pk: int) -> HttpResponse:
-    account = _account(request, pk)
+def onboarding(request: HttpRequest, account_pk: int) -> HttpResponse:
+    account = _account(request, account_pk)
     today = timezone.localdate()
     return render(
         request, "playbooks/onboarding.html", {"account": account, **services.account_panels(account, today=today)}
@@ -131,14 +131,14 @@ def onboarding_item_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     if _htmx(request):
         context = {"account": item.account, **services.account_panels(item.account, today=today)}
         return render(request, "playbooks/_onboarding_panel.html", context)
-    return redirect("playbooks:onboarding", pk=item.account_id)
+    return redirect("playbooks:onboarding", account_pk=item.account_id)
 
 
 # --- Success plan ----------------------------------------------------------------------------------
 
 
-def success_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    account = _account(request, pk)
+def success_plan(request: HttpRequest, account_pk: int) -> HttpResponse:
+    account = _account(request, account_pk)
     today = timezone.localdate()
     objective_form = forms.ObjectiveForm(prefix="objective")
     if request.method == "POST":
@@ -146,7 +146,7 @@ def success_plan(request: HttpRequest, pk: int) -> HttpResponse:
         objective_form = forms.ObjectiveForm(request.POST, prefix="objective")
         if objective_form.is_valid():
             services.add_objective(account, **objective_form.cleaned_data)
-            return redirect("playbooks:success-plan", pk=account.pk)
+            return redirect("playbooks:success-plan", account_pk=account.pk)
     return render(
         request,
         "playbooks/success_plan.html",
@@ -161,17 +161,17 @@ def success_plan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
+def milestone_add(request: HttpRequest, objective_pk: int) -> HttpResponse:
     _require_write(request)
     objective = get_object_or_404(
-        Objective.objects.filter(plan__account__in=Account.objects.visible_to(request.user)), pk=pk
+        Objective.objects.filter(plan__account__in=Account.objects.visible_to(request.user)), pk=objective_pk
     )
     form = forms.MilestoneForm(request.POST)
     if form.is_valid():
         services.add_milestone(objective, **form.cleaned_data)
     else:
         messages.error(request, "The milestone needs a title and a due date.")
-    return redirect("playbooks:success-plan", pk=objective.plan.account_id)
+    return redirect("playbooks:success-plan", account_pk=objective.plan.account_id)
 
 
 @require_POST
@@ -191,14 +191,14 @@ def milestone_update(request: HttpRequest, pk: int) -> HttpResponse:
             "playbooks/_milestone_row.html",
             {"milestone": milestone, "today": today, "statuses": Milestone.Status.choices, "editable": True},
         )
-    return redirect("playbooks:success-plan", pk=milestone.objective.plan.account_id)
+    return redirect("playbooks:success-plan", account_pk=milestone.objective.plan.account_id)
 
 
 # --- Entitlements and the statement -----------------------------------------------------------------
 
 
-def statement(request: HttpRequest, pk: int) -> HttpResponse:
-    account = _account(request, pk)
+def statement(request: HttpRequest, account_pk: int) -> HttpResponse:
+    account = _account(request, account_pk)
     today = timezone.localdate()
     period = forms.PeriodForm(request.GET or None)
     start, end = today - timedelta(days=365), today
@@ -219,16 +219,16 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def entitlement_use_add(request: HttpRequest, pk: int) -> HttpResponse:
+def entitlement_use_add(request: HttpRequest, account_pk: int) -> HttpResponse:
     _require_write(request)
-    account = _account(request, pk)
+    account = _account(request, account_pk)
     form = forms.EntitlementUseForm(request.POST)
     if form.is_valid():
         services.record_entitlement_use(account, **form.cleaned_data, by=request.user)
         messages.success(request, "Service recorded.")
     else:
         messages.error(request, "Enter the kind of service, a quantity above zero and the day.")
-    return redirect("playbooks:statement", pk=account.pk)
+    return redirect("playbooks:statement", account_pk=account.pk)
 
 
 # --- Rule dry run ------------------------------------------------------------------------------------
