@@ -93,7 +93,8 @@ def _walk(patterns: list, segments: tuple = (), namespace: str = "") -> Iterator
 
 
 def all_routes() -> list[Route]:
-    return list(_walk(get_resolver().url_patterns))
+    """Every route, less DRF's format-suffix twins (``/api/x.json``): same view, same queryset."""
+    return [route for route in _walk(get_resolver().url_patterns) if "format" not in route.kwarg_names]
 
 
 def _fill_regex(text: str, values: dict[str, str]) -> str:

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.test import Client
 
@@ -36,9 +37,24 @@ EXEMPT: dict[str, str] = {
     "admin:logout": "signing out of the admin is open to anyone signed in; shows no data",
 }
 
-# Routes whose parameters the generic rules below cannot name: {route: {parameter: book → row}}.
-OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {}
 
+def alices_import(book: SimpleNamespace) -> models.Model:
+    return apps.get_model("csm", "ImportJob").objects.create(
+        kind="usage", created_by=book.users["alice"], file_name=f"{MARKER}.csv", content="", status="validated"
+    )
+
+
+# Routes whose row parameters the generic rules below cannot name: {route: {parameter: book → row}}.
+OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {
+    "imports:import-detail": {"pk": alices_import},
+    "imports:import-run": {"pk": alices_import},
+}
+# Parameters that are fixed words, not rows: {route: {parameter: value}}.
+LITERALS: dict[str, dict[str, str]] = {
+    "imports:import-template": {"kind": "usage"},
+}
+
+PERSONAL_FIELDS = {"user", "created_by", "owner", "by"}
 WRITES = ("post", "put", "patch", "delete")
 DENIED = {403, 404}
 # Tables that change by signing in or by the lockout bookkeeping, not by what a view does.
@@ -58,7 +74,9 @@ def model_from_name(name: str) -> type[models.Model] | None:
             model = known.get("".join(tokens[start:end]).lower())
             if model is not None:
                 return model
-    return None
+    # "import-detail" → ImportJob: a single model whose name starts with the first word.
+    starting = [model for name, model in known.items() if tokens and name.startswith(tokens[0].lower())]
+    return starting[0] if len(starting) == 1 else None
 
 
 def model_for_parameter(route: Route, parameter: str) -> type[models.Model] | None:
@@ -78,13 +96,34 @@ def row_of(book: SimpleNamespace, model: type[models.Model]) -> models.Model | N
     lookup = path_to_account(model)
     if lookup is not None:
         return model._default_manager.filter(**{lookup: book.account}).order_by("pk").first()
+    # A row that belongs to a person rather than an account (an upload, a device): alice's.
+    field = is_personal(model)
+    if field:
+        return model._default_manager.filter(**{field: book.users["alice"]}).order_by("pk").first()
     return model._default_manager.order_by("pk").first()
+
+
+def is_personal(model: type[models.Model]) -> str | None:
+    """The field naming the person a row belongs to, or None."""
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.related_model is get_user_model() and field.name in PERSONAL_FIELDS:
+            return field.name
+    return None
+
+
+def body(response) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
 
 
 def parameter_values(route: Route, book: SimpleNamespace) -> tuple[dict[str, str], models.Model | None]:
     """URL parameters naming alice's rows, and the row the route is about (the last one)."""
     values, target = {}, None
     for parameter in route.object_kwargs:
+        if parameter in LITERALS.get(route.ident, {}):
+            values[parameter] = LITERALS[route.ident][parameter]
+            continue
         builder = OBJECTS.get(route.ident, {}).get(parameter)
         if builder is not None:
             row = builder(book)
@@ -100,7 +139,7 @@ def parameter_values(route: Route, book: SimpleNamespace) -> tuple[dict[str, str
 def unresolvable(route: Route) -> str | None:
     """Why the walker cannot fill in ``route`` without a fixture, or None when it can."""
     for parameter in route.object_kwargs:
-        if parameter in OBJECTS.get(route.ident, {}):
+        if parameter in OBJECTS.get(route.ident, {}) or parameter in LITERALS.get(route.ident, {}):
             continue
         if model_for_parameter(route, parameter) is None:
             return f"<{parameter}> names no model (add it to OBJECTS or EXEMPT)"
@@ -202,8 +241,14 @@ def signed_in(user) -> Client:
 ROUTES = [route for route in all_routes() if route.ident not in EXEMPT]
 ADMIN = [route for route in ROUTES if route.is_admin]
 SITE = [route for route in ROUTES if not route.is_admin and unresolvable(route) is None]
-OBJECT_ROUTES = [route for route in SITE if route.object_kwargs]
-LIST_ROUTES = [route for route in SITE if not route.object_kwargs]
+
+
+def names_a_row(route: Route) -> bool:
+    return any(parameter not in LITERALS.get(route.ident, {}) for parameter in route.object_kwargs)
+
+
+OBJECT_ROUTES = [route for route in SITE if route.object_kwargs and names_a_row(route)]
+LIST_ROUTES = [route for route in SITE if not (route.object_kwargs and names_a_row(route))]
 
 
 def ids(cases: list[tuple[Route, str]]) -> list[str]:
@@ -236,10 +281,14 @@ def test_a_row_of_alices_book_is_reached_only_by_those_allowed(route: Route, who
 
     read = client.get(url)
     assert read.status_code < 500, f"GET {url} as {who}: {read.status_code}"
+    # A person's own row (an upload) is theirs alone; an account's row is the team's too.
+    personal = target is not None and path_to_account(type(target)) is None and is_personal(type(target))
     if alice.status_code == 200:
         if who in {"bob", "mallory"}:
             assert read.status_code in DENIED, f"GET {url} as {who}: {read.status_code}, expected 404/403"
-            assert MARKER.encode() not in read.content
+            assert MARKER.encode() not in body(read)
+        elif personal:
+            assert read.status_code in {200, *DENIED}, f"GET {url} as {who}: {read.status_code}"
         else:
             assert read.status_code == 200, f"GET {url} as {who}: {read.status_code}; alice's team/read-only may read"
     if who == "carol":
@@ -263,7 +312,8 @@ LIST_CASES = [(route, who) for route in LIST_ROUTES for who in ("bob", "mallory"
 def test_a_page_without_a_row_id_shows_nobody_else_alices_book_and_writes_nothing_for_them(
     route: Route, who: str, book
 ) -> None:
-    url = url_for(route, {})
+    values, _ = parameter_values(route, book)
+    url = url_for(route, values)
     # Filters and searches aimed at alice's rows must not reach them either.
     query = {"q": SEARCH_WORD, "search": SEARCH_WORD, "account": book.account.pk, "account_id": book.account.pk}
     alice_view = signed_in(book.users["alice"]).get(url, query)
@@ -271,7 +321,7 @@ def test_a_page_without_a_row_id_shows_nobody_else_alices_book_and_writes_nothin
     read = client.get(url, query)
     assert read.status_code < 500, f"GET {url} as {who}: {read.status_code}"
     if who != "rita":
-        assert MARKER.lower().encode() not in read.content.lower(), f"GET {url} shows alice's book to {who}"
+        assert MARKER.lower().encode() not in body(read).lower(), f"GET {url} shows alice's book to {who}"
 
     model = route.model
     target = row_of(book, model) if model is not None else None

@@ -6,7 +6,9 @@ fuzzed, including those added after this file was written.
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
@@ -53,4 +55,11 @@ def test_fuzzed_requests_get_no_server_error_and_answers_match_the_schema(operat
     def fuzz(case) -> None:
         case.call_and_validate(app=app, headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
 
-    fuzz()
+    # As Django's test client does: a request must not close the test's database connection.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        fuzz()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
