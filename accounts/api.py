@@ -3,7 +3,8 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, QuerySet, Subquery
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,6 +21,7 @@ from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 MAX_BULK_BYTES = 5 * 1024 * 1024
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class EditableAccountField(serializers.PrimaryKeyRelatedField):
     """An account the requesting user may change; another book's account reads as not found."""
 
@@ -272,6 +274,8 @@ class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
 
 class HealthScoreSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id", read_only=True, allow_null=True)
+    # Plain text, so the schema names the band choices once (BandEnum).
+    previous_band = serializers.CharField(read_only=True, help_text="green, yellow, red, or empty for the first score.")
 
     class Meta:
         model = HealthScore

@@ -16,11 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import QuerySet
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from accounts import roles
 from accounts.models import Account, Contact
 from playbooks.models import Program
+from renewals import services as renewal_services
 from renewals.models import Contract
 
 from . import ingest
@@ -274,6 +275,11 @@ def validate_contracts(rows: list[dict], *, user: roles.User, out: Validation) -
         contract = existing.get(key)
         if contract is None:
             out.creates.append(Contract(account=account, **values))
+        elif contract.recurring_amount != values["recurring_amount"]:
+            # Amount changes are revenue events (expansion/contraction with a reason): they go
+            # through the contract's page or API so the revenue ledger records them.
+            out.add(number, "recurring_amount", f"differs from the recorded {contract.recurring_amount} for this "
+                    "term; change amounts on the contract so the revenue ledger records it")  # fmt: skip
         else:
             for name, value in values.items():
                 setattr(contract, name, value)
@@ -347,6 +353,26 @@ UPDATE_FIELDS = {
 MODELS = {ImportJob.Kind.ACCOUNTS: Account, ImportJob.Kind.CONTACTS: Contact, ImportJob.Kind.CONTRACTS: Contract}
 
 
+def import_contracts(checked: Validation, *, user: roles.User) -> None:
+    """New terms go through ``create_contract`` (renewal row, new/expansion ledger entry), one by one."""
+    for contract in checked.creates:
+        created = renewal_services.create_contract(
+            account=contract.account,
+            starts_on=contract.starts_on,
+            ends_on=contract.ends_on,
+            amount=contract.recurring_amount,
+            program=contract.program,
+            currency=contract.currency,
+            auto_renew=contract.auto_renew,
+            by=user,
+        )
+        if contract.status != created.status:
+            Contract.objects.filter(pk=created.pk).update(status=contract.status)
+    if checked.updates:
+        # Same amounts (checked above): dates, currency, auto-renew, program and status only.
+        bulk_update_with_history(checked.updates, Contract, UPDATE_FIELDS[ImportJob.Kind.CONTRACTS], batch_size=1000)
+
+
 @transaction.atomic
 def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
     """Import a validated file: every row or, when any row is now bad, none."""
@@ -368,10 +394,7 @@ def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
     else:
         model: type = MODELS[job.kind]
         if model is Contract:
-            # Contracts keep their change history (simple_history), bulk writes included.
-            bulk_create_with_history(checked.creates, Contract, batch_size=1000)
-            if checked.updates:
-                bulk_update_with_history(checked.updates, Contract, UPDATE_FIELDS[job.kind], batch_size=1000)
+            import_contracts(checked, user=user)
         else:
             model.objects.bulk_create(checked.creates, batch_size=1000)
             if checked.updates:

@@ -78,3 +78,9 @@ def test_a_body_that_is_not_a_list_of_rows_is_a_400(api, alice, acme) -> None:
     response = api(alice).post("/api/usage/bulk/", {"rows": "everything"}, format="json")
     assert response.status_code == 400
     assert "rows" in response.json()
+
+
+def test_a_body_over_5_mb_is_a_413(api, alice, acme) -> None:
+    body = '{"rows": [], "padding": "' + "x" * (5 * 1024 * 1024) + '"}'
+    response = api(alice).post("/api/usage/bulk/", body, content_type="application/json")
+    assert response.status_code == 413

@@ -123,3 +123,20 @@ def test_someone_elses_import_is_a_404_and_read_only_cannot_upload(client, alice
     client.force_login(rita)
     assert upload(client, "accounts", GOOD_ACCOUNTS).status_code == 403
     assert not Account.objects.filter(external_id__startswith="NEW-").exists()
+
+
+def test_imported_contracts_record_their_revenue_and_renewal(alice, acme) -> None:
+    from renewals.models import RevenueEntry
+
+    text = "account_external_id,starts_on,ends_on,recurring_amount\nACME,2026-01-01,2026-12-31,24000\n"
+    job = imports.dry_run_import(kind="contracts", file_name="c.csv", content=text, user=alice)
+    imports.run_import(job, user=alice, now=timezone.now())
+    contract = Contract.objects.get(account=acme)
+    assert contract.renewal.stage == "upcoming"
+    assert list(RevenueEntry.objects.values_list("kind", "amount", "effective_on")) == [
+        ("new", 24000, date(2026, 1, 1))
+    ]
+    # Re-importing the same term with another amount is refused: amounts change on the contract.
+    again = imports.dry_run_import(kind="contracts", file_name="c.csv", content=text.replace("24000", "30000"),
+                                   user=alice)  # fmt: skip
+    assert [(e["row"], e["field"]) for e in again.errors] == [(2, "recurring_amount")]
