@@ -96,9 +96,11 @@ def build(scale: int, today: date) -> dict[str, User]:
             "name": f"{prefixes}[1 + i % {len(demo.PREFIXES)}] || ' ' || {suffixes}[1 + i % {len(demo.SUFFIXES)}]"
             " || ' ' || i",
             "external_id": "'BENCH-' || i",
-            "segment": "CASE WHEN i % 10 < 6 THEN 'smb' WHEN i % 10 < 9 THEN 'mid_market' ELSE 'enterprise' END",
+            # Segment from i / 7, so that alice's every-20th accounts are of every segment too.
+            "segment": "CASE WHEN (i / 7) % 10 < 6 THEN 'smb' WHEN (i / 7) % 10 < 9 THEN 'mid_market' "
+            "ELSE 'enterprise' END",
             "owner_id": f"CASE WHEN i % 20 = 0 THEN {users['alice'].pk} ELSE (ARRAY{owners})[1 + i % 3] END",
-            "program_id": f"CASE WHEN i % 10 < 6 THEN {programs['Essentials'].pk} WHEN i % 10 < 9 "
+            "program_id": f"CASE WHEN (i / 7) % 10 < 6 THEN {programs['Essentials'].pk} WHEN (i / 7) % 10 < 9 "
             f"THEN {programs['Professional'].pk} ELSE {programs['Enterprise'].pk} END",
             "lifecycle_stage": "(ARRAY['onboarding','adoption','adoption','mature','mature','mature','renewal'])"
             "[1 + i % 7]",
@@ -178,7 +180,7 @@ def build(scale: int, today: date) -> dict[str, User]:
             "description": "''",
             "reason": "'Bench task'",
             "key": "''",
-            "due_on": "%s::date - (acc.id % 5)::int + 1",
+            "due_on": "%s::date - ((acc.id / 10) % 5)::int + 1",
             "status": "'open'",
         },
         "FROM accounts_account acc WHERE acc.id % 10 = 0",
@@ -234,6 +236,7 @@ def ensure_data(scale: int, today: date) -> dict[str, User]:
         and Account.objects.count() == scale
         and Task.objects.filter(due_on__gte=today).exists()
         and HealthScore.objects.filter(day=today).exists()
+        and Account.objects.filter(external_id="BENCH-7", segment="smb").exists()  # this data shape
     )
     if fresh:
         return {u.username: u for u in User.objects.filter(username__in=["alice", "carol"])}
