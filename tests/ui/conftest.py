@@ -24,7 +24,7 @@ def fill_account(account: Account, *, today: date | None = None, extra: int = 1)
         renewal = Renewal.objects.create(contract=contract, stage=Renewal.Stage.NOTIFIED)
         contact = account.contacts.first()
         RenewalNotice.objects.create(contract=contract, renewal=renewal, contact=contact, cycle="first",
-                                     email=contact.email, status=RenewalNotice.Status.SENT, planned_on=today)  # fmt: skip
+                                     email=contact.email, status=RenewalNotice.Status.SENT, scheduled_on=today)  # fmt: skip
         RevenueEntry.objects.create(
             account=account, contract=contract, kind="new", amount=contract.recurring_amount, effective_on=today
         )

@@ -114,7 +114,7 @@ def _notice(contract, contact, status) -> None:
 
     renewal, _ = Renewal.objects.get_or_create(contract=contract)
     RenewalNotice.objects.create(contract=contract, renewal=renewal, contact=contact, cycle="first",
-                                 email=contact.email, status=status, planned_on=TODAY)  # fmt: skip
+                                 email=contact.email, status=status, scheduled_on=TODAY)  # fmt: skip
 
 
 def test_a_renewal_shows_whether_its_notice_was_sent_or_bounced(alice, program) -> None:
