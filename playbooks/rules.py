@@ -195,7 +195,7 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
         since = today - timedelta(days=n or 30)
         failed = (
             f"FROM {_t(notice)} n JOIN {_t(Contract)} c ON c.id = n.contract_id "
-            f"WHERE c.account_id = a.id AND n.status IN ('failed', 'bounced') AND n.planned_on >= %s"
+            f"WHERE c.account_id = a.id AND n.status IN ('failed', 'bounced') AND n.scheduled_on >= %s"
         )
         return Condition(
             where=f"EXISTS (SELECT 1 {failed} AND {near('c.account_id')[0]})",

@@ -23,8 +23,15 @@ def fill_account(account: Account, *, today: date | None = None, extra: int = 1)
         contract = ContractFactory(account=account, ends_on=today + timedelta(days=20 + i))
         renewal = Renewal.objects.create(contract=contract, stage=Renewal.Stage.NOTIFIED)
         contact = account.contacts.first()
-        RenewalNotice.objects.create(contract=contract, renewal=renewal, contact=contact, cycle="first",
-                                     email=contact.email, status=RenewalNotice.Status.SENT, scheduled_on=today)  # fmt: skip
+        RenewalNotice.objects.create(
+            contract=contract,
+            renewal=renewal,
+            contact=contact,
+            cycle="first",
+            email=contact.email,
+            status=RenewalNotice.Status.SENT,
+            scheduled_on=today,
+        )
         RevenueEntry.objects.create(
             account=account, contract=contract, kind="new", amount=contract.recurring_amount, effective_on=today
         )
