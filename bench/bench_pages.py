@@ -96,9 +96,11 @@ def build(scale: int, today: date) -> dict[str, User]:
             "name": f"{prefixes}[1 + i % {len(demo.PREFIXES)}] || ' ' || {suffixes}[1 + i % {len(demo.SUFFIXES)}]"
             " || ' ' || i",
             "external_id": "'BENCH-' || i",
-            "segment": "CASE WHEN i % 10 < 6 THEN 'smb' WHEN i % 10 < 9 THEN 'mid_market' ELSE 'enterprise' END",
+            # Segment from i / 7, so that alice's every-20th accounts are of every segment too.
+            "segment": "CASE WHEN (i / 7) % 10 < 6 THEN 'smb' WHEN (i / 7) % 10 < 9 THEN 'mid_market' "
+            "ELSE 'enterprise' END",
             "owner_id": f"CASE WHEN i % 20 = 0 THEN {users['alice'].pk} ELSE (ARRAY{owners})[1 + i % 3] END",
-            "program_id": f"CASE WHEN i % 10 < 6 THEN {programs['Essentials'].pk} WHEN i % 10 < 9 "
+            "program_id": f"CASE WHEN (i / 7) % 10 < 6 THEN {programs['Essentials'].pk} WHEN (i / 7) % 10 < 9 "
             f"THEN {programs['Professional'].pk} ELSE {programs['Enterprise'].pk} END",
             "lifecycle_stage": "(ARRAY['onboarding','adoption','adoption','mature','mature','mature','renewal'])"
             "[1 + i % 7]",
@@ -178,7 +180,7 @@ def build(scale: int, today: date) -> dict[str, User]:
             "description": "''",
             "reason": "'Bench task'",
             "key": "''",
-            "due_on": "%s::date - (acc.id % 5)::int + 1",
+            "due_on": "%s::date - ((acc.id / 10) % 5)::int + 1",
             "status": "'open'",
         },
         "FROM accounts_account acc WHERE acc.id % 10 = 0",
@@ -234,6 +236,7 @@ def ensure_data(scale: int, today: date) -> dict[str, User]:
         and Account.objects.count() == scale
         and Task.objects.filter(due_on__gte=today).exists()
         and HealthScore.objects.filter(day=today).exists()
+        and Account.objects.filter(external_id="BENCH-7", segment="smb").exists()  # this data shape
     )
     if fresh:
         return {u.username: u for u in User.objects.filter(username__in=["alice", "carol"])}
@@ -372,9 +375,14 @@ def run(*, scale: int) -> str:
             results[label] = locust(port=port, path=path, cookie=cookies[user.pk], think=True)
             print(label, results[label], flush=True)
             if stressed:
-                stress[label] = locust(port=port, path=path, cookie=cookies[user.pk], think=False, seconds=15)
+                stress[label] = locust(port=port, path=path, cookie=cookies[user.pk], think=False, seconds=10)
                 print(label, "no think time", stress[label], flush=True)
-        naive_today_ms = sequential_ms(port, "/bench/naive-today/", cookies[alice.pk], 3)
+        try:
+            naive_today_ms = sequential_ms(port, "/bench/naive-today/", cookies[alice.pk], 3)
+        except OSError as exc:  # e.g. the worker timed out on the loop
+            naive_today_ms, naive_today_error = float("nan"), str(exc)
+        else:
+            naive_today_error = ""
         real_today_ms = sequential_ms(port, "/", cookies[alice.pk], 9)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -421,7 +429,8 @@ def run(*, scale: int) -> str:
         f"{counts['Account list, manager (whole book)']}; see its row above.",
         f"- **Today as a Python loop over the book** (each account's last touchpoint, tasks and onboarding "
         f"items fetched per account, then filtered in Python): {naive_today_statements:,} statements and a "
-        f"median of {naive_today_ms:,.0f} ms for alice's {alice_books:,} accounts, one request at a time, against "
+        f"median of {naive_today_ms:,.0f} ms {naive_today_error} for alice's {alice_books:,} accounts, "
+        "one request at a time, against "
         f"{real_today_ms:.0f} ms for the real page measured the same way. It is too slow to put under load.",
     ]
     return "\n".join(lines)
