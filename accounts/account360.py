@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan, Task
-from renewals.models import Contract, RevenueEntry
+from playbooks import services as playbook_services
+from renewals.models import Contract, RenewalNotice, RevenueEntry
 
-from .models import Account, Contact, Touchpoint
-from .today import BAND_RANK, health_reason, optional_model
+from . import health
+from .models import Account, Contact, HealthScore
+from .today import BAND_RANK, health_reason
 
 TIMELINE_LIMIT = 30
 HEALTH_DAYS = 90
@@ -45,118 +45,43 @@ def overview(account: Account, *, today: date) -> dict:
     active = [c for c in contracts if c.status == Contract.Status.ACTIVE and c.ends_on >= today]
     current = min(active, key=lambda c: c.ends_on) if active else None
     touchpoints = list(account.touchpoints.select_related("by", "contact")[:TIMELINE_LIMIT])
-    tasks = list(account.tasks.select_related("assignee").order_by("due_on", "pk")[:200])
-    open_tasks = [t for t in tasks if t.status in (Task.Status.OPEN, Task.Status.SNOOZED)]
-    done_tasks = [t for t in tasks if t.status == Task.Status.DONE and t.completed_at]
+    # For the timeline: the latest tasks opened or done (the open ones show in the tasks panel).
+    tasks = list(account.tasks.select_related("assignee").order_by("-created_at", "-pk")[:TIMELINE_LIMIT])
+    usage = list(account.usage_snapshots.order_by("-date")[:12])[::-1]
+    trend = health_trend(account, today=today)
+    notice_rows = notices(account)
+    current_contacts = [c for c in contacts if not c.has_left(today)]
     context = {
         "account": account,
         "today": today,
         "contacts": contacts,
-        "current_contacts": [c for c in contacts if not c.has_left(today)],
+        "current_contacts": current_contacts,
         "contracts": contracts,
         "current_contract": current,
         "arr": sum((c.recurring_amount for c in active), Decimal("0")),
-        "open_tasks": open_tasks,
-        "onboarding": onboarding(account, today=today),
-        "plan": success_plan(account),
-        "usage": list(account.usage_snapshots.order_by("-date")[:12])[::-1],
-        "entitlements": entitlements(account, today=today),
+        "usage": usage,
+        "usage_chart": [
+            {"day": u.date.isoformat(), "active": u.licenses_active, "purchased": u.licenses_purchased} for u in usage
+        ],
         "revenue": revenue_series(account),
-        "health": health(account, today=today),
-        "notices": notices(account),
+        "health_trend": trend,
+        "notices": notice_rows,
+        "coverage": renewal_coverage(current_contacts),
+        "timeline": timeline(touchpoints=touchpoints, notices=notice_rows, scores=trend["scores"], tasks=tasks),
     }
-    context["usage_chart"] = [
-        {"day": u.date.isoformat(), "active": u.licenses_active, "purchased": u.licenses_purchased}
-        for u in context["usage"]
-    ]
-    context.update(other_panels(account, today=today))
-    context["coverage"] = renewal_coverage(context["current_contacts"], today=today)
-    context["timeline"] = timeline(
-        touchpoints=touchpoints,
-        notices=context["notices"],
-        scores=context["health"]["scores"],
-        tasks=done_tasks + open_tasks,
-    )
+    # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
+    # entitlements and open tasks, each with its own actions.
+    context.update(health.panel_context(account, today=today))
+    context.update(playbook_services.account_panels(account, today=today))
     return context
 
 
-def other_panels(account: Account, *, today: date) -> dict:
-    """Panels other issues provide: used as soon as their code has landed."""
-    context: dict = {}
-    try:
-        from . import health as health_module
-    except ImportError:
-        health_module = None
-    if health_module is not None and hasattr(health_module, "panel_context"):
-        context.update(health_module.panel_context(account, today=today))
-        context["health_panel"] = True
-    from playbooks import services as playbook_services
-
-    if hasattr(playbook_services, "account_panels"):
-        context.update(playbook_services.account_panels(account, today=today))
-        context["playbook_panels"] = True
-    return context
-
-
-def renewal_coverage(contacts: list[Contact], *, today: date) -> dict:
+def renewal_coverage(contacts: list[Contact]) -> dict:
     """Who the renewal notice reaches (DOMAIN §8: several contacts, never only one)."""
     recipients = [
         c for c in contacts if c.email and not c.email_opt_out and (c.is_decision_maker or c.is_renewal or c.is_billing)
     ]
     return {"recipients": recipients, "none": not recipients, "single": len(recipients) == 1}
-
-
-def onboarding(account: Account, *, today: date) -> dict:
-    items = list(OnboardingItem.objects.filter(account=account).select_related("owner"))
-    done = sum(1 for item in items if item.completed_on)
-    for item in items:
-        item.overdue = item.is_overdue(today)
-    return {
-        "items": items,
-        "done": done,
-        "total": len(items),
-        "pct": round(100 * done / len(items)) if items else 0,
-        "overdue": sum(1 for item in items if item.overdue),
-    }
-
-
-def success_plan(account: Account) -> dict:
-    plan = SuccessPlan.objects.filter(account=account).first()
-    objectives = list(Objective.objects.filter(plan__account=account))
-    milestones = list(Milestone.objects.filter(objective__plan__account=account))
-    by_objective: dict[int, list[Milestone]] = {}
-    for milestone in milestones:
-        by_objective.setdefault(milestone.objective_id, []).append(milestone)
-    for objective in objectives:
-        objective.milestone_list = by_objective.get(objective.pk, [])
-    reached = sum(1 for m in milestones if m.status == Milestone.Status.REACHED)
-    return {
-        "plan": plan,
-        "objectives": objectives,
-        "reached": reached,
-        "total": len(milestones),
-        "pct": round(100 * reached / len(milestones)) if milestones else 0,
-    }
-
-
-def entitlements(account: Account, *, today: date) -> list[dict]:
-    """What the program entitles the customer to this year, beside what they used."""
-    program = account.program
-    if program is None:
-        return []
-    used = Touchpoint.objects.filter(account=account, occurred_at__gte=_at(today - timedelta(days=365))).aggregate(
-        reviews=Count("pk", filter=Q(kind=Touchpoint.Kind.BUSINESS_REVIEW)),
-        training=Count("pk", filter=Q(kind=Touchpoint.Kind.TRAINING)),
-    )
-    rows = [
-        ("Business reviews", used["reviews"], program.business_reviews_per_year),
-        ("Training sessions", used["training"], program.training_seats),
-    ]
-    return [
-        {"label": label, "used": used_n, "entitled": entitled, "pct": min(100, round(100 * used_n / entitled))}
-        for label, used_n, entitled in rows
-        if entitled
-    ]
 
 
 def revenue_series(account: Account) -> dict:
@@ -169,17 +94,14 @@ def revenue_series(account: Account) -> dict:
     return {"entries": entries[-10:][::-1], "points": points}
 
 
-def health(account: Account, *, today: date) -> dict:
-    score_model = optional_model("accounts", "HealthScore")
-    if score_model is None:
-        return {"available": False, "scores": [], "latest": None, "chart": []}
+def health_trend(account: Account, *, today: date) -> dict:
+    """The header's score and sparkline, and the band changes for the timeline."""
     scores = list(
-        score_model.objects.filter(
+        HealthScore.objects.filter(
             account=account, day__gt=today - timedelta(days=HEALTH_DAYS), day__lte=today
         ).order_by("day")
     )
     return {
-        "available": True,
         "scores": scores,
         "latest": scores[-1] if scores else None,
         "chart": [{"day": s.day.isoformat(), "score": s.score, "band": s.band} for s in scores],
@@ -187,11 +109,8 @@ def health(account: Account, *, today: date) -> dict:
     }
 
 
-def notices(account: Account) -> list:
-    notice_model = optional_model("renewals", "RenewalNotice")
-    if notice_model is None:
-        return []
-    return list(notice_model.objects.filter(contract__account=account).select_related("contact").order_by("-pk")[:50])
+def notices(account: Account) -> list[RenewalNotice]:
+    return list(RenewalNotice.objects.for_account(account).select_related("contact").order_by("-pk")[:50])
 
 
 def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> list[TimelineEntry]:
@@ -206,19 +125,21 @@ def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> 
         )
         for tp in touchpoints
     ]
-    for notice in notices:
-        when = getattr(notice, "sent_at", None) or getattr(notice, "created_at", None)
-        if when is None:
-            continue
-        status = notice.get_status_display() if hasattr(notice, "get_status_display") else notice.status
-        tone = "negative" if notice.status in ("bounced", "failed", "needs_review") else ""
-        who = notice.contact.name if notice.contact_id else ""
-        entries.append(
-            TimelineEntry(when=when, kind="notice", title=f"Renewal notice {status.lower()}", tone=tone, who=who)
+    problems = (RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED, RenewalNotice.Status.NEEDS_REVIEW)
+    entries += [
+        TimelineEntry(
+            when=notice.sent_at or notice.created_at,
+            kind="notice",
+            title=f"Renewal notice {notice.get_status_display().lower()}",
+            detail=notice.last_error if notice.status in problems else "",
+            tone="negative" if notice.status in problems else "",
+            who=f"{notice.contact.name} <{notice.email}>",
         )
+        for notice in notices
+    ]
     previous = None
     for score in scores:
-        band_before = getattr(score, "previous_band", None) or (previous.band if previous else None)
+        band_before = score.previous_band or (previous.band if previous else None)
         if band_before and band_before != score.band:
             worse = BAND_RANK.get(score.band, 0) > BAND_RANK.get(band_before, 0)
             entries.append(

@@ -2,7 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +15,7 @@ from csm import ingest
 from csm.api import IngestThrottle, Pagination, router
 
 from . import roles
-from .models import Account, Contact, Touchpoint, UsageSnapshot
+from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
 
@@ -138,7 +138,7 @@ class ContactViewSet(
 
 class TouchpointSerializer(serializers.ModelSerializer):
     account = EditableAccountField()
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Touchpoint
@@ -179,7 +179,7 @@ class TouchpointViewSet(
 
 
 class UsageSnapshotSerializer(serializers.ModelSerializer):
-    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True, allow_null=True)
 
     class Meta:
         model = UsageSnapshot
@@ -270,7 +270,46 @@ class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"received": result.received, "created": result.created, "updated": result.updated})
 
 
+class HealthScoreSerializer(serializers.ModelSerializer):
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = HealthScore
+        fields = ["id", "account", "account_external_id", "day", "score", "band", "previous_score", "previous_band",
+                  "score_drop", "band_worsened", "flagged", "check_overdue", "components"]  # fmt: skip
+        read_only_fields = fields
+
+
+class HealthScoreFilter(django_filters.FilterSet):
+    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+    latest = django_filters.BooleanFilter(method="filter_latest", label="Only each account's latest score")
+
+    class Meta:
+        model = HealthScore
+        fields = ["account", "band", "day", "day_from", "day_to", "flagged", "latest"]
+
+    def filter_latest(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return queryset
+        newest = HealthScore.objects.filter(account=OuterRef("account")).order_by("-day").values("pk")[:1]
+        return queryset.filter(pk=Subquery(newest))
+
+
+class HealthScoreViewSet(viewsets.ReadOnlyModelViewSet):
+    """Nightly health scores with their components (read only: the nightly job writes them)."""
+
+    serializer_class = HealthScoreSerializer
+    pagination_class = Pagination
+    filterset_class = HealthScoreFilter
+    ordering_fields = ["day", "score"]
+
+    def get_queryset(self) -> QuerySet[HealthScore]:
+        return HealthScore.objects.visible_to(self.request.user).select_related("account").order_by("-day", "pk")
+
+
 router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
 router.register("usage", UsageSnapshotViewSet, basename="usage")
+router.register("health", HealthScoreViewSet, basename="health")

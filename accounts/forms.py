@@ -9,8 +9,7 @@ from playbooks.models import Program
 from renewals.models import Contract
 
 from . import roles
-from .models import Account, Contact, Touchpoint
-from .today import optional_model
+from .models import Account, Contact, HealthScore, Touchpoint
 
 
 class TouchpointForm(forms.ModelForm):
@@ -89,9 +88,6 @@ class AccountFilterForm(forms.Form):
             people = people.filter(pk=user.pk)
         self.fields["owner"].queryset = people
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
-        self.health_available = optional_model("accounts", "HealthScore") is not None
-        if not self.health_available:
-            del self.fields["band"]
 
     @property
     def shows_owner_filter(self) -> bool:
@@ -125,13 +121,12 @@ class AccountFilterForm(forms.Form):
 
 def latest_scores(*, today: date) -> QuerySet:
     """Health scores of the latest nightly run on or before ``today``."""
-    score_model = optional_model("accounts", "HealthScore")
     latest_day = (
-        score_model.objects.filter(day__lte=today, day__gte=today - timedelta(days=7))
+        HealthScore.objects.filter(day__lte=today, day__gte=today - timedelta(days=7))
         .order_by("-day")
         .values("day")[:1]
     )
-    return score_model.objects.filter(day=Subquery(latest_day))
+    return HealthScore.objects.filter(day=Subquery(latest_day))
 
 
 def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Account]:
@@ -144,7 +139,5 @@ def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Accoun
         next_renewal=Subquery(active.values("account").annotate(d=Min("ends_on")).values("d")),
         arr=Subquery(active.values("account").annotate(s=Sum("recurring_amount")).values("s")),
     )
-    if optional_model("accounts", "HealthScore") is not None:
-        latest = latest_scores(today=today).filter(account=OuterRef("pk"))
-        accounts = accounts.annotate(band=Subquery(latest.values("band")[:1]))
-    return accounts
+    latest = latest_scores(today=today).filter(account=OuterRef("pk"))
+    return accounts.annotate(band=Subquery(latest.values("band")[:1]))

@@ -12,6 +12,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -26,6 +27,7 @@ from renewals.models import Contract, Renewal, RevenueEntry
 
 from . import roles, signals
 from .models import (
+    STAGE_CODES,
     Account,
     HealthCheck,
     HealthComponent,
@@ -280,7 +282,7 @@ def _dialect() -> dict[str, str]:
             "days_between": "({} - {})",
             "local_date": "CAST(({} AT TIME ZONE %(tz)s) AS DATE)",
             "round": "CAST(FLOOR({} + 0.5) AS INTEGER)",
-            "json": "jsonb_build_object",
+            "array": "ARRAY[{}]",
         }
     return {
         "date": "{}",
@@ -288,7 +290,7 @@ def _dialect() -> dict[str, str]:
         "local_date": "django_datetime_cast_date({}, %(tz)s, %(conn_tz)s)",
         # Scores are never negative, so truncation is the floor.
         "round": "CAST({} + 0.5 AS INTEGER)",
-        "json": "json_object",
+        "array": "json_array({})",
     }
 
 
@@ -368,29 +370,23 @@ def _chunk_sql(specs: list[ModelSpec], by_program: dict[int, int]) -> str:
         Kind.ENGAGEMENT_QUALITY: ("quality_n", "quality_d"),
         Kind.SUPPORT: ("cases", "escalations"),
     }
-    json_parts = []
+    # HealthScore.parts: for each kind, PART_FIELDS in order (see accounts.models.pack_parts).
+    stage_codes = " ".join(f"WHEN '{stage}' THEN {code}" for code, stage in enumerate(STAGE_CODES))
+    values = []
     for kind in KINDS:
-        inner = [
-            f"'input', t.{kind}",
-            f"'score', t.s_{kind}",
-            f"'base', t.w_{kind}",
-            f"'weight', CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} ELSE {_dp('100')} * t.w_{kind} / t.present END",
-            f"'contribution', CASE WHEN t.s_{kind} IS NULL THEN {_dp('0')} "
-            f"ELSE t.s_{kind} * t.w_{kind} / t.present END",
-        ]
-        if kind in details:
-            n, dd = details[kind]
-            inner += [f"'n', t.{n}", f"'d', t.{dd}"]
+        n, dd = details.get(kind, ("NULL", "NULL"))
         if kind == Kind.COMMERCIAL:
-            inner += ["'stage', t.stage", "'trend', t.trend"]
-        json_parts.append(f"'{kind}', {d['json']}({', '.join(inner)})")
-    components_json = f"{d['json']}({', '.join(json_parts)})"
+            n, dd = f"CASE t.stage {stage_codes} END", "t.trend"
+        elif kind in details:
+            n, dd = f"t.{n}", f"t.{dd}"
+        values += [f"t.{kind}", f"t.s_{kind}", f"t.w_{kind}", n, dd]
+    parts = d["array"].format(", ".join(_dp(value) for value in values))
     rounded = d["round"].format("t.weighted / t.present")
 
     # Only code constants and integers are interpolated; every value from outside is a parameter.
     return f"""
 INSERT INTO {t["score"]} (account_id, day, model_id, score, band, previous_score, previous_band, score_drop,
-                        band_worsened, flagged, check_overdue, components)
+                        band_worsened, flagged, check_overdue, parts)
 WITH params({", ".join(columns)}) AS (VALUES {", ".join(rows)}),
 acc AS (
   SELECT a.id AS account_id, {model_expr} AS model_id,
@@ -405,6 +401,7 @@ usage_day AS (
 ),
 usage AS (
   SELECT u.* FROM {t["usage"]} u JOIN usage_day ud ON ud.account_id = u.account_id AND ud.d = u.date
+  WHERE u.account_id {in_range}
 ),
 touch AS (
   SELECT tp.account_id, MAX(tp.occurred_at) AS last_at,
@@ -509,34 +506,30 @@ totals AS (
   SELECT s.*, {present} AS present, {weighted} AS weighted FROM scored s
 ),
 final AS (
-  SELECT t.*, {rounded} AS score, {components_json} AS components
+  SELECT t.*, {rounded} AS score, {parts} AS parts
   FROM totals t WHERE t.present > 0
 ),
 banded AS (
-  SELECT f.account_id, f.model_id, f.score, f.components, f.drop_alert,
+  SELECT f.account_id, f.model_id, f.score, f.parts, f.drop_alert,
     CASE WHEN f.score >= f.green_min THEN 'green' WHEN f.score >= f.yellow_min THEN 'yellow' ELSE 'red' END AS band,
     {days_since("COALESCE(f.checked_on, f.created_on)")} > f.cadence AS check_overdue
   FROM final f
 ),
-previous_day AS (
-  SELECT hs.account_id, MAX(hs.day) AS d FROM {t["score"]} hs
-  WHERE hs.account_id {in_range} AND hs.day < {day} GROUP BY hs.account_id
-),
 previous AS (
   SELECT hs.account_id, hs.score, hs.band FROM {t["score"]} hs
-  JOIN previous_day pd ON pd.account_id = hs.account_id AND pd.d = hs.day
+  WHERE hs.day = {d["date"].format("%(previous_day)s")} AND hs.account_id {in_range}
 )
 SELECT b.account_id, {day}, b.model_id, b.score, b.band, pv.score, COALESCE(pv.band, ''), pv.score - b.score,
   {_worse("b.band", "pv.band")},
   {_worse("b.band", "pv.band")} OR COALESCE(pv.score - b.score > b.drop_alert, FALSE),
-  b.check_overdue, b.components
+  b.check_overdue, b.parts
 FROM banded b LEFT JOIN previous pv ON pv.account_id = b.account_id
 WHERE TRUE
 ON CONFLICT (account_id, day) DO UPDATE SET
   model_id = excluded.model_id, score = excluded.score, band = excluded.band,
   previous_score = excluded.previous_score, previous_band = excluded.previous_band, score_drop = excluded.score_drop,
   band_worsened = excluded.band_worsened, flagged = excluded.flagged, check_overdue = excluded.check_overdue,
-  components = excluded.components
+  parts = excluded.parts
 """  # noqa: S608
 
 
@@ -547,12 +540,16 @@ def _worse(band: str, previous: str) -> str:
     return f"COALESCE({rank(band)} > {rank(previous)}, FALSE)"
 
 
-def recalculate_health(*, day: date, chunk_size: int = CHUNK_SIZE, notify: bool = True) -> int:
+def recalculate_health(
+    *, day: date, chunk_size: int = CHUNK_SIZE, notify: bool = True, workers: int | None = None
+) -> int:
     """Score every active account as of ``day``; return the number of HealthScore rows written.
 
     One INSERT ... SELECT per chunk of account ids, whatever the chunk holds. Recalculating a day
     replaces its rows (upsert on account and day), so running twice gives the same rows once.
     Each chunk commits on its own: a crash midway leaves whole chunks, and a rerun completes them.
+    On PostgreSQL, ``workers`` connections (default ``HEALTH_RECALC_WORKERS``, 2) take chunks in
+    parallel; SQLite, or a caller inside a transaction, runs them one after another.
     """
     default, by_program = model_specs()
     specs = [default, *{spec.model_id: spec for spec in by_program.values()}.values()]
@@ -567,14 +564,43 @@ def recalculate_health(*, day: date, chunk_size: int = CHUNK_SIZE, notify: bool 
     }
     if connection.vendor == "sqlite":
         params["conn_tz"] = connection.timezone_name
+    # "Since the previous calculation": the last day scored before this one, the same for every account.
+    previous_day = HealthScore.objects.filter(day__lt=day).aggregate(d=Max("day"))["d"]
+    params["previous_day"] = ops.adapt_datefield_value(previous_day or date.min)
     bounds = Account.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:
         return 0
-    written = 0
-    for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, {**params, "lo": lo, "hi": lo + chunk_size - 1})
-            written += max(cursor.rowcount, 0)
+    starts = list(range(bounds["lo"], bounds["hi"] + 1, chunk_size))
+    if workers is None:
+        workers = getattr(settings, "HEALTH_RECALC_WORKERS", 2)
+    # Other connections cannot see an open transaction's rows (tests), and SQLite has one writer.
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        workers = 1
+    workers = max(1, min(workers, len(starts)))
+
+    def run(batch: list[int]) -> int:
+        written = 0
+        for lo in batch:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # The chunk's sorts and hashes fit in memory instead of spilling to disk.
+                    cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute(sql, {**params, "lo": lo, "hi": lo + chunk_size - 1})
+                written += max(cursor.rowcount, 0)
+        return written
+
+    if workers == 1:
+        written = run(starts)
+    else:
+
+        def in_thread(batch: list[int]) -> int:
+            try:
+                return run(batch)
+            finally:
+                connection.close()  # this thread's own connection
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            written = sum(pool.map(in_thread, [starts[i::workers] for i in range(workers)]))
     if notify:
         _send_band_changes(day=day)
     return written
@@ -855,7 +881,7 @@ def _snapshots(accounts: "Iterator | object", as_of: date) -> dict[int, HealthSc
     """Each account's latest score in the fortnight up to ``as_of``."""
     rows = (
         HealthScore.objects.filter(account__in=accounts, day__lte=as_of, day__gt=as_of - timedelta(days=14))
-        .only("account_id", "day", "band", "score", "components")
+        .only("account_id", "day", "band", "score", "parts")
         .order_by("account_id", "day")
     )
     return {row.account_id: row for row in rows.iterator(chunk_size=5000)}

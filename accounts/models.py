@@ -1,3 +1,4 @@
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -5,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
@@ -260,6 +262,35 @@ class UsageSnapshot(models.Model):
 # set-based SQL (accounts/health.py) and kept as one HealthScore row per account per day.
 
 
+class FloatListField(models.Field):
+    """A list of numbers (nulls allowed): ``double precision[]`` on PostgreSQL, JSON text on SQLite.
+
+    HealthScore keeps its components this way because building a JSON document per row costs more
+    than all the rest of the nightly recalculation of a million accounts.
+    """
+
+    description = "List of floats"
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
+        return "double precision[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value: object, expression: object, connection: BaseDatabaseWrapper) -> list | None:
+        if value is None or isinstance(value, list):
+            return value
+        return json.loads(value)
+
+    def to_python(self, value: object) -> list | None:
+        if value is None or isinstance(value, list):
+            return value
+        return json.loads(value)
+
+    def get_db_prep_value(self, value: object, connection: BaseDatabaseWrapper, prepared: bool = False) -> object:
+        if value is None:
+            return None
+        numbers = [None if item is None else float(item) for item in value]
+        return numbers if connection.vendor == "postgresql" else json.dumps(numbers)
+
+
 class HealthModelQuerySet(models.QuerySet):
     def default(self) -> "HealthModel":
         """The model for accounts whose program has none; created with the standard components if missing."""
@@ -385,10 +416,12 @@ class HealthScoreQuerySet(models.QuerySet):
 class HealthScore(models.Model):
     """An account's health on one day: the overall score and every component's part in it.
 
-    ``components`` maps each component kind to ``{"input", "score", "weight", "contribution"}``
-    (plus details such as ``n``/``d`` for ratios): ``input`` and ``score`` are null when the
-    input is missing, and then ``weight`` (the effective share, %) is 0 because it was spread
-    over the others. One row per account per day; recalculating a day replaces it.
+    ``components`` maps each component kind to ``{"input", "score", "base", "weight", "contribution"}``
+    (plus ``n``/``d`` details, or ``stage``/``trend`` for the commercial input): ``input`` and
+    ``score`` are null when the input is missing, and then ``weight`` (the effective share, %) is 0
+    because it was spread over the others. It is stored packed in ``parts``, a flat list of numbers
+    (see ``PART_KINDS`` and ``PART_FIELDS``). One row per account per day; recalculating a day
+    replaces it.
     """
 
     class Band(models.TextChoices):
@@ -396,9 +429,13 @@ class HealthScore(models.Model):
         YELLOW = "yellow", "Yellow"
         RED = "red", "Red"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    # The unique (account, day) index serves lookups by account; a second index would only slow the nightly write.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False)
     day = models.DateField()
-    model = models.ForeignKey(HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # No index: a model is rarely deleted, and every index slows the nightly write of every row.
+    model = models.ForeignKey(
+        HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
     band = models.CharField(max_length=10, choices=Band.choices)
     previous_score = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -411,7 +448,7 @@ class HealthScore(models.Model):
         default=False, help_text="Band worsened, or the score dropped by more than the model's alert amount."
     )
     check_overdue = models.BooleanField(default=False, help_text="No health check within the program's cadence.")
-    components = models.JSONField(default=dict)
+    parts = FloatListField(default=list, help_text="Every component's numbers, packed; read ``components``.")
 
     objects = HealthScoreQuerySet.as_manager()
 
@@ -421,10 +458,71 @@ class HealthScore(models.Model):
             models.UniqueConstraint(fields=["account", "day"], name="healthscore_one_per_account_day"),
             models.CheckConstraint(condition=Q(score__lte=100), name="healthscore_score_max_100"),
         ]
-        indexes = [models.Index(fields=["day", "flagged"], name="healthscore_day_flagged_idx")]
+        indexes = [
+            # Playbooks read the day's flagged rows; a partial index stays small and cheap to write.
+            models.Index(fields=["day"], condition=Q(flagged=True), name="healthscore_flagged_day_idx"),
+            # The nightly job reads the previous day's rows chunk by chunk; reports read a day's rows.
+            models.Index(fields=["day", "account"], name="healthscore_day_account_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} health {self.score} on {self.day}"
+
+    @property
+    def components(self) -> dict[str, dict]:
+        return unpack_parts(self.parts)
+
+    @components.setter
+    def components(self, value: dict[str, dict]) -> None:
+        self.parts = pack_parts(value)
+
+
+# HealthScore.parts layout: for each kind in PART_KINDS, the PART_FIELDS in order. For the commercial
+# input, n is the renewal stage's position in STAGE_CODES and d the revenue trend (%).
+PART_KINDS = tuple(HealthComponent.Kind.values)
+PART_FIELDS = ("input", "score", "base", "n", "d")
+STAGE_CODES = ("upcoming", "notified", "in_discussion", "committed", "renewed", "expanded", "downgraded", "lost")
+
+
+def unpack_parts(parts: list | None) -> dict[str, dict]:
+    """The components of a stored score; the effective weight and the contribution are derived,
+    with the same arithmetic as ``accounts.health.score_inputs``."""
+    if not parts:
+        return {}
+    width = len(PART_FIELDS)
+    rows = [dict(zip(PART_FIELDS, parts[i * width : (i + 1) * width], strict=True)) for i in range(len(PART_KINDS))]
+    present = 0.0
+    for values in rows:
+        present = present + (0.0 if values["score"] is None else values["base"])
+    out = {}
+    for kind, values in zip(PART_KINDS, rows, strict=True):
+        s, base = values["score"], values["base"] or 0.0
+        values["weight"] = 0.0 if s is None else 100.0 * base / present
+        values["contribution"] = 0.0 if s is None else s * base / present
+        n, d = values.pop("n"), values.pop("d")
+        if kind == HealthComponent.Kind.COMMERCIAL:
+            values["stage"] = STAGE_CODES[round(n)] if n is not None else None
+            values["trend"] = d
+        elif n is not None or d is not None:
+            values["n"], values["d"] = _whole(n), _whole(d)
+        out[kind] = values
+    return out
+
+
+def pack_parts(components: dict[str, dict]) -> list[float | None]:
+    parts: list[float | None] = []
+    for kind in PART_KINDS:
+        part = dict(components.get(kind) or {})
+        if kind == HealthComponent.Kind.COMMERCIAL:
+            stage = part.get("stage")
+            part["n"] = float(STAGE_CODES.index(stage)) if stage else None
+            part["d"] = part.get("trend")
+        parts += [None if part.get(name) is None else float(part[name]) for name in PART_FIELDS]
+    return parts
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else round(value)
 
 
 class HealthCheckQuerySet(models.QuerySet):

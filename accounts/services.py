@@ -7,8 +7,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from playbooks.models import Task
-
 from . import signals
 from .models import Account, Contact, Touchpoint
 
@@ -63,15 +61,3 @@ def mark_contact_left(contact: Contact, *, left_on: date, successor: Contact | N
     contact.save(update_fields=["left_on", "successor", "is_primary"])
     transaction.on_commit(lambda: signals.contact_left.send(sender=Contact, contact=contact, today=left_on, by=by))
     return contact
-
-
-@transaction.atomic
-def complete_task(task: Task, *, by: User | None, now: datetime) -> Task:
-    # A conditional UPDATE: a double click or a second tab completes the task once.
-    done = Task.objects.filter(pk=task.pk, status__in=[Task.Status.OPEN, Task.Status.SNOOZED]).update(
-        status=Task.Status.DONE, completed_at=now
-    )
-    if not done:
-        raise ValidationError("This task is already closed.")
-    task.status, task.completed_at = Task.Status.DONE, now
-    return task

@@ -1,39 +1,48 @@
 """The Today page, one small query function per section.
 
 Every section costs a fixed number of statements whatever the size of the book: it returns
-at most ``limit`` rows (ordered so the most urgent come first) and the total. Sections that
-depend on another app's models (health scores, renewal notices) look the model up and show
-nothing until it exists.
+at most ``limit`` rows, the most urgent first, and the total, counted in the same pass with
+``COUNT(*) OVER ()`` so the book is read once per section.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.apps import apps
 from django.contrib.auth.models import User
-from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 
 from playbooks.models import OnboardingItem, Program, Task
-from renewals.models import Contract, Renewal, RevenueEntry
+from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
-from . import roles
-from .models import Account, Contact, Touchpoint
+from . import health, roles
+from .models import Account, Contact, HealthScore, Touchpoint
 
 LIMIT = 8
 # Contracts without a program get the DOMAIN §8 minimum.
 DEFAULT_NOTICE_LEAD_DAYS = 60
 DEFAULT_TOUCH_CADENCE_DAYS = 30
 BAND_RANK = {"green": 0, "yellow": 1, "red": 2}
-
-
-def optional_model(app_label: str, name: str) -> type | None:
-    """A model another issue adds; None until it has landed."""
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
+# Past this many silent accounts the section stops probing and shows "2,000+".
+SILENT_SCAN_CAP = 2000
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,17 @@ def can_see_team(user: User) -> bool:
     return roles.is_manager(user) or roles.sees_everything(user)
 
 
+def with_total(queryset: QuerySet) -> QuerySet:
+    """Each row carries ``total``, the number of rows before any LIMIT: one pass, not two."""
+    return queryset.annotate(total=Window(Count("*")))
+
+
 @dataclass
 class Section:
     rows: list = field(default_factory=list)
     total: int = 0
-    available: bool = True
+    # True when the section stopped counting at its cap: ``total`` is then a lower bound.
+    capped: bool = False
 
     @property
     def more(self) -> int:
@@ -76,19 +91,26 @@ class Section:
 def tasks_due(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Open tasks overdue or due today, the oldest first."""
     tasks = scope.tasks().due_by(today).exclude(status=Task.Status.SNOOZED, snoozed_until__gt=today)
-    rows = list(tasks.select_related("account", "assignee").order_by("due_on", "pk")[:limit])
-    return Section(rows=rows, total=tasks.count())
+    rows = list(with_total(tasks.select_related("account", "assignee", "rule")).order_by("due_on", "pk")[:limit])
+    return Section(rows=rows, total=rows[0].total if rows else 0)
 
 
-def _lead_days_window(today: date) -> Q:
-    """Contracts inside their program's renewal-notice window (a handful of programs: one OR each)."""
+def _notice_window(today: date) -> Q:
+    """Contracts inside their program's renewal-notice window.
+
+    One plain range on ends_on (the status/ends_on index) up to the longest lead, then each
+    program's own lead as a CASE on the rows found: a handful of programs, one WHEN each.
+    """
     by_lead: dict[int, list[int]] = defaultdict(list)
     for pk, lead in Program.objects.values_list("pk", "renewal_notice_lead_days"):
         by_lead[lead].append(pk)
-    window = Q(program__isnull=True, ends_on__lte=today + timedelta(days=DEFAULT_NOTICE_LEAD_DAYS))
-    for lead, program_ids in by_lead.items():
-        window |= Q(program_id__in=program_ids, ends_on__lte=today + timedelta(days=lead))
-    return window
+    longest = max([DEFAULT_NOTICE_LEAD_DAYS, *by_lead])
+    last_day = Case(
+        *(When(program_id__in=ids, then=Value(today + timedelta(days=lead))) for lead, ids in by_lead.items()),
+        default=Value(today + timedelta(days=DEFAULT_NOTICE_LEAD_DAYS)),
+        output_field=DateField(),
+    )
+    return Q(ends_on__gte=today, ends_on__lte=today + timedelta(days=longest)) & Q(ends_on__lte=last_day)
 
 
 def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
@@ -98,35 +120,40 @@ def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
 
 def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Active contracts inside their notice window, with who the notice reaches and how it went."""
-    contracts = Contract.objects.active().filter(
-        _lead_days_window(today), account__in=scope.accounts(), ends_on__gte=today
-    )
+    contracts = Contract.objects.active().filter(_notice_window(today), account__in=scope.accounts())
+    first = list(with_total(contracts).order_by("ends_on", "pk").values_list("pk", "total")[:limit])
+    if not first:
+        return Section()
+    # The details, only for the rows shown: current renewal recipients, notices by outcome.
     recipients = Contact.objects.renewal_recipients(today=today).filter(account=OuterRef("account_id"))
-    rows = contracts.select_related("account", "renewal").annotate(recipients=_count_of(recipients, "account"))
-    notice_model = optional_model("renewals", "RenewalNotice")
-    if notice_model is not None:
-        notices = notice_model.objects.filter(contract=OuterRef("pk"))
-        rows = rows.annotate(
-            notices_sent=_count_of(notices.filter(status="sent"), "contract"),
-            notices_bounced=_count_of(notices.filter(status__in=["bounced", "failed"]), "contract"),
-            notices_review=_count_of(notices.filter(status="needs_review"), "contract"),
+    notices = RenewalNotice.objects.filter(contract=OuterRef("pk"))
+    problems = [RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED]
+    rows = list(
+        Contract.objects.filter(pk__in=[pk for pk, _ in first])
+        .select_related("account", "renewal")
+        .annotate(
+            recipients=_count_of(recipients, "account"),
+            notices_sent=_count_of(notices.filter(status=RenewalNotice.Status.SENT), "contract"),
+            notices_bounced=_count_of(notices.filter(status__in=problems), "contract"),
+            notices_review=_count_of(notices.filter(status=RenewalNotice.Status.NEEDS_REVIEW), "contract"),
         )
-    rows = list(rows.order_by("ends_on", "pk")[:limit])
+        .order_by("ends_on", "pk")
+    )
     for contract in rows:
         contract.days_to_end = contract.days_left(today)
         contract.notice_status = notice_status(contract)
-    return Section(rows=rows, total=contracts.count())
+    return Section(rows=rows, total=first[0][1])
 
 
 def notice_status(contract: Contract) -> tuple[str, str]:
     """(label, tone) for the renewal notice of a contract in its window."""
     if contract.recipients == 0:
         return "No renewal contact", "bad"
-    if getattr(contract, "notices_bounced", 0):
+    if contract.notices_bounced:
         return "Bounced", "bad"
-    if getattr(contract, "notices_review", 0):
+    if contract.notices_review:
         return "Needs review", "warn"
-    if getattr(contract, "notices_sent", 0):
+    if contract.notices_sent:
         tone = "warn" if contract.recipients == 1 else "good"
         return ("Sent to one contact only" if contract.recipients == 1 else "Sent"), tone
     if contract.recipients == 1:
@@ -135,19 +162,24 @@ def notice_status(contract: Contract) -> tuple[str, str]:
 
 
 def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
-    """Accounts the latest nightly run flagged: band worsened or score dropped sharply."""
-    score_model = optional_model("accounts", "HealthScore")
-    if score_model is None:
-        return Section(available=False)
-    latest_day = score_model.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+    """Accounts the latest nightly run flagged (band worsened or score dropped sharply), with
+    what changed since their previous score."""
+    latest_day = HealthScore.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
     if latest_day is None:
         return Section()
-    scores = score_model.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)
+    scores = HealthScore.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)
     biggest_drop = F("score_drop").desc(nulls_last=True)
-    rows = list(scores.select_related("account").order_by(biggest_drop, "score", "pk")[:limit])
+    rows = list(with_total(scores.select_related("account")).order_by(biggest_drop, "score", "pk")[:limit])
+    previous = {}
+    for score in HealthScore.objects.filter(
+        account__in=[row.account_id for row in rows], day__lt=latest_day, day__gte=latest_day - timedelta(days=7)
+    ).order_by("account", "-day"):
+        previous.setdefault(score.account_id, score)
     for score in rows:
-        score.reason = health_reason(score)
-    return Section(rows=rows, total=scores.count())
+        changes = [line for line in health.explain(score, previous.get(score.account_id)) if (line.delta or 0) < 0]
+        changes.sort(key=lambda line: line.delta)
+        score.reason = changes[0].change if changes else health_reason(score)
+    return Section(rows=rows, total=rows[0].total if rows else 0)
 
 
 def health_reason(score: object, *, parts: int = 2) -> str:
@@ -162,41 +194,57 @@ def health_reason(score: object, *, parts: int = 2) -> str:
     return ", ".join(f"{kind.replace('_', ' ')} {round(float(value))}/100" for _, kind, value in lost[:parts])
 
 
-def _cadence_overdue(now: datetime) -> Q:
+def _cadence_cutoff(now: datetime) -> Case:
+    """Per account, the moment before which silence breaks its program's touch cadence."""
     by_cadence: dict[int, list[int]] = defaultdict(list)
     for pk, cadence in Program.objects.values_list("pk", "touch_cadence_days"):
         by_cadence[cadence].append(pk)
-    overdue = Q(last_touch__isnull=True) | Q(
-        program__isnull=True, last_touch__lt=now - timedelta(days=DEFAULT_TOUCH_CADENCE_DAYS)
+    return Case(
+        *(When(program_id__in=ids, then=Value(now - timedelta(days=days))) for days, ids in by_cadence.items()),
+        default=Value(now - timedelta(days=DEFAULT_TOUCH_CADENCE_DAYS)),
+        output_field=DateTimeField(),
     )
-    for cadence, program_ids in by_cadence.items():
-        overdue |= Q(program_id__in=program_ids, last_touch__lt=now - timedelta(days=cadence))
-    return overdue
 
 
-def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT) -> Section:
-    """Active accounts with no touchpoint within their program's cadence, longest silence first."""
-    last_touch = Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
-    accounts = scope.accounts().active().annotate(last_touch=Subquery(last_touch)).filter(_cadence_overdue(now))
-    rows = list(
-        accounts.select_related("program", "owner").order_by(F("last_touch").asc(nulls_first=True), "pk")[:limit]
+def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int = SILENT_SCAN_CAP) -> Section:
+    """Active accounts with no touchpoint within their program's cadence, longest silence first.
+
+    The latest touchpoint is one index probe per account (touchpoint_account_when_idx), done
+    once: the matches come back as (id, last touch) pairs, sorted here. A book larger than
+    ``cap`` silent accounts stops early and says so rather than probing every account.
+    """
+    latest = Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    silent = (
+        scope.accounts()
+        .active()
+        .annotate(last_touch=Coalesce(Subquery(latest), Value(NEVER)))
+        .filter(last_touch__lt=_cadence_cutoff(now))
+        .order_by()
     )
+    matches = list(silent.values_list("pk", "last_touch")[: cap + 1])
+    capped, found = len(matches) > cap, min(len(matches), cap)
+    matches = sorted(matches[:cap], key=lambda pair: (pair[1], pair[0]))[:limit]
+    last_touch = dict(matches)
+    accounts = Account.objects.filter(pk__in=last_touch).select_related("program", "owner")
+    rows = sorted(accounts, key=lambda account: (last_touch[account.pk], account.pk))
     for account in rows:
+        account.last_touch = None if last_touch[account.pk] == NEVER else last_touch[account.pk]
         account.silent_days = (now - account.last_touch).days if account.last_touch else None
-    return Section(rows=rows, total=accounts.count())
+    return Section(rows=rows, total=found, capped=capped)
 
 
 def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Accounts with onboarding checklist items past due, the longest overdue first."""
     items = OnboardingItem.objects.filter(account__in=scope.accounts(), completed_on__isnull=True, due_on__lt=today)
+    # Grouped by account first, so the window counts accounts, not items.
     rows = list(
         items.values("account_id", "account__name")
-        .annotate(overdue=Count("pk"), oldest=Min("due_on"))
+        .annotate(overdue=Count("pk"), oldest=Min("due_on"), total=Window(Count("*")))
         .order_by("oldest", "account_id")[:limit]
     )
     for row in rows:
         row["days_late"] = (today - row["oldest"]).days
-    return Section(rows=rows, total=items.values("account_id").distinct().count())
+    return Section(rows=rows, total=rows[0]["total"] if rows else 0)
 
 
 def pipeline_by_stage(scope: Scope) -> list[dict]:

@@ -12,7 +12,6 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
     path("accounts/<int:pk>/touchpoints/", views.log_touchpoint, name="touchpoint-log"),
     path("contacts/<int:pk>/left/", views.mark_contact_left, name="contact-left"),
-    path("tasks/<int:pk>/complete/", views.complete_task, name="task-complete"),
 ]
 
 # Health (issue #4).

@@ -3,12 +3,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
-
-from playbooks.models import Task
 
 from . import account360, exports, roles, services
 from . import today as sections
@@ -78,8 +74,33 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account_list.html",
-        {"page": page, "form": form, "filtered": filtered, "sort": form.sort_key, "today": timezone.localdate()},
+        {
+            "page": page,
+            "form": form,
+            "filtered": filtered,
+            "sort": form.sort_key,
+            "columns": sort_columns(form.sort_key),
+            "today": timezone.localdate(),
+        },
     )
+
+
+def sort_columns(current: str) -> dict[str, dict]:
+    """Each sortable column: the sort its header link asks for and how it is sorted now."""
+    columns = {}
+    for name, ascending, descending in (
+        ("name", "name", "-name"),
+        ("owner", "owner", None),
+        ("program", "program", None),
+        ("stage", "stage", None),
+        ("renewal", "renewal", None),
+        ("arr", "-arr", None),
+    ):
+        active = current in (ascending, descending)
+        link = descending if descending and current == ascending else ascending
+        direction = "descending" if current.startswith("-") else "ascending"
+        columns[name] = {"link": link, "active": active, "direction": direction if active else ""}
+    return columns
 
 
 @require_safe
@@ -151,20 +172,3 @@ def mark_contact_left(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "Give the day the contact left.")
     return redirect("accounts:account-detail", pk=contact.account_id)
-
-
-@require_POST
-def complete_task(request: HttpRequest, pk: int) -> HttpResponse:
-    task = get_object_or_404(Task.objects.visible_to(request.user).select_related("account"), pk=pk)
-    _require_write(request)
-    try:
-        services.complete_task(task, by=request.user, now=timezone.now())
-    except ValidationError as exc:
-        if not _is_htmx(request):
-            messages.error(request, " ".join(exc.messages))
-    if _is_htmx(request):
-        return render(request, "accounts/_task_done.html", {"task": task})
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("accounts:account-detail", args=[task.account_id])
-    return redirect(next_url)

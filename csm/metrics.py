@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from accounts import roles
-from accounts.models import Account, Touchpoint, UsageSnapshot
+from accounts.models import Account, HealthScore, Touchpoint, UsageSnapshot
 from playbooks.models import Milestone, OnboardingItem
 from renewals.models import Renewal, RevenueEntry
 
@@ -412,23 +411,12 @@ def retention(accounts: QuerySet[Account], period: Period) -> Metric:
     )
 
 
-def health_model() -> type | None:
-    """``accounts.HealthScore`` once the health score ships; None until then."""
-    try:
-        return apps.get_model("accounts", "HealthScore")
-    except LookupError:
-        return None
-
-
 def health(accounts: QuerySet[Account], period: Period) -> Metric:
-    model = health_model()
-    if model is None:
-        return Metric("health", "Health", None, formula=FORMULAS["health"], detail="No health scores yet")
-    latest = model.objects.filter(account=OuterRef("account"), day__lte=period.end).order_by("-day")
-    scores = model.objects.filter(account__in=accounts, day__lte=period.end).filter(
+    latest = HealthScore.objects.filter(account=OuterRef("account"), day__lte=period.end).order_by("-day")
+    scores = HealthScore.objects.filter(account__in=accounts, day__lte=period.end).filter(
         pk=Subquery(latest.values("pk")[:1])
     )
-    counts = scores.aggregate(total=Count("pk"), green=Count("pk", filter=Q(band="green")))
+    counts = scores.aggregate(total=Count("pk"), green=Count("pk", filter=Q(band=HealthScore.Band.GREEN)))
     total, green = counts["total"], counts["green"]
     return Metric(
         "health",

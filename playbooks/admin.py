@@ -101,7 +101,7 @@ class PlaybookRunAdmin(admin.ModelAdmin):
     list_display = ("rule", "account", "fired_on", "status", "closed_on", "reason")
     list_filter = ("status", "rule")
     search_fields = ("account__name",)
-    raw_id_fields = ("account", "task")
+    raw_id_fields = ("account",)
     list_select_related = ("rule", "account")
 
 

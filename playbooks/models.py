@@ -345,6 +345,8 @@ class PlaybookRule(models.Model):
         ONBOARDING_OVERDUE = "onboarding_overdue", "Onboarding item overdue by N days or more"
         USAGE_DROPPED = "usage_dropped", "Active licenses dropped N% or more over 30 days"
         NOTICE_BOUNCED = "notice_bounced", "Renewal notice bounced or failed"
+        HEALTH_WORSENED = "health_worsened", "Health band worsened (in the last N days, default 1)"
+        SCORE_DROP = "score_drop", "Health score dropped N points or more"
 
     class Assignee(models.TextChoices):
         OWNER = "owner", "The account's CSM"
@@ -387,7 +389,7 @@ class PlaybookRule(models.Model):
 
 
 class PlaybookRun(models.Model):
-    """One firing of a rule for an account; open while its task is open."""
+    """One firing of a rule for an account; open while its task (key ``rule:<id>``) is open."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -398,7 +400,6 @@ class PlaybookRun(models.Model):
     fired_on = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     reason = models.CharField(max_length=300, blank=True)
-    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     closed_on = models.DateField(null=True, blank=True)
 
     class Meta:

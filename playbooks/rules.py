@@ -3,19 +3,19 @@
 """Playbook rule evaluation as set-based SQL over chunks of accounts.
 
 Each trigger is a SQL condition on one account row (alias ``a``) plus a short reason
-expression. Evaluating a rule for a chunk is three statements, whatever the chunk's size:
+expression. Evaluating a rule for a chunk is two statements, whatever the chunk's size:
 
 1. insert an open run for every matching account without an open run (or a recent one),
    ``ON CONFLICT DO NOTHING`` against the partial unique index on open runs, so two
    evaluations at once still insert one run;
-2. insert the run's task (``ON CONFLICT DO NOTHING`` against the open-task-per-key index);
-3. link the run to its task.
+2. insert the new runs' tasks (``ON CONFLICT DO NOTHING`` against the open-task-per-key
+   index). A run and its task are tied by (account, ``rule:<id>`` task key).
 
 The SQL is the common subset of SQLite and PostgreSQL: dates are computed in Python and
 passed in, strings are joined with ``||`` and numbers cast to TEXT.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -30,9 +30,9 @@ from .models import OnboardingItem, PlaybookRule, PlaybookRun, Task
 
 CHUNK = 50_000
 OPEN_TASK = (Task.Status.OPEN, Task.Status.SNOOZED)
-# Usage is compared between the latest snapshot and the one about a month before it.
+# Usage: the last week's average against the week a month before.
 USAGE_WINDOW_DAYS = 30
-USAGE_STALE_DAYS = 14
+USAGE_WEEK = 7
 Trigger = PlaybookRule.Trigger
 
 
@@ -77,25 +77,37 @@ def health_model() -> type | None:
         return None
 
 
-def condition(rule: PlaybookRule, *, today: date) -> Condition | None:
-    """The rule's SQL condition, or None when the data it reads does not exist (yet)."""
+Near = Callable[[str], tuple[str, tuple]]
+
+
+def everywhere(column: str) -> tuple[str, tuple]:
+    return "1 = 1", ()
+
+
+def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Condition | None:
+    """The rule's SQL condition, or None when the data it reads does not exist (yet).
+
+    ``near(column)`` restricts a subquery's account column to the chunk: PostgreSQL turns
+    EXISTS into a hash join, and without it each chunk would read the whole other table.
+    """
     n = rule.parameter
     if rule.trigger == Trigger.NO_TOUCHPOINT:
         since = timezone.make_aware(datetime.combine(today - timedelta(days=n), time.min))
         last = f"(SELECT MAX(t.occurred_at) FROM {_t(Touchpoint)} t WHERE t.account_id = a.id)"
         return Condition(
             # A new account with no touchpoint yet is not "silent" before it is N days old.
-            where=f"NOT EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id AND t.occurred_at >= %s) "
+            where=f"NOT EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id AND t.occurred_at >= %s "
+            f"AND {near('t.account_id')[0]}) "
             f"AND (a.created_at < %s OR EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id))",
-            where_params=(_dt(since), _dt(since)),
+            where_params=(_dt(since), *near("t.account_id")[1], _dt(since)),
             reason=f"'No touchpoint for {n}+ days; last: ' || COALESCE(SUBSTR({_text(last)}, 1, 10), 'never')",
         )
     if rule.trigger == Trigger.ONBOARDING_OVERDUE:
         before = today - timedelta(days=n)
         overdue = f"FROM {_t(OnboardingItem)} o WHERE o.account_id = a.id AND o.completed_on IS NULL AND o.due_on < %s"
         return Condition(
-            where=f"EXISTS (SELECT 1 {overdue})",
-            where_params=(_d(before),),
+            where=f"EXISTS (SELECT 1 {overdue} AND {near('o.account_id')[0]})",
+            where_params=(_d(before), *near("o.account_id")[1]),
             reason=f"{_text(f'(SELECT COUNT(*) {overdue})')} || ' onboarding item(s) overdue; oldest due ' || "
             f"{_text(f'(SELECT MIN(o.due_on) {overdue})')}",
             reason_params=(_d(before), _d(before)),
@@ -109,8 +121,8 @@ def condition(rule: PlaybookRule, *, today: date) -> Condition | None:
         )
         params = (Contract.Status.ACTIVE, _d(today), _d(today + timedelta(days=n)), *uncommitted)
         return Condition(
-            where=f"EXISTS (SELECT 1 {ending})",
-            where_params=params,
+            where=f"EXISTS (SELECT 1 {ending} AND {near('c.account_id')[0]})",
+            where_params=(*params, *near("c.account_id")[1]),
             reason=f"'Contract ends ' || {_text(f'(SELECT MIN(c.ends_on) {ending})')} || ', renewal not committed'",
             reason_params=params,
         )
@@ -124,28 +136,57 @@ def condition(rule: PlaybookRule, *, today: date) -> Condition | None:
             gone += " AND c.left_on >= %s"
             params += (_d(today - timedelta(days=n)),)
         return Condition(
-            where=f"EXISTS (SELECT 1 {gone})",
-            where_params=params,
+            where=f"EXISTS (SELECT 1 {gone} AND {near('c.account_id')[0]})",
+            where_params=(*params, *near("c.account_id")[1]),
             reason=f"(SELECT MIN(c.name) {gone}) || ' left; find the successor'",
             reason_params=params,
         )
     if rule.trigger == Trigger.USAGE_DROPPED:
-
-        def active(on_or_before: date, not_before: date) -> tuple[str, tuple]:
-            sql = (
-                f"(SELECT u.licenses_active FROM {_t(UsageSnapshot)} u WHERE u.account_id = a.id "
-                f"AND u.date <= %s AND u.date >= %s ORDER BY u.date DESC LIMIT 1)"
-            )
-            return sql, (_d(on_or_before), _d(not_before))
-
-        now_sql, now_params = active(today, today - timedelta(days=USAGE_STALE_DAYS))
-        then_day = today - timedelta(days=USAGE_WINDOW_DAYS)
-        then_sql, then_params = active(then_day, then_day - timedelta(days=USAGE_STALE_DAYS))
+        # Average active licenses over the last week vs the same week a month before, in one
+        # pass over the chunk's snapshots (daily or weekly alike). Sums and counts keep the
+        # comparison in integers: now_sum / now_n <= then_sum / then_n * (100 - N) / 100.
+        recent, earlier_end = today - timedelta(days=USAGE_WEEK - 1), today - timedelta(days=USAGE_WINDOW_DAYS)
+        earlier = earlier_end - timedelta(days=USAGE_WEEK - 1)
+        window = f"FROM {_t(UsageSnapshot)} u WHERE u.date >= %s AND u.date <= %s AND (u.date >= %s OR u.date <= %s)"
+        window_params = (_d(earlier), _d(today), _d(recent), _d(earlier_end))
+        sums = (
+            "SUM(CASE WHEN u.date >= %s THEN u.licenses_active END) AS now_sum, "
+            "COUNT(CASE WHEN u.date >= %s THEN 1 END) AS now_n, "
+            "SUM(CASE WHEN u.date <= %s THEN u.licenses_active END) AS then_sum, "
+            "COUNT(CASE WHEN u.date <= %s THEN 1 END) AS then_n"
+        )
+        sums_params = (_d(recent), _d(recent), _d(earlier_end), _d(earlier_end))
+        chunk_sql, chunk_params = near("u.account_id")
+        per_account = f"(SELECT {sums} {window} AND u.account_id = a.id) x"
         return Condition(
-            where=f"{then_sql} > 0 AND {now_sql} * 100 <= {then_sql} * %s",
-            where_params=(*then_params, *now_params, *then_params, 100 - min(n, 100)),
-            reason=f"'Active licenses fell from ' || {_text(then_sql)} || ' to ' || {_text(now_sql)}",
-            reason_params=(*then_params, *now_params),
+            where=f"a.id IN (SELECT x.account_id FROM (SELECT u.account_id, {sums} {window} AND {chunk_sql} "
+            f"GROUP BY u.account_id) x WHERE x.then_sum > 0 AND x.now_n > 0 "
+            f"AND x.now_sum * x.then_n * 100 <= x.then_sum * x.now_n * %s)",
+            where_params=(*sums_params, *window_params, *chunk_params, 100 - min(n, 100)),
+            reason=f"(SELECT 'Active licenses fell from ' || {_text('x.then_sum / x.then_n')} || ' to ' || "
+            f"{_text('x.now_sum / x.now_n')} || ' (weekly average)' FROM {per_account})",
+            reason_params=(*sums_params, *window_params),
+        )
+    if rule.trigger in (Trigger.HEALTH_WORSENED, Trigger.SCORE_DROP):
+        health = health_model()
+        if health is None:
+            return None
+        # The nightly scores of the last N days (default: today's and yesterday's run).
+        since = today - timedelta(days=max(n, 1) if rule.trigger == Trigger.HEALTH_WORSENED else 1)
+        if rule.trigger == Trigger.HEALTH_WORSENED:
+            signal, signal_params = "h.band_worsened = %s", (True,)
+        else:
+            signal, signal_params = "h.score_drop >= %s", (max(n, 1),)
+        scores = f"FROM {_t(health)} h WHERE h.account_id = a.id AND h.day >= %s AND h.day <= %s AND {signal}"
+        params = (_d(since), _d(today), *signal_params)
+        latest = f"{scores} ORDER BY h.day DESC LIMIT 1"
+        return Condition(
+            where=f"EXISTS (SELECT 1 {scores} AND {near('h.account_id')[0]})",
+            where_params=(*params, *near("h.account_id")[1]),
+            reason=f"(SELECT 'Health ' || COALESCE(NULLIF(h.previous_band, ''), '?') || ' to ' || h.band "
+            f"|| ', score ' || COALESCE({_text('h.previous_score')}, '?') || ' to ' || {_text('h.score')} "
+            f"|| ' on ' || {_text('h.day')} {latest})",
+            reason_params=params,
         )
     if rule.trigger == Trigger.NOTICE_BOUNCED:
         notice = notice_model()
@@ -157,34 +198,44 @@ def condition(rule: PlaybookRule, *, today: date) -> Condition | None:
             f"WHERE c.account_id = a.id AND n.status IN ('failed', 'bounced') AND n.scheduled_on >= %s"
         )
         return Condition(
-            where=f"EXISTS (SELECT 1 {failed})",
-            where_params=(_d(since),),
+            where=f"EXISTS (SELECT 1 {failed} AND {near('c.account_id')[0]})",
+            where_params=(_d(since), *near("c.account_id")[1]),
             reason="'A renewal notice bounced or failed; check the recipients'",
         )
     return None
 
 
-def _scope(rule: PlaybookRule, *, lo: int | None, hi: int | None, ids: Iterable[int] | None) -> tuple[str, tuple]:
-    sql, params = "a.lifecycle_stage <> %s", [Account.Stage.CHURNED]
-    if ids is not None:
-        ids = list(ids)
-        sql += f" AND a.id IN ({', '.join(['%s'] * len(ids))})" if ids else " AND 1 = 0"
-        params += ids
-    if lo is not None:
-        sql += " AND a.id >= %s AND a.id < %s"
-        params += [lo, hi]
+def chunk_of(*, lo: int | None = None, hi: int | None = None, ids: list[int] | None = None) -> Near:
+    """The accounts being evaluated, as a predicate on any account id column."""
+
+    def near(column: str) -> tuple[str, tuple]:
+        if ids is not None:
+            return (f"{column} IN ({', '.join(['%s'] * len(ids))})", tuple(ids)) if ids else ("1 = 0", ())
+        if lo is not None:
+            return f"{column} >= %s AND {column} < %s", (lo, hi)
+        return everywhere(column)
+
+    return near
+
+
+def _scope(rule: PlaybookRule, *, near: Near) -> tuple[str, tuple]:
+    where, chunk_params = near("a.id")
+    sql, params = f"a.lifecycle_stage <> %s AND {where}", [Account.Stage.CHURNED, *chunk_params]
     if rule.program_id:
         sql += " AND a.program_id = %s"
         params.append(rule.program_id)
     return sql, tuple(params)
 
 
-def _not_recently_fired(rule: PlaybookRule, *, today: date) -> tuple[str, tuple]:
+def _not_recently_fired(rule: PlaybookRule, *, today: date, near: Near) -> tuple[str, tuple]:
     """No open run, and none closed within the re-trigger delay."""
+    chunk_sql, chunk_params = near("pr.account_id")
+    # NOT IN over the chunk's runs: one hashed set, where NOT EXISTS could become a nested
+    # loop while the planner's statistics have not seen the runs inserted since.
     return (
-        f"NOT EXISTS (SELECT 1 FROM {_t(PlaybookRun)} pr WHERE pr.rule_id = %s AND pr.account_id = a.id "
-        f"AND (pr.status = %s OR pr.closed_on > %s))",
-        (rule.pk, PlaybookRun.Status.OPEN, _d(today - timedelta(days=rule.retrigger_delay_days))),
+        f"a.id NOT IN (SELECT pr.account_id FROM {_t(PlaybookRun)} pr WHERE pr.rule_id = %s "
+        f"AND (pr.status = %s OR pr.closed_on > %s) AND {chunk_sql})",
+        (rule.pk, PlaybookRun.Status.OPEN, _d(today - timedelta(days=rule.retrigger_delay_days)), *chunk_params),
     )
 
 
@@ -206,13 +257,17 @@ def task_text(rule: PlaybookRule) -> tuple[str, str]:
     return fill(rule.task_title)[:200], (description + "\n\nWhy: " if description else "Why: ")
 
 
-def _fire(rule: PlaybookRule, cond: Condition, *, today: date, scope: tuple[str, tuple]) -> int:
-    """The three statements for one rule over one scope; returns the runs inserted."""
-    scope_sql, scope_params = scope
-    fresh_sql, fresh_params = _not_recently_fired(rule, today=today)
+def _fire(rule: PlaybookRule, cond: Condition, *, today: date, near: Near) -> int:
+    """The two statements for one rule over one chunk; returns the runs inserted."""
+    scope_sql, scope_params = _scope(rule, near=near)
+    fresh_sql, fresh_params = _not_recently_fired(rule, today=today, near=near)
+    runs_sql, runs_params = near("r.account_id")
     run, task, quote = _t(PlaybookRun), _t(Task), connection.ops.quote_name
     title, description = task_text(rule)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling these large statements costs more than the JIT saves running them.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             f"INSERT INTO {run} (rule_id, account_id, fired_on, status, reason) "
             f"SELECT %s, a.id, %s, %s, SUBSTR(COALESCE({cond.reason}, ''), 1, 300) FROM {_t(Account)} a "
@@ -235,7 +290,8 @@ def _fire(rule: PlaybookRule, cond: Condition, *, today: date, scope: tuple[str,
             f"status, created_at, rule_id, source) "
             f"SELECT a.id, {_assignee_sql(rule)}, %s, %s || r.reason, r.reason, %s, %s, %s, %s, %s, %s "
             f"FROM {run} r JOIN {_t(Account)} a ON a.id = r.account_id "
-            f"WHERE r.rule_id = %s AND r.status = %s AND r.task_id IS NULL AND {scope_sql} ON CONFLICT DO NOTHING",
+            f"WHERE r.rule_id = %s AND r.status = %s AND r.fired_on = %s AND {runs_sql} AND {scope_sql} "
+            f"ON CONFLICT DO NOTHING",
             (
                 title,
                 description,
@@ -247,28 +303,31 @@ def _fire(rule: PlaybookRule, cond: Condition, *, today: date, scope: tuple[str,
                 Task.Source.PLAYBOOK,
                 rule.pk,
                 PlaybookRun.Status.OPEN,
+                _d(today),
+                *runs_params,
                 *scope_params,
             ),
-        )
-        cursor.execute(
-            f"UPDATE {run} SET task_id = (SELECT t.id FROM {task} t WHERE t.account_id = {run}.account_id "
-            f"AND t.{quote('key')} = %s AND t.status IN (%s, %s)) "
-            f"WHERE rule_id = %s AND status = %s AND task_id IS NULL AND account_id IN "
-            f"(SELECT a.id FROM {_t(Account)} a WHERE {scope_sql})",
-            (rule.task_key, *OPEN_TASK, rule.pk, PlaybookRun.Status.OPEN, *scope_params),
         )
     return inserted
 
 
 def close_finished_runs(rule: PlaybookRule, *, today: date) -> int:
     """Close open runs whose task is done, cancelled or gone, so the rule may fire again."""
-    run, task = _t(PlaybookRun), _t(Task)
+    run, task, quote = _t(PlaybookRun), _t(Task), connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {run} SET status = %s, closed_on = %s WHERE rule_id = %s AND status = %s "
-            f"AND fired_on < %s AND NOT EXISTS (SELECT 1 FROM {task} t WHERE t.id = {run}.task_id "
-            f"AND t.status IN (%s, %s))",
-            (PlaybookRun.Status.CLOSED, _d(today), rule.pk, PlaybookRun.Status.OPEN, _d(today), *OPEN_TASK),
+            f"AND fired_on < %s AND NOT EXISTS (SELECT 1 FROM {task} t WHERE t.account_id = {run}.account_id "
+            f"AND t.{quote('key')} = %s AND t.status IN (%s, %s))",
+            (
+                PlaybookRun.Status.CLOSED,
+                _d(today),
+                rule.pk,
+                PlaybookRun.Status.OPEN,
+                _d(today),
+                rule.task_key,
+                *OPEN_TASK,
+            ),
         )
         return cursor.rowcount
 
@@ -277,22 +336,23 @@ def evaluate_rule(
     rule: PlaybookRule, *, today: date, account_ids: Iterable[int] | None = None, chunk: int = CHUNK
 ) -> int:
     """Fire ``rule`` for every matching account (or only ``account_ids``); returns runs created."""
-    cond = condition(rule, today=today)
-    if cond is None:
+    if condition(rule, today=today) is None:
         return 0
     with transaction.atomic():
         close_finished_runs(rule, today=today)
     if account_ids is not None:
+        near = chunk_of(ids=list(account_ids))
         with transaction.atomic():
-            return _fire(rule, cond, today=today, scope=_scope(rule, lo=None, hi=None, ids=account_ids))
+            return _fire(rule, condition(rule, today=today, near=near), today=today, near=near)
     bounds = Account.objects.order_by().values_list("pk", flat=True)
     lo, hi = bounds.order_by("pk").first(), bounds.order_by("-pk").first()
     if lo is None:
         return 0
     created = 0
     for start in range(lo, hi + 1, chunk):
+        near = chunk_of(lo=start, hi=start + chunk)
         with transaction.atomic():
-            created += _fire(rule, cond, today=today, scope=_scope(rule, lo=start, hi=start + chunk, ids=None))
+            created += _fire(rule, condition(rule, today=today, near=near), today=today, near=near)
     return created
 
 
@@ -301,7 +361,7 @@ def fire_for_account(rule: PlaybookRule, *, account_id: int, today: date, reason
     cond = Condition(where="1 = 1", where_params=(), reason="%s", reason_params=(reason[:300],))
     with transaction.atomic():
         close_finished_runs(rule, today=today)
-        return _fire(rule, cond, today=today, scope=_scope(rule, lo=None, hi=None, ids=[account_id]))
+        return _fire(rule, cond, today=today, near=chunk_of(ids=[account_id]))
 
 
 def preview(rule: PlaybookRule, *, today: date, limit: int = 200) -> tuple[int, list[tuple[int, str, str]]]:
@@ -309,8 +369,8 @@ def preview(rule: PlaybookRule, *, today: date, limit: int = 200) -> tuple[int, 
     cond = condition(rule, today=today)
     if cond is None:
         return 0, []
-    scope_sql, scope_params = _scope(rule, lo=None, hi=None, ids=None)
-    fresh_sql, fresh_params = _not_recently_fired(rule, today=today)
+    scope_sql, scope_params = _scope(rule, near=everywhere)
+    fresh_sql, fresh_params = _not_recently_fired(rule, today=today, near=everywhere)
     where = f"{scope_sql} AND {cond.where} AND {fresh_sql}"
     where_params = (*scope_params, *cond.where_params, *fresh_params)
     with connection.cursor() as cursor:

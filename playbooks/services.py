@@ -73,9 +73,10 @@ def complete_task(task: Task, *, by: User | None, now: datetime) -> Task:
         raise ValidationError("This task is already closed.")
     task.status, task.completed_at, task.snoozed_until = Task.Status.DONE, now, None
     task.save(update_fields=["status", "completed_at", "snoozed_until"])
-    PlaybookRun.objects.filter(task=task, status=PlaybookRun.Status.OPEN).update(
-        status=PlaybookRun.Status.CLOSED, closed_on=now.date()
-    )
+    if task.rule_id:
+        PlaybookRun.objects.filter(
+            rule_id=task.rule_id, account_id=task.account_id, status=PlaybookRun.Status.OPEN
+        ).update(status=PlaybookRun.Status.CLOSED, closed_on=now.date())
     return task
 
 
@@ -472,6 +473,13 @@ def _jsonable(outcome: dict) -> dict:
 
 
 # --- Playbook rules -------------------------------------------------------------------------------
+
+
+def health_ran(*, day: date) -> bool:
+    """Whether the nightly health job finished for ``day`` (the rules read its scores)."""
+    from csm.models import JobRun
+
+    return JobRun.objects.filter(job="recalculate_health", day=day, status=JobRun.Status.DONE).exists()
 
 
 def evaluate_playbook_rules(*, today: date, chunk: int = rules.CHUNK) -> dict:

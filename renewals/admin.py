@@ -59,8 +59,8 @@ class NoticeTemplateAdmin(SimpleHistoryAdmin):
 
 @admin.register(RenewalNotice)
 class RenewalNoticeAdmin(admin.ModelAdmin):
-    list_display = ("email", "contract", "cycle", "status", "planned_on", "attempts", "sent_at")
-    list_filter = ("status", "cycle", "planned_on")
+    list_display = ("email", "contract", "cycle", "status", "scheduled_on", "attempts", "sent_at")
+    list_filter = ("status", "cycle", "scheduled_on")
     search_fields = ("email", "contract__account__name")
     raw_id_fields = ("contract", "renewal", "contact")
     readonly_fields = ("claimed_at", "handed_over_at", "enqueued_at", "sent_at", "attempts", "last_error")

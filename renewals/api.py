@@ -1,16 +1,69 @@
-"""REST API for contracts and renewals (read; operations arrive as @actions on renewals services)."""
+"""REST API for contracts and renewals; every change is an @action calling one renewals service."""
 
 import django_filters
 from django.db.models import QuerySet
-from rest_framework import serializers, viewsets
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from accounts.api import EditableAccountField
 from csm.api import Pagination, router
+from playbooks.models import Program
 
-from .models import Contract, Renewal
+from . import services
+from .models import Contract, ReasonCode, Renewal
+
+
+class ReasonField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True), **kwargs)
+
+
+class ContractCreateSerializer(serializers.Serializer):
+    account = EditableAccountField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    recurring_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all(), required=False, allow_null=True)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
+    auto_renew = serializers.BooleanField(required=False, default=False)
+
+
+class ChangeAmountSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    effective_on = serializers.DateField()
+    reason = ReasonField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class RenewSerializer(serializers.Serializer):
+    ends_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    starts_on = serializers.DateField(required=False, allow_null=True, default=None)
+    reason = ReasonField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AdvanceSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Renewal.OPEN_STAGES)
+
+
+class MarkLostSerializer(serializers.Serializer):
+    reason = ReasonField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def parsed(serializer_class: type, request: Request, **context: object) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class ContractSerializer(serializers.ModelSerializer):
-    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Contract
@@ -40,7 +93,7 @@ class ContractFilter(django_filters.FilterSet):
         fields = ["account", "status", "program", "auto_renew", "ends_after", "ends_before"]
 
 
-class ContractViewSet(viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContractSerializer
     pagination_class = Pagination
     filterset_class = ContractFilter
@@ -49,12 +102,46 @@ class ContractViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Contract]:
         return Contract.objects.visible_to(self.request.user).select_related("account").order_by("ends_on", "pk")
 
+    @extend_schema(request=ContractCreateSerializer, responses={201: ContractSerializer})
+    def create(self, request: Request) -> Response:
+        data = parsed(ContractCreateSerializer, request)
+        contract = services.create_contract(
+            account=data["account"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            amount=data["recurring_amount"],
+            program=data.get("program"),
+            currency=data["currency"],
+            auto_renew=data["auto_renew"],
+            by=request.user,
+        )
+        return Response(ContractSerializer(contract).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ChangeAmountSerializer, responses={200: ContractSerializer})
+    @action(detail=True, methods=["post"], url_path="change-amount")
+    def change_amount(self, request: Request, pk: str) -> Response:
+        """Change the running term's amount mid-term: an expansion, or a contraction (needs a reason)."""
+        contract = self.get_object()
+        data = parsed(ChangeAmountSerializer, request)
+        services.change_contract_amount(contract, by=request.user, **data)
+        contract.refresh_from_db()
+        return Response(ContractSerializer(contract).data)
+
+    @extend_schema(request=RenewSerializer, responses={201: ContractSerializer})
+    @action(detail=True, methods=["post"])
+    def renew(self, request: Request, pk: str) -> Response:
+        """Close the renewal (renewed, expanded or downgraded) and create the next term."""
+        contract = self.get_object()
+        data = parsed(RenewSerializer, request)
+        next_term = services.renew_contract(contract, by=request.user, today=timezone.localdate(), **data)
+        return Response(ContractSerializer(next_term).data, status=status.HTTP_201_CREATED)
+
 
 class RenewalSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="contract.account_id", read_only=True)
     ends_on = serializers.DateField(source="contract.ends_on", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Renewal
@@ -100,6 +187,26 @@ class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("contract", "owner", "reason")
             .order_by("contract__ends_on", "pk")
         )
+
+    @extend_schema(request=AdvanceSerializer, responses={200: RenewalSerializer})
+    @action(detail=True, methods=["post"])
+    def advance(self, request: Request, pk: str) -> Response:
+        """Move an open renewal to another open stage (upcoming, notified, in discussion, committed)."""
+        renewal = self.get_object()
+        data = parsed(AdvanceSerializer, request)
+        renewal = services.advance_renewal(renewal, stage=data["stage"], by=request.user)
+        return Response(RenewalSerializer(renewal).data)
+
+    @extend_schema(request=MarkLostSerializer, responses={200: RenewalSerializer})
+    @action(detail=True, methods=["post"], url_path="mark-lost")
+    def mark_lost(self, request: Request, pk: str) -> Response:
+        """The customer will not renew: close with the reason and record the churn in the ledger."""
+        renewal = self.get_object()
+        data = parsed(MarkLostSerializer, request)
+        renewal = services.mark_renewal_lost(
+            renewal, reason=data["reason"], notes=data["notes"], by=request.user, today=timezone.localdate()
+        )
+        return Response(RenewalSerializer(renewal).data)
 
 
 router.register("contracts", ContractViewSet, basename="contract")

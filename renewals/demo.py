@@ -9,7 +9,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account, UsageSnapshot
@@ -154,8 +154,10 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
         if contract.starts_on > history_start + timedelta(days=30) and rng.random() < 0.75:
             roll = rng.random()
             if roll < (0.3 if risky else 0.06):
-                outcome, factor, reason = Renewal.Stage.DOWNGRADED, rng.uniform(1.1, 1.5), rng.choice(
-                    ["fewer-seats", "budget-cut", "price", "no-adoption"]
+                outcome, factor, reason = (
+                    Renewal.Stage.DOWNGRADED,
+                    rng.uniform(1.1, 1.5),
+                    rng.choice(["fewer-seats", "budget-cut", "price", "no-adoption"]),
                 )
             elif roll < (0.4 if risky else 0.45):
                 outcome, factor, reason = Renewal.Stage.EXPANDED, rng.uniform(0.6, 0.92), None
@@ -226,13 +228,7 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
             )
 
     Contract.objects.bulk_create(previous_terms, batch_size=BATCH)
-    for contract in contracts:
-        if contract.pk in previous_for:
-            contract.previous = previous_for[contract.pk]
-            changed.append(contract)
-    Contract.objects.bulk_update(
-        list({c.pk: c for c in changed}.values()), ["starts_on", "ends_on", "status", "previous"], batch_size=BATCH
-    )
+    _save_changes(changed, previous_for)
     Renewal.objects.bulk_create(renewals, batch_size=BATCH)
     RevenueEntry.objects.bulk_create(entries, batch_size=BATCH)
     for start in range(0, len(churned_accounts), BATCH):
@@ -242,14 +238,30 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
     _notices_already_sent(rng=rng, today=today)
 
 
+def _save_changes(changed: list[Contract], previous_for: dict[int, Contract]) -> None:
+    """Write moved terms and links to previous terms in few statements (bulk_update's CASE is slow)."""
+    by_term: dict[tuple, list[int]] = {}
+    for contract in changed:
+        by_term.setdefault((contract.starts_on, contract.ends_on, contract.status), []).append(contract.pk)
+    for (starts_on, ends_on, status), ids in by_term.items():
+        Contract.objects.filter(pk__in=ids).update(starts_on=starts_on, ends_on=ends_on, status=status)
+    pairs = [(contract_id, previous.pk) for contract_id, previous in previous_for.items()]
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), 1000):
+            chunk = pairs[start : start + 1000]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            sql = f"UPDATE renewals_contract SET previous_id = links.column2 FROM (VALUES {values}) AS links "  # noqa: S608 - placeholders only
+            cursor.execute(sql + "WHERE renewals_contract.id = links.column1", [v for pair in chunk for v in pair])
+
+
 def _notices_already_sent(*, rng: random.Random, today: date) -> None:
     """Plan today's notices as the daily job would, then record them as delivered (a few not)."""
     now = timezone.make_aware(datetime.combine(today, time(6, 5)))
-    services.plan_renewal_notices(today=today, now=now)
+    services.plan_renewal_notices(today=today, now=now, publish=False)
     RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING).update(
         status=RenewalNotice.Status.SENT, sent_at=now, attempts=1, enqueued_at=now, claimed_at=now, handed_over_at=now
     )
-    sent = list(RenewalNotice.objects.filter(planned_on=today).values_list("pk", flat=True))
+    sent = list(RenewalNotice.objects.filter(scheduled_on=today).values_list("pk", flat=True))
     troubled = rng.sample(sent, k=min(len(sent), max(1, len(sent) // 40)))
     for index, notice_id in enumerate(troubled):
         status, error = (

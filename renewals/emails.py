@@ -136,7 +136,7 @@ def notice_context(notice: RenewalNotice) -> dict:
         "contact_first_name": contact.name.split(" ")[0] if contact.name else "",
         "contract_start": pretty_date(contract.starts_on),
         "contract_end": pretty_date(contract.ends_on),
-        "days_left": contract.days_left(notice.planned_on),
+        "days_left": contract.days_left(notice.scheduled_on),
         "amount": money(contract.recurring_amount, contract.currency),
         "uplift_pct": f"{uplift:f}%",
         "renewal_amount": money(renewal.renewal_amount, contract.currency),

@@ -332,7 +332,7 @@ class RenewalNotice(models.Model):
     # Lower-cased address at planning time: one email per address and cycle, whoever holds it.
     email = models.CharField(max_length=254)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    planned_on = models.DateField()
+    scheduled_on = models.DateField()
     attempts = models.PositiveSmallIntegerField(default=0)
     # When a send task was last published; empty rows wait for the sweeper to publish them.
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -349,14 +349,15 @@ class RenewalNotice(models.Model):
     objects = RenewalNoticeQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-planned_on", "pk"]
+        ordering = ["-scheduled_on", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["contract", "contact", "cycle"], name="notice_once_per_contact_cycle"),
-            models.UniqueConstraint(fields=["contract", "email", "cycle"], name="notice_once_per_email_cycle"),
+            # (contract, cycle) first: the planner asks "has this cycle of this contract begun?".
+            models.UniqueConstraint(fields=["contract", "cycle", "contact"], name="notice_once_per_contact_cycle"),
+            models.UniqueConstraint(fields=["contract", "cycle", "email"], name="notice_once_per_email_cycle"),
         ]
         indexes = [
             models.Index(fields=["status", "enqueued_at"], name="notice_status_enqueued_idx"),
-            models.Index(fields=["renewal", "planned_on"], name="notice_renewal_day_idx"),
+            models.Index(fields=["renewal", "scheduled_on"], name="notice_renewal_day_idx"),
         ]
 
     def __str__(self) -> str:

@@ -377,8 +377,16 @@ ELIGIBLE_CONTACT_SQL = """
 """
 
 
-def _ensure_renewals(*, today: date, now: datetime) -> int:
-    """Every active contract has a renewal: insert the missing ones (e.g. imported contracts)."""
+def _placeholders(values: list | tuple) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _ensure_renewals(*, today: date, horizon: date, now: datetime) -> int:
+    """Every contract the planner looks at has a renewal: insert missing ones (e.g. imports).
+
+    Contracts made through the services get theirs at creation; this covers rows written
+    around them, within the planning horizon only so the statement stays cheap.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -389,82 +397,122 @@ def _ensure_renewals(*, today: date, now: datetime) -> int:
             FROM renewals_contract c
             JOIN accounts_account a ON a.id = c.account_id
             LEFT JOIN renewals_renewal r ON r.contract_id = c.id
-            WHERE c.status = %s AND c.ends_on >= %s AND r.id IS NULL
+            WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s AND r.id IS NULL
             ON CONFLICT DO NOTHING
             """,
-            [Renewal.Stage.UPCOMING, now, Contract.Status.ACTIVE, today],
+            [Renewal.Stage.UPCOMING, now, Contract.Status.ACTIVE, today, horizon],
         )
         return cursor.rowcount
 
 
-def _insert_notices(group: ScheduleGroup, window: Window, *, today: date, now: datetime) -> list[int]:
-    """One set-based upsert: one row per contract and distinct eligible address in the window.
+def _cycle_case(groups: list[ScheduleGroup], *, today: date) -> tuple[str, list]:
+    """A CASE naming the notice cycle each contract is due for today, NULL when none."""
+    whens, params = [], []
+    for group in groups:
+        program_sql, program_params = _program_filter(group)
+        for window in group.windows():
+            whens.append(
+                f"WHEN {program_sql} AND c.ends_on >= %s AND c.ends_on <= %s "
+                f"AND r.stage IN ({_placeholders(window.stages)}) THEN %s"
+            )
+            params += [
+                *program_params,
+                today + timedelta(days=window.low),
+                today + timedelta(days=window.high),
+                *window.stages,
+                window.cycle,
+            ]
+    return "CASE " + " ".join(whens) + " END", params
+
+
+def _insert_notices(groups: list[ScheduleGroup], *, today: date, horizon: date, now: datetime) -> list[int]:
+    """One set-based upsert: a row per contract due today and distinct eligible address.
 
     ON CONFLICT DO NOTHING on the unique keys makes a second run, or a second beat running
-    at the same moment, insert nothing.
+    at the same moment, insert nothing. All windows of all programs go in one statement,
+    so the contacts are read once. A cycle already begun is looked at again only while the
+    renewal reaches fewer than two people: the CSM was asked to add contacts, and the ones
+    added get the notice of the running cycle the next day.
     """
-    program_sql, program_params = _program_filter(group)
-    stages = list(window.stages)
+    cycle_sql, cycle_params = _cycle_case(groups, today=today)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO renewals_renewalnotice
-                (contract_id, renewal_id, contact_id, cycle, email, status, planned_on, attempts,
+                (contract_id, renewal_id, contact_id, cycle, email, status, scheduled_on, attempts,
                  last_error, message_id, created_at, updated_at)
-            SELECT c.id, r.id, MIN(ct.id), %s, LOWER(ct.email), %s, %s, 0, '', '', %s, %s
-            FROM renewals_contract c
-            JOIN renewals_renewal r ON r.contract_id = c.id
-            JOIN accounts_contact ct ON ct.account_id = c.account_id
-            WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s AND {program_sql}
-              AND r.stage IN ({", ".join(["%s"] * len(stages))})
-              AND {ELIGIBLE_CONTACT_SQL}
-            GROUP BY c.id, r.id, LOWER(ct.email)
+            SELECT due.contract_id, due.renewal_id, MIN(ct.id), due.cycle, LOWER(ct.email), %s, %s, 0, '', '', %s, %s
+            FROM (
+                SELECT c.id AS contract_id, c.account_id, r.id AS renewal_id, r.contact_coverage,
+                       {cycle_sql} AS cycle
+                FROM renewals_contract c
+                JOIN renewals_renewal r ON r.contract_id = c.id
+                WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s
+            ) due
+            JOIN accounts_contact ct ON ct.account_id = due.account_id
+            WHERE due.cycle IS NOT NULL AND {ELIGIBLE_CONTACT_SQL}
+              AND (due.contact_coverage <> %s OR NOT EXISTS (
+                  SELECT 1 FROM renewals_renewalnotice n WHERE n.contract_id = due.contract_id AND n.cycle = due.cycle
+              ))
+            GROUP BY due.contract_id, due.renewal_id, due.cycle, LOWER(ct.email)
             ON CONFLICT DO NOTHING
             RETURNING id
             """,  # noqa: S608 - only placeholders and fixed fragments are interpolated.
             [
-                window.cycle,
                 RenewalNotice.Status.PENDING,
                 today,
                 now,
                 now,
+                *cycle_params,
                 Contract.Status.ACTIVE,
-                today + timedelta(days=window.low),
-                today + timedelta(days=window.high),
-                *program_params,
-                *stages,
+                today,
+                horizon,
                 False,
                 today,
+                Renewal.Coverage.OK,
             ],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
-def _coverage_rows(group: ScheduleGroup, *, today: date) -> list[tuple]:
-    """(renewal, account, owner, coverage now, eligible addresses) for open renewals in the lead window."""
-    program_sql, program_params = _program_filter(group)
+def _update_coverage_flags(groups: list[ScheduleGroup], *, today: date, horizon: date) -> list[tuple[int, str]]:
+    """Set each open renewal's coverage inside its lead window; return (renewal, coverage) that changed."""
+    in_lead, lead_params = [], []
+    for group in groups:
+        program_sql, program_params = _program_filter(group)
+        in_lead.append(f"({program_sql} AND c.ends_on <= %s)")
+        lead_params += [*program_params, today + timedelta(days=group.lead_days)]
     stages = list(Renewal.OPEN_STAGES)
+    coverage = Renewal.Coverage
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT r.id, c.account_id, COALESCE(r.owner_id, a.owner_id), r.contact_coverage,
-                   COUNT(DISTINCT LOWER(ct.email))
-            FROM renewals_contract c
-            JOIN renewals_renewal r ON r.contract_id = c.id
-            JOIN accounts_account a ON a.id = c.account_id
-            LEFT JOIN accounts_contact ct ON ct.account_id = c.account_id AND {ELIGIBLE_CONTACT_SQL}
-            WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s AND {program_sql}
-              AND r.stage IN ({", ".join(["%s"] * len(stages))})
-            GROUP BY r.id, c.account_id, COALESCE(r.owner_id, a.owner_id), r.contact_coverage
+            UPDATE renewals_renewal SET contact_coverage = checked.coverage
+            FROM (
+                SELECT r.id AS renewal_id,
+                       CASE WHEN COUNT(DISTINCT LOWER(ct.email)) >= 2 THEN %s
+                            WHEN COUNT(DISTINCT LOWER(ct.email)) = 1 THEN %s ELSE %s END AS coverage
+                FROM renewals_contract c
+                JOIN renewals_renewal r ON r.contract_id = c.id
+                LEFT JOIN accounts_contact ct ON ct.account_id = c.account_id AND {ELIGIBLE_CONTACT_SQL}
+                WHERE c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s
+                  AND r.stage IN ({_placeholders(stages)}) AND ({" OR ".join(in_lead or ["1 = 0"])})
+                GROUP BY r.id
+            ) checked
+            WHERE renewals_renewal.id = checked.renewal_id AND renewals_renewal.contact_coverage <> checked.coverage
+            RETURNING renewals_renewal.id, renewals_renewal.contact_coverage
             """,  # noqa: S608 - only placeholders and fixed fragments are interpolated.
             [
+                coverage.OK,
+                coverage.SINGLE_CONTACT,
+                coverage.NO_CONTACT,
                 False,
                 today,
                 Contract.Status.ACTIVE,
                 today,
-                today + timedelta(days=group.lead_days),
-                *program_params,
+                horizon,
                 *stages,
+                *lead_params,
             ],
         )
         return cursor.fetchall()
@@ -488,63 +536,59 @@ COVERAGE_TASKS = {
 }
 
 
-def _update_coverage(group: ScheduleGroup, *, today: date) -> dict[str, int]:
-    """Flag renewals reaching fewer than two people and open one task for the CSM per change."""
-    changed: dict[str, list[int]] = {value: [] for value in Renewal.Coverage.values if value}
+def _open_coverage_tasks(changed: list[tuple[int, str]], *, today: date) -> int:
+    """One task for the CSM per renewal that just became single-contact or contact-less."""
+    flagged = {renewal_id: value for renewal_id, value in changed if value in COVERAGE_TASKS}
     tasks = []
-    for renewal_id, account_id, owner_id, current, eligible in _coverage_rows(group, today=today):
-        coverage = (
-            Renewal.Coverage.OK
-            if eligible >= 2
-            else Renewal.Coverage.SINGLE_CONTACT
-            if eligible == 1
-            else Renewal.Coverage.NO_CONTACT
+    ids = list(flagged)
+    for start in range(0, len(ids), 5000):
+        rows = Renewal.objects.filter(pk__in=ids[start : start + 5000]).values_list(
+            "pk", "contract__account_id", "owner_id", "contract__account__owner_id"
         )
-        if coverage == current:
-            continue
-        changed[coverage].append(renewal_id)
-        if coverage in COVERAGE_TASKS:
-            key, title, description, due_in = COVERAGE_TASKS[coverage]
+        for renewal_id, account_id, owner_id, account_owner_id in rows:
+            key, title, description, due_in = COVERAGE_TASKS[flagged[renewal_id]]
             tasks.append(
                 Task(
                     account_id=account_id,
-                    assignee_id=owner_id,
+                    assignee_id=owner_id or account_owner_id,
                     title=title,
                     description=description,
-                    reason=f"Renewal coverage: {Renewal.Coverage(coverage).label.lower()}",
+                    reason=f"Renewal coverage: {Renewal.Coverage(flagged[renewal_id]).label.lower()}",
                     key=f"{key}:{renewal_id}",
                     due_on=today + timedelta(days=due_in),
                 )
             )
-    for coverage, ids in changed.items():
-        for start in range(0, len(ids), 5000):
-            Renewal.objects.filter(pk__in=ids[start : start + 5000]).update(contact_coverage=coverage)
     # The partial unique index on open (account, key) tasks is what playbooks.open_task relies
     # on; a bulk insert that ignores conflicts keeps the same once-only rule for thousands of rows.
     Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
-    return {coverage: len(ids) for coverage, ids in changed.items()}
+    return len(tasks)
 
 
 @transaction.atomic
-def plan_renewal_notices(*, today: date, now: datetime) -> dict:
-    """Plan every notice due as of ``today`` and publish the sends after commit."""
-    renewals_created = _ensure_renewals(today=today, now=now)
-    planned: list[int] = []
+def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) -> dict:
+    """Plan every notice due as of ``today`` and publish the sends after commit.
+
+    ``publish=False`` leaves every new row to the sweeper (demo data marks them sent itself).
+    """
+    groups = schedule_groups()
+    horizon = today + timedelta(days=max((group.lead_days for group in groups), default=DEFAULT_LEAD_DAYS))
+    renewals_created = _ensure_renewals(today=today, horizon=horizon, now=now)
+    planned = _insert_notices(groups, today=today, horizon=horizon, now=now) if groups else []
+    changed = _update_coverage_flags(groups, today=today, horizon=horizon) if groups else []
+    tasks_opened = _open_coverage_tasks(changed, today=today)
+    published = planned[:ENQUEUE_LIMIT] if publish else []
+    if published:
+        RenewalNotice.objects.filter(pk__in=published).update(enqueued_at=now)
+        _publish_after_commit(published)
     coverage_changes: dict[str, int] = {}
-    for group in schedule_groups():
-        for window in group.windows():
-            planned += _insert_notices(group, window, today=today, now=now)
-        for coverage, count in _update_coverage(group, today=today).items():
-            coverage_changes[coverage] = coverage_changes.get(coverage, 0) + count
-    publish = planned[:ENQUEUE_LIMIT]
-    if publish:
-        RenewalNotice.objects.filter(pk__in=publish).update(enqueued_at=now)
-        _publish_after_commit(publish)
+    for _, value in changed:
+        coverage_changes[value] = coverage_changes.get(value, 0) + 1
     return {
         "renewals_created": renewals_created,
         "notices_planned": len(planned),
-        "published": len(publish),
+        "published": len(published),
         "coverage_changes": coverage_changes,
+        "tasks_opened": tasks_opened,
     }
 
 

@@ -127,7 +127,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     today = timezone.localdate()
     contract = renewal.contract
-    notices = renewal.notices.select_related("contact").order_by("planned_on", "cycle", "email")
+    notices = renewal.notices.select_related("contact").order_by("scheduled_on", "cycle", "email")
     terms = []
     term = contract.previous
     while term is not None and len(terms) < 10:

@@ -41,7 +41,9 @@
         datasets: [{ label: "Health score", data: data.map((p) => p.score), borderColor: palette.brand, tension: 0.25,
           pointRadius: 2, pointBackgroundColor: data.map((p) => bandColour(p.band)) }],
       },
-      options: { ...base, plugins: { legend: { display: false } }, scales: { y: { min: 0, max: 100 }, x: { ticks: { maxTicksLimit: 6 } } } },
+      // A sparkline in the account header: the shape matters, the tooltip gives the numbers.
+      options: { ...base, plugins: { legend: { display: false } },
+        scales: { y: { min: 0, max: 100, ticks: { maxTicksLimit: 3 } }, x: { display: false } } },
     }),
     arr: (data) => ({
       type: "line",
@@ -54,7 +56,7 @@
         { label: "Active licences", data: data.map((p) => p.active), borderColor: palette.brand, tension: 0.25 },
         { label: "Purchased", data: data.map((p) => p.purchased), borderColor: palette.muted, borderDash: [4, 4], pointRadius: 0 },
       ] },
-      options: { ...base, scales: { y: { beginAtZero: true } } },
+      options: { ...base, scales: { y: { beginAtZero: true, ticks: { maxTicksLimit: 4 } }, x: { ticks: { maxTicksLimit: 4 } } } },
     }),
   };
 

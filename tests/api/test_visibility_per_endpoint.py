@@ -4,7 +4,7 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = ["accounts", "contacts", "touchpoints", "usage", "contracts", "renewals"]
+ENDPOINTS = ["accounts", "contacts", "touchpoints", "usage", "contracts", "renewals", "health"]
 
 
 def ids(response) -> set[int]:

@@ -17,8 +17,9 @@ def worked_example(alice, acme):
     """
     initech = AccountFactory(name="Initech", external_id="INITECH", owner=alice, program=acme.program)
     hooli = AccountFactory(name="Hooli", external_id="HOOLI", owner=alice, program=acme.program)
-    budget = ReasonCode.objects.create(code="budget", label="Budget cut")
-    seats = ReasonCode.objects.create(code="fewer-seats", label="Fewer seats needed")
+    # The renewals migration seeds the usual reason codes; reuse them when present.
+    budget = ReasonCode.objects.get_or_create(code="budget-cut", defaults={"label": "Budget cut"})[0]
+    seats = ReasonCode.objects.get_or_create(code="fewer-seats", defaults={"label": "Fewer seats needed"})[0]
 
     def entry(account, kind, amount, day, reason=None):
         return RevenueEntry.objects.create(

@@ -86,7 +86,7 @@ def test_metrics_with_nothing_to_measure_say_no_data(alice, acme) -> None:
     values = {key: metric.value for key, metric in by_key(alice).items()}
     assert values["adoption"] is None
     assert values["engagement_quality"] is None
-    assert values["health"] is None
+    assert values["health"] is None  # no scores yet
 
 
 def test_filters_narrow_to_one_segment(alice, acme) -> None:
@@ -95,3 +95,15 @@ def test_filters_narrow_to_one_segment(alice, acme) -> None:
     UsageSnapshotFactory(account=acme, date=date(2026, 1, 5), licenses_purchased=10, licenses_active=0)
     accounts = metrics.scoped_accounts(alice, segment="smb")
     assert metrics.adoption(accounts, Q1).value == Decimal("100.0")
+
+
+def test_health_is_the_share_of_accounts_green_on_their_latest_score(alice, acme) -> None:
+    from accounts.models import HealthScore
+
+    other = AccountFactory(owner=alice, program=acme.program)
+    HealthScore.objects.create(account=acme, day=date(2026, 2, 1), score=40, band="red")
+    HealthScore.objects.create(account=acme, day=date(2026, 3, 1), score=85, band="green")
+    HealthScore.objects.create(account=acme, day=date(2026, 4, 2), score=30, band="red")  # after Q1: ignored
+    HealthScore.objects.create(account=other, day=date(2026, 3, 20), score=50, band="yellow")
+    metric = by_key(alice)["health"]
+    assert (metric.numerator, metric.denominator, metric.value) == (1, 2, Decimal("50.0"))

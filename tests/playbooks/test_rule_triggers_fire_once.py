@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from accounts.models import HealthScore
 from playbooks import services
 from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Task
 from renewals.models import Renewal
@@ -31,7 +32,6 @@ def _fires_once(rule, account, today) -> Task:
     runs = PlaybookRun.objects.filter(rule=rule)
     assert [(r.account_id, r.status) for r in runs] == [(account.pk, "open")]
     task = Task.objects.get(rule=rule)
-    assert runs[0].task_id == task.pk
     assert (task.account_id, task.assignee_id, task.status) == (account.pk, account.owner_id, "open")
     assert task.due_on == today + timedelta(days=rule.due_in_days)
     return task
@@ -84,7 +84,7 @@ def test_usage_drop_fires_once(acme, globex, make_rule, today) -> None:
         UsageSnapshotFactory(account=account, date=today - timedelta(days=30), licenses_active=before)
         UsageSnapshotFactory(account=account, date=today - timedelta(days=1), licenses_active=now)
     task = _fires_once(rule, acme, today)
-    assert task.reason == "Active licenses fell from 20 to 12"
+    assert task.reason == "Active licenses fell from 20 to 12 (weekly average)"
 
 
 def test_a_disabled_rule_creates_nothing(acme, make_rule, today) -> None:
@@ -107,3 +107,38 @@ def test_a_new_account_without_touchpoints_is_not_silent_yet(acme, make_rule, to
     assert services.evaluate_playbook_rules(today=today)["total"] == 0
     type(acme).objects.filter(pk=acme.pk).update(created_at=_at(today - timedelta(days=31)))
     assert services.evaluate_playbook_rules(today=today)["total"] == 1
+
+
+def _score(account, day, *, score, band, previous_score, previous_band) -> HealthScore:
+    return HealthScore.objects.create(
+        account=account,
+        day=day,
+        score=score,
+        band=band,
+        previous_score=previous_score,
+        previous_band=previous_band,
+        score_drop=previous_score - score,
+        band_worsened=(previous_band, band) in {("green", "yellow"), ("green", "red"), ("yellow", "red")},
+    )
+
+
+def test_health_band_worsened_fires_once(acme, globex, make_rule, today) -> None:
+    rule = make_rule(Trigger.HEALTH_WORSENED)
+    _score(acme, today, score=38, band="red", previous_score=55, previous_band="yellow")
+    _score(globex, today, score=80, band="green", previous_score=60, previous_band="yellow")
+    task = _fires_once(rule, acme, today)
+    assert task.reason == f"Health yellow to red, score 55 to 38 on {today}"
+
+
+def test_health_score_drop_fires_once(acme, globex, make_rule, today) -> None:
+    rule = make_rule(Trigger.SCORE_DROP, 15)
+    _score(acme, today, score=62, band="yellow", previous_score=80, previous_band="green")
+    _score(globex, today, score=70, band="yellow", previous_score=80, previous_band="green")
+    task = _fires_once(rule, acme, today)
+    assert task.reason == f"Health green to yellow, score 80 to 62 on {today}"
+
+
+def test_an_old_band_change_does_not_fire(acme, make_rule, today) -> None:
+    make_rule(Trigger.HEALTH_WORSENED)
+    _score(acme, today - timedelta(days=5), score=38, band="red", previous_score=55, previous_band="yellow")
+    assert services.evaluate_playbook_rules(today=today)["total"] == 0

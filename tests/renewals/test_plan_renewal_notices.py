@@ -62,7 +62,7 @@ def test_a_missed_day_is_caught_up_the_next_day(alice_contract) -> None:
     plan(NOTICE_DAY - timedelta(days=1))  # nothing due yet; the 60-day run never happens
     result = plan(NOTICE_DAY + timedelta(days=1))
     assert result["notices_planned"] == 3
-    assert set(RenewalNotice.objects.values_list("planned_on", flat=True)) == {NOTICE_DAY + timedelta(days=1)}
+    assert set(RenewalNotice.objects.values_list("scheduled_on", flat=True)) == {NOTICE_DAY + timedelta(days=1)}
 
 
 def test_follow_ups_go_out_while_the_renewal_is_not_committed(alice_contract) -> None:
@@ -75,8 +75,7 @@ def test_follow_ups_go_out_while_the_renewal_is_not_committed(alice_contract) ->
 
 
 def test_closed_renewals_and_ended_contracts_get_no_notice(alice_contract) -> None:
-    services.plan_renewal_notices(today=NOTICE_DAY - timedelta(days=90), now=at(NOTICE_DAY))  # creates the renewal
-    Renewal.objects.filter(contract=alice_contract).update(stage=Renewal.Stage.LOST)
+    Renewal.objects.create(contract=alice_contract, stage=Renewal.Stage.LOST)
     assert plan(NOTICE_DAY)["notices_planned"] == 0
     assert plan(alice_contract.ends_on + timedelta(days=1))["notices_planned"] == 0
 
@@ -88,8 +87,9 @@ def test_the_program_lead_time_decides_when_the_first_notice_goes(alice_contract
     assert plan(alice_contract.ends_on - timedelta(days=90))["notices_planned"] == 3
 
 
-def test_every_active_contract_gets_a_renewal(alice_contract) -> None:
-    result = plan(date(2025, 6, 1))
+def test_a_contract_recorded_without_a_renewal_gets_one_when_it_nears_its_end(alice_contract) -> None:
+    assert plan(NOTICE_DAY - timedelta(days=30))["renewals_created"] == 0
+    result = plan(NOTICE_DAY)
     renewal = Renewal.objects.get(contract=alice_contract)
     assert result["renewals_created"] == 1
     assert renewal.owner == alice_contract.account.owner

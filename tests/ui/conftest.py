@@ -5,9 +5,9 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, HealthScore
 from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan, Task
-from renewals.models import Renewal, RevenueEntry
+from renewals.models import Renewal, RenewalNotice, RevenueEntry
 from tests.factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
 
 
@@ -21,7 +21,17 @@ def fill_account(account: Account, *, today: date | None = None, extra: int = 1)
     for i in range(extra):
         ContactFactory(account=account, is_decision_maker=True, is_primary=i == 0)
         contract = ContractFactory(account=account, ends_on=today + timedelta(days=20 + i))
-        Renewal.objects.create(contract=contract, stage=Renewal.Stage.NOTIFIED)
+        renewal = Renewal.objects.create(contract=contract, stage=Renewal.Stage.NOTIFIED)
+        contact = account.contacts.first()
+        RenewalNotice.objects.create(
+            contract=contract,
+            renewal=renewal,
+            contact=contact,
+            cycle="first",
+            email=contact.email,
+            status=RenewalNotice.Status.SENT,
+            scheduled_on=today,
+        )
         RevenueEntry.objects.create(
             account=account, contract=contract, kind="new", amount=contract.recurring_amount, effective_on=today
         )
@@ -33,6 +43,9 @@ def fill_account(account: Account, *, today: date | None = None, extra: int = 1)
         plan, _ = SuccessPlan.objects.get_or_create(account=account)
         objective = Objective.objects.create(plan=plan, title=f"Objective {i}")
         Milestone.objects.create(objective=objective, title=f"Milestone {i}", due_on=today)
+    HealthScore.objects.create(account=account, day=today - timedelta(days=1), score=55, band="yellow")
+    HealthScore.objects.create(account=account, day=today, score=35, band="red", previous_score=55,
+                               previous_band="yellow", score_drop=20, band_worsened=True, flagged=True)  # fmt: skip
     return account
 
 

@@ -29,6 +29,8 @@ def test_today_runs_the_same_queries_for_a_small_and_a_large_book(
         page = client.get(url)
     assert page.context["tasks"].total == 25
     assert page.context["onboarding"].total == 13
+    assert page.context["worsened"].total == 13
+    assert page.context["renewals"].total == 25
 
 
 def test_today_charts_run_the_same_queries_for_a_small_and_a_large_book(
@@ -54,6 +56,7 @@ def test_the_account_page_runs_the_same_queries_for_a_small_and_a_large_account(
         page = client.get(reverse("accounts:account-detail", args=[large_account.pk]))
     assert len(page.context["contacts"]) == 6
     assert len(page.context["open_tasks"]) == 6
+    assert len(page.context["timeline"]) > 6
 
 
 def test_the_account_list_runs_the_same_queries_for_a_small_and_a_large_book(

@@ -98,3 +98,50 @@ def test_a_manager_toggles_to_the_team_and_a_csm_cannot(alice, bob, carol, acme,
     assert {t.title for t in sections.tasks_due(team, today=TODAY).rows} == {"A", "B"}
     assert not sections.Scope.for_request(alice, "team").team
     assert sections.tasks_due(sections.Scope.for_request(alice, "team"), today=TODAY).total == 1
+
+
+def test_a_huge_silent_book_stops_counting_at_the_cap_and_says_so(alice, program) -> None:
+    for name in ("A", "B", "C", "D"):
+        AccountFactory(name=name, owner=alice, program=program)
+    section = sections.not_heard_from(sections.Scope(user=alice), now=at(TODAY), cap=3)
+    assert section.capped
+    assert section.total == 3
+    assert len(section.rows) == 3
+
+
+def _notice(contract, contact, status) -> None:
+    from renewals.models import Renewal, RenewalNotice
+
+    renewal, _ = Renewal.objects.get_or_create(contract=contract)
+    RenewalNotice.objects.create(contract=contract, renewal=renewal, contact=contact, cycle="first",
+                                 email=contact.email, status=status, scheduled_on=TODAY)  # fmt: skip
+
+
+def test_a_renewal_shows_whether_its_notice_was_sent_or_bounced(alice, program) -> None:
+    sent = AccountFactory(name="Sent", owner=alice, program=program)
+    bounced = AccountFactory(name="Bounced", owner=alice, program=program)
+    for account, status in ((sent, "sent"), (bounced, "bounced")):
+        buyer = ContactFactory(account=account, is_decision_maker=True)
+        ContactFactory(account=account, is_billing=True)
+        contract = ContractFactory(account=account, ends_on=TODAY + timedelta(days=50))
+        _notice(contract, buyer, status)
+    rows = sections.renewals_in_window(sections.Scope(user=alice), today=TODAY).rows
+    assert {c.account.name: c.notice_status for c in rows} == {"Sent": ("Sent", "good"), "Bounced": ("Bounced", "bad")}
+
+
+def test_health_worsened_lists_flagged_accounts_with_what_changed(alice, acme, globex) -> None:
+    from accounts.models import HealthScore
+
+    def parts(active_pct: float) -> dict:
+        contribution = 40 * active_pct / 100
+        return {"adoption": {"base": 40, "input": active_pct, "score": active_pct, "weight": 40,
+                             "contribution": contribution, "n": active_pct, "d": 100}}  # fmt: skip
+
+    HealthScore.objects.create(account=acme, day=TODAY - timedelta(days=1), score=70, band="green",
+                               components=parts(90))  # fmt: skip
+    HealthScore.objects.create(account=acme, day=TODAY, score=45, band="yellow", previous_band="green",
+                               score_drop=25, flagged=True, components=parts(30))  # fmt: skip
+    HealthScore.objects.create(account=globex, day=TODAY, score=20, band="red", flagged=True)
+    section = sections.health_worsened(sections.Scope(user=alice), today=TODAY)
+    assert [s.account.name for s in section.rows] == ["Acme"]
+    assert section.rows[0].reason.startswith("Adoption")
