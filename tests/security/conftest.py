@@ -95,7 +95,7 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
     score = HealthScore.objects.create(account=account, day=today, score=35, band=HealthScore.Band.RED)
     check = HealthCheck.objects.create(account=account, held_on=today, sentiment=2, notes=f"{MARKER} check", by=alice)
     notice = RenewalNotice.objects.create(
-        contract=contract, renewal=renewal, contact=contact, cycle="60", email=contact.email, planned_on=today
+        contract=contract, renewal=renewal, contact=contact, cycle="60", email=contact.email, scheduled_on=today
     )
     use = EntitlementUse.objects.create(
         account=account, kind=EntitlementUse.Kind.TRAINING, quantity=Decimal("1"), used_on=today, by=alice
