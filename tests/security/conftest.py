@@ -103,7 +103,7 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
     rule = PlaybookRule.objects.create(
         name="Quiet accounts", trigger=PlaybookRule.Trigger.NO_TOUCHPOINT, parameter=30, task_title="Call them"
     )
-    run = PlaybookRun.objects.create(rule=rule, account=account, fired_on=today, task=task)
+    run = PlaybookRun.objects.create(rule=rule, account=account, fired_on=today)
     revenue = RevenueEntry.objects.create(
         account=account, contract=contract, kind=RevenueEntry.Kind.NEW, amount=Decimal("987654.32"), effective_on=today
     )
