@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
@@ -28,6 +29,7 @@ class LoginView(auth_views.LoginView):
 
 
 @login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def otp_verify(request: HttpRequest) -> HttpResponse:
     user_id = request.session.get(PENDING_USER)
     if user_id is None:
@@ -46,6 +48,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/otp_verify.html", {"pending_user": user})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the code, then confirm with one code from the app."""
     device = unconfirmed_device(request.user)

@@ -59,7 +59,8 @@ WRITES = ("post", "put", "patch", "delete")
 DENIED = {403, 404}
 # Tables that change by signing in or by the lockout bookkeeping, not by what a view does.
 VOLATILE_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog"}
-VOLATILE_COLUMNS = {"last_login"}
+# django-otp counts failed codes on the user's own device to slow guessing: bookkeeping, not a write.
+VOLATILE_COLUMNS = {"last_login", "throttling_failure_timestamp", "throttling_failure_count"}
 
 
 # --- Which row a parameter names ------------------------------------------------------
