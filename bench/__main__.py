@@ -9,6 +9,7 @@ a Markdown section. Sections land in ``docs/benchmarks/<name>.md`` and are stitc
     python -m bench                 # every module at its default scale
     python -m bench notices health  # some modules
     BENCH_SCALE=100000 python -m bench health
+    BENCH_SCALES=10000,100000,1000000 python -m bench   # every module at the three scales
 """
 
 import argparse
@@ -45,6 +46,13 @@ def machine() -> str:
     )
 
 
+def scales(default: int) -> list[int]:
+    """``BENCH_SCALES=10000,100000,1000000`` runs each module at every scale, in order;
+    ``BENCH_SCALE=n`` at one; otherwise the module's own default."""
+    listed = [int(part) for part in os.environ.get("BENCH_SCALES", "").replace("_", "").split(",") if part.strip()]
+    return listed or [int(os.environ.get("BENCH_SCALE", "0")) or default]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help="modules to run (bench_<name>.py); default all")
@@ -67,7 +75,8 @@ def main() -> None:
         module = importlib.import_module(f"bench.bench_{name}")
         started = time.monotonic()
         print(f"== {name}", flush=True)
-        section = module.run(scale=int(os.environ.get("BENCH_SCALE", "0")) or module.DEFAULT_SCALE)
+        sections = [module.run(scale=scale) for scale in scales(module.DEFAULT_SCALE)]
+        section = "\n\n".join(sections)
         section += f"\n\n_Run on {time.strftime('%Y-%m-%d')}, took {time.monotonic() - started:.0f} s in all._\n"
         (DOCS / "benchmarks" / f"{name}.md").write_text(section)
         print(section, flush=True)

@@ -94,6 +94,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "simple_history",
+    # Optional two-factor sign-in for staff (csm/otp.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csm",
     "accounts",
     "renewals",
@@ -107,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "csm.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -5,8 +5,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import audit, import_views, metrics_api, metrics_views, views  # noqa: F401 (metrics_api registers on the router)
+from . import audit, import_views, metrics_api, metrics_views, otp, otp_views, views  # noqa: F401 (metrics_api registers on the router)
 from .api import router
+
+otp.require_otp_in_admin()
 
 # Each app registers its viewsets on the shared router in its api.py.
 for app in ("accounts", "renewals", "playbooks"):
@@ -20,7 +22,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("renewals/", include("renewals.urls")),
     path("playbooks/", include("playbooks.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", otp_views.LoginView.as_view(), name="login"),
+    path("login/code/", otp_views.otp_verify, name="otp-verify"),
+    path("two-factor/", otp_views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics/", metrics_views.metrics_page, name="metrics"),

@@ -12,8 +12,19 @@ import pytest
 from django.utils import timezone
 
 from accounts import roles
-from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan, Task
-from renewals.models import ReasonCode, Renewal, RevenueEntry
+from accounts.models import HealthCheck, HealthScore
+from playbooks.models import (
+    EntitlementUse,
+    Handoff,
+    Milestone,
+    Objective,
+    OnboardingItem,
+    PlaybookRule,
+    PlaybookRun,
+    SuccessPlan,
+    Task,
+)
+from renewals.models import ReasonCode, Renewal, RenewalNotice, RevenueEntry
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -65,7 +76,7 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
         recurring_amount=Decimal("987654.32"),
     )
     # Configuration, not alice's book: everyone may see it, so it carries no marker.
-    reason = ReasonCode.objects.create(code="price", label="Price")
+    reason, _ = ReasonCode.objects.get_or_create(code="price", defaults={"label": "Price"})
     renewal = Renewal.objects.create(contract=contract, owner=alice, forecast_amount=Decimal("987654.32"))
     touchpoint = TouchpointFactory(account=account, contact=contact, by=alice, notes=f"{MARKER} secret call notes")
     usage = UsageSnapshotFactory(account=account, date=today - timedelta(days=1))
@@ -78,6 +89,21 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
     milestone = Milestone.objects.create(
         objective=objective, title=f"{MARKER} milestone", due_on=date(today.year + 1, 1, 15)
     )
+    handoff = Handoff.objects.create(
+        deal_id=f"{MARKER}-deal", account=account, contract=contract, what_sold=f"{MARKER} bundle", by=alice
+    )
+    score = HealthScore.objects.create(account=account, day=today, score=35, band=HealthScore.Band.RED)
+    check = HealthCheck.objects.create(account=account, held_on=today, sentiment=2, notes=f"{MARKER} check", by=alice)
+    notice = RenewalNotice.objects.create(
+        contract=contract, renewal=renewal, contact=contact, cycle="60", email=contact.email, scheduled_on=today
+    )
+    use = EntitlementUse.objects.create(
+        account=account, kind=EntitlementUse.Kind.TRAINING, quantity=Decimal("1"), used_on=today, by=alice
+    )
+    rule = PlaybookRule.objects.create(
+        name="Quiet accounts", trigger=PlaybookRule.Trigger.NO_TOUCHPOINT, parameter=30, task_title="Call them"
+    )
+    run = PlaybookRun.objects.create(rule=rule, account=account, fired_on=today)
     revenue = RevenueEntry.objects.create(
         account=account, contract=contract, kind=RevenueEntry.Kind.NEW, amount=Decimal("987654.32"), effective_on=today
     )
@@ -95,6 +121,13 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
         objective=objective,
         milestone=milestone,
         revenue=revenue,
+        handoff=handoff,
+        score=score,
+        check=check,
+        notice=notice,
+        use=use,
+        rule=rule,
+        run=run,
         today=today,
         users={"alice": alice, "bob": bob, "carol": carol, "rita": rita, "mallory": mallory},
     )

@@ -7,6 +7,7 @@ anyone listing them here.
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.apps import apps
 from django.db import models
@@ -167,9 +168,13 @@ def url_for(route: Route, values: dict[str, str]) -> str:
 
 def models_by_name() -> dict[str, type[models.Model]]:
     """Model name (lower case, no underscores) → model, for guessing what a URL parameter names."""
+    from django.conf import settings
+
     found = {}
     for model in apps.get_models():
-        if model.__module__.endswith("models") and not model.__name__.startswith("Historical"):
+        # The project's own models: third-party ones (celery beat's PeriodicTasks) have no pages here.
+        inside = Path(model._meta.app_config.path).is_relative_to(settings.BASE_DIR)
+        if inside and not model.__name__.startswith("Historical"):
             found.setdefault(model._meta.model_name, model)
     return found
 

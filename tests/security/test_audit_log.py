@@ -16,26 +16,16 @@ def test_contracts_renewals_programs_and_reason_codes_are_audited() -> None:
     assert {Contract, Renewal, Program, ReasonCode} <= set(audited_models())
 
 
-def test_an_admin_change_in_django_admin_is_logged_with_who_and_which_fields(client, admin_user, program) -> None:
+def test_an_admin_change_in_django_admin_is_logged_with_who_and_which_fields(client, admin_user) -> None:
+    code = ReasonCode.objects.create(code="audit-probe", label="Budget cut")
     client.force_login(admin_user)
-    form = {
-        "name": program.name,
-        "description": "",
-        "is_active": "on",
-        "business_reviews_per_year": 4,
-        "training_seats": 0,
-        "success_hours": 0,
-        "support_level": "standard",
-        "health_check_cadence_days": 90,
-        "touch_cadence_days": 30,
-        "renewal_notice_lead_days": 75,
-    }
-    response = client.post(reverse("admin:playbooks_program_change", args=[program.pk]), form)
+    form = {"code": "audit-probe", "label": "Budget was cut", "applies_to": "both", "is_active": "on"}
+    response = client.post(reverse("admin:renewals_reasoncode_change", args=[code.pk]), form)
     assert response.status_code == 302
-    page = client.get(reverse("audit-log")).content.decode()
+    page = client.get(reverse("audit-log"), {"model": "renewals.reasoncode"}).content.decode()
     assert "Admin" in page
-    assert "renewal_notice_lead_days" in page
-    assert "60 → 75" in page
+    assert "label" in page
+    assert "Budget cut → Budget was cut" in page
     assert "changed" in page
 
 
