@@ -107,6 +107,6 @@ def test_a_notice_needing_review_can_be_sent_again(client, alice, renewal) -> No
     notice = RenewalNotice.objects.filter(renewal=renewal).first()
     RenewalNotice.objects.filter(pk=notice.pk).update(status=RenewalNotice.Status.NEEDS_REVIEW)
     client.force_login(alice)
-    client.post(reverse("renewals:notice-resolve", args=[notice.pk]), {"action": "resend"})
+    client.post(reverse("renewals:renewal-notice-resolve", args=[notice.pk]), {"action": "resend"})
     notice.refresh_from_db()
     assert notice.status == RenewalNotice.Status.PENDING
