@@ -313,6 +313,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # HealthScore.band and previous_band share one set of choices: one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"HealthBandEnum": "accounts.models.HealthScore.Band"},
 }
 
 # --- Security -------------------------------------------------------------------------
