@@ -90,7 +90,7 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    rule_name = serializers.CharField(source="rule.name", default=None, read_only=True)
+    rule_name = serializers.CharField(source="rule.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Task

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import roles
 from accounts.models import Account
@@ -111,6 +111,7 @@ def handoff_form(request: HttpRequest) -> HttpResponse:
 # --- Onboarding ----------------------------------------------------------------------------------
 
 
+@require_safe
 def onboarding(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = _account(request, account_pk)
     today = timezone.localdate()
@@ -137,6 +138,7 @@ def onboarding_item_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Success plan ----------------------------------------------------------------------------------
 
 
+@require_safe
 def success_plan(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = _account(request, account_pk)
     today = timezone.localdate()
@@ -197,6 +199,7 @@ def milestone_update(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Entitlements and the statement -----------------------------------------------------------------
 
 
+@require_safe
 def statement(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = _account(request, account_pk)
     today = timezone.localdate()

@@ -166,7 +166,8 @@ class RenewalSerializer(serializers.ModelSerializer):
 
 class RenewalFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__username")
-    account = django_filters.NumberFilter(field_name="contract__account")
+    # Bounded like a BIGINT id: a larger number is a 400, not a database overflow.
+    account = django_filters.NumberFilter(field_name="contract__account", min_value=1, max_value=2**63 - 1)
     ends_after = django_filters.DateFilter(field_name="contract__ends_on", lookup_expr="gte")
     ends_before = django_filters.DateFilter(field_name="contract__ends_on", lookup_expr="lte")
 

@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import roles
 from accounts.models import Contact
@@ -118,6 +118,7 @@ def _eligibility(contacts: list[Contact], today) -> list[tuple[Contact, str]]:
 
 
 @login_required
+@require_safe
 def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     renewal = get_object_or_404(
         Renewal.objects.visible_to(request.user).select_related(

@@ -18,7 +18,9 @@ JAVASCRIPT_URL = re.compile(r"""(href|src|action)\s*=\s*["']\s*javascript:""", r
 
 def project_templates() -> list[Path]:
     folders = [Path(folder) for folder in settings.TEMPLATES[0]["DIRS"]]
-    folders += [Path(app.path) / "templates" for app in apps.get_app_configs() if Path(app.path).is_relative_to(ROOT)]
+    # Installed packages (a virtualenv inside the project included) are not ours to scan.
+    ours = [Path(app.path) for app in apps.get_app_configs() if Path(app.path).is_relative_to(ROOT)]
+    folders += [path / "templates" for path in ours if ".venv" not in path.relative_to(ROOT).parts]
     found = {path for folder in folders if folder.is_dir() for path in folder.rglob("*.html")}
     # E-mail bodies are read in mail clients, not served under the CSP; inline styles are how e-mail works.
     return sorted(path for path in found if "emails" not in path.parts)
