@@ -160,7 +160,9 @@ def run(*, scale: int) -> str:
         next_day, next_statements, _ = plan(TODAY + timedelta(days=1))
     total_notices = RenewalNotice.objects.count()
     naive_full = naive_s / sample * in_window
-    met = "met" if results["first"] < TARGET_S else "NOT met"
+    daily_met = "met" if results["next_day"] < TARGET_S else "NOT met"
+    first_met = "met" if results["first"] < TARGET_S else "NOT met"
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
     rows = [
         f"| first run: every contract already inside a window ({in_window:,} in the 90-day lead) "
@@ -192,10 +194,10 @@ run; the sweeper publishes the rest in batches).
 |---|---|---|---|
 {table}
 
-Target: planning over 1,000,000 contracts under {TARGET_S:.0f} s: **{met}** (first run, the
-worst case: {results["first"]:.2f} s). Notices in the table after the three runs:
-{total_notices:,}; the second run inserted {again["notices_planned"]} rows. The naive loop was
-timed on {sample:,} contracts and extrapolated linearly. Building the data took
-{results["build"]:.0f} s. Figures are from a busy machine: 2 cores shared with other
-developers' test runs and benchmarks.
-"""  # noqa: S608 - Markdown that mentions SQL, not a query.
+Target: planning over {contracts:,} contracts under {TARGET_S:.0f} s. The daily run (next day):
+**{daily_met}** ({results["next_day"]:.2f} s). The first run ever, which plans the whole backlog of
+contracts already inside a window at once: **{first_met}** ({results["first"]:.2f} s). Notices in the
+table after the three runs: {total_notices:,}; the second run inserted {again["notices_planned"]}
+rows. The naive loop was timed on {sample:,} contracts and extrapolated linearly. Building the
+data took {results["build"]:.0f} s. Load average when the runs ended: {load}.
+"""
