@@ -399,8 +399,8 @@ def run(*, scale: int) -> str:
         f"(headless) at **{USERS} concurrent users** for {RUN_SECONDS} s per page, each user signed in with a "
         'session cookie. "Think time" is 0.5 to 1.5 s between a user\'s requests, as people click; '
         '"no think time" fires the next request as soon as the previous answer arrives (a stress test). '
-        "The machine's 2 cores are shared with other developers' work and with locust itself, so the "
-        "figures are from a busy machine.",
+        "Locust and the database share the machine's 2 cores with gunicorn. Load average when the "
+        f"runs ended: {', '.join(f'{value:.1f}' for value in os.getloadavg())}.",
         "",
         f"Target: p95 of Today and the account list under {TARGET_MS} ms.",
         "",
