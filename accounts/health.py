@@ -431,18 +431,18 @@ checks AS (
 term AS (
   SELECT x.* FROM (
     SELECT c.account_id, c.id AS contract_id, c.ends_on, c.recurring_amount AS amount, c.previous_id,
-           r.stage AS raw_stage, r.closed_on,
            ROW_NUMBER() OVER (PARTITION BY c.account_id ORDER BY CASE WHEN c.starts_on <= {day} THEN 1 ELSE 0 END DESC,
                               c.starts_on DESC, c.id DESC) AS rn
-    FROM {t["contract"]} c LEFT JOIN {t["renewal"]} r ON r.contract_id = c.id
+    FROM {t["contract"]} c
     WHERE c.account_id {in_range}
   ) x WHERE x.rn = 1
 ),
 term_stage AS (
+  -- The renewal of the chosen term only (by its contract id), not of every contract in range.
   SELECT tm.account_id, tm.amount, tm.previous_id,
-         CASE WHEN tm.raw_stage IN ({closed}) AND COALESCE(tm.closed_on, tm.ends_on) > {day} THEN NULL
-              ELSE tm.raw_stage END AS stage
-  FROM term tm
+         CASE WHEN r.stage IN ({closed}) AND COALESCE(r.closed_on, tm.ends_on) > {day} THEN NULL
+              ELSE r.stage END AS stage
+  FROM term tm LEFT JOIN {t["renewal"]} r ON r.contract_id = tm.contract_id
 ),
 commercial AS (
   SELECT ts.account_id, ts.stage,
@@ -583,8 +583,15 @@ def recalculate_health(
         for lo in batch:
             with transaction.atomic(), connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
-                    # The chunk's sorts and hashes fit in memory instead of spilling to disk.
-                    cursor.execute("SET LOCAL work_mem = '64MB'")
+                    # The chunk's sorts and hashes fit in memory instead of spilling to disk; JIT
+                    # compilation costs more than it saves on a 50,000-row chunk (measured: about a
+                    # quarter more CPU); and the chunk's commit need not wait for its WAL flush, since
+                    # a chunk lost in a crash is recomputed by the rerun (the job's own JobRun row is
+                    # committed synchronously afterwards, and WAL is flushed in order).
+                    cursor.execute(
+                        "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),"
+                        " set_config('synchronous_commit', 'off', true)"
+                    )
                 cursor.execute(sql, {**params, "lo": lo, "hi": lo + chunk_size - 1})
                 written += max(cursor.rowcount, 0)
         return written

@@ -201,7 +201,11 @@ class Touchpoint(models.Model):
 
     class Meta:
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["account", "-occurred_at"], name="touchpoint_account_when_idx")]
+        # Carries the outcome so the nightly health job counts positive touchpoints from the index alone
+        # (PostgreSQL; other databases get the plain index).
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"], include=["outcome"], name="touchpoint_account_when_cov")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} with {self.account} on {self.occurred_at:%Y-%m-%d}"

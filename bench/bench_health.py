@@ -65,8 +65,8 @@ def build(scale: int, day: date) -> dict:
                   CASE WHEN random() < b.e THEN 'positive' WHEN random() < 0.7 THEN 'neutral' ELSE 'negative' END,
                   '', %(day)s::date - (floor(random() * 150)::int) + time '10:00', now()
            FROM bench_engagement b CROSS JOIN generate_series(1, 3) k""",
-        """INSERT INTO playbooks_onboardingitem (account_id, title, position, due_on, completed_on)
-           SELECT b.account_id, 'Step ' || k, k, %(day)s::date - 30,
+        """INSERT INTO playbooks_onboardingitem (account_id, title, owner_role, position, due_on, completed_on)
+           SELECT b.account_id, 'Step ' || k, 'csm', k, %(day)s::date - 30,
                   CASE WHEN random() < b.e THEN %(day)s::date - 40 END
            FROM bench_engagement b CROSS JOIN generate_series(1, 4) k WHERE mod(b.account_id, 4) = 0""",
         """INSERT INTO playbooks_successplan (account_id, title, created_at)
@@ -86,8 +86,10 @@ def build(scale: int, day: date) -> dict:
            SELECT a.id, a.program_id, %(day)s::date - 200, %(day)s::date + 165,
                   round((1000 + random() * 50000)::numeric, 2), 'USD', false, 'active', now()
            FROM accounts_account a""",
-        """INSERT INTO renewals_renewal (contract_id, stage, uplift_pct, probability, reason_notes, updated_at)
-           SELECT id, (ARRAY['upcoming','notified','in_discussion','committed'])[1 + mod(id, 4)::int], 0, 50, '', now()
+        """INSERT INTO renewals_renewal (contract_id, stage, uplift_pct, probability, reason_notes, contact_coverage,
+                                         updated_at)
+           SELECT id, (ARRAY['upcoming','notified','in_discussion','committed'])[1 + mod(id, 4)::int], 0, 50, '', '',
+                  now()
            FROM renewals_contract WHERE mod(id, 2) = 0""",
         "DROP TABLE bench_engagement",
     ]
