@@ -524,13 +524,17 @@ SELECT b.account_id, {day}, b.model_id, b.score, b.band, pv.score, COALESCE(pv.b
   {_worse("b.band", "pv.band")} OR COALESCE(pv.score - b.score > b.drop_alert, FALSE),
   b.check_overdue, b.parts
 FROM banded b LEFT JOIN previous pv ON pv.account_id = b.account_id
-WHERE TRUE
-ON CONFLICT (account_id, day) DO UPDATE SET
-  model_id = excluded.model_id, score = excluded.score, band = excluded.band,
-  previous_score = excluded.previous_score, previous_band = excluded.previous_band, score_drop = excluded.score_drop,
-  band_worsened = excluded.band_worsened, flagged = excluded.flagged, check_overdue = excluded.check_overdue,
-  parts = excluded.parts
 """  # noqa: S608
+
+
+def _clear_sql() -> str:
+    """Remove a chunk's rows for the day before they are written again (a rerun replaces them).
+
+    Cheaper than ``INSERT ... ON CONFLICT DO UPDATE``, which probes the unique index once more per row.
+    The unique (account, day) constraint still guarantees one row per account per day.
+    """
+    day = _dialect()["date"].format("%(day)s")
+    return f"DELETE FROM {HealthScore._meta.db_table} WHERE day = {day} AND account_id BETWEEN %(lo)s AND %(hi)s"  # noqa: S608
 
 
 def _worse(band: str, previous: str) -> str:
@@ -545,8 +549,10 @@ def recalculate_health(
 ) -> int:
     """Score every active account as of ``day``; return the number of HealthScore rows written.
 
-    One INSERT ... SELECT per chunk of account ids, whatever the chunk holds. Recalculating a day
-    replaces its rows (upsert on account and day), so running twice gives the same rows once.
+    Per chunk of account ids, whatever the chunk holds: one DELETE of the chunk's rows for the day
+    and one INSERT ... SELECT. Recalculating a day replaces its rows, so running twice gives the
+    same rows once. (Two runs of the same day at the same moment cannot both write: the second
+    fails on the unique (account, day) constraint and leaves the first's rows.)
     Each chunk commits on its own: a crash midway leaves whole chunks, and a rerun completes them.
     On PostgreSQL, ``workers`` connections (default ``HEALTH_RECALC_WORKERS``, 2) take chunks in
     parallel; SQLite, or a caller inside a transaction, runs them one after another.
@@ -554,6 +560,7 @@ def recalculate_health(
     default, by_program = model_specs()
     specs = [default, *{spec.model_id: spec for spec in by_program.values()}.values()]
     sql = _chunk_sql(specs, {program: spec.model_id for program, spec in by_program.items()})
+    clear = _clear_sql()
     window_start, day_end = _day_bounds(day)
     ops = connection.ops
     params = {
@@ -592,7 +599,9 @@ def recalculate_health(
                         "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),"
                         " set_config('synchronous_commit', 'off', true)"
                     )
-                cursor.execute(sql, {**params, "lo": lo, "hi": lo + chunk_size - 1})
+                bounds = {**params, "lo": lo, "hi": lo + chunk_size - 1}
+                cursor.execute(clear, bounds)
+                cursor.execute(sql, bounds)
                 written += max(cursor.rowcount, 0)
         return written
 
