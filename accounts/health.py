@@ -854,6 +854,10 @@ def panel_context(account: Account, *, today: date, weeks: int = 26) -> dict:
 HORIZONS = (90, 180)
 OUTCOME_STAGES = (Renewal.Stage.LOST, Renewal.Stage.DOWNGRADED)
 OUTCOME_KINDS = (RevenueEntry.Kind.CHURN, RevenueEntry.Kind.CONTRACTION)
+# Below this many accounts, a band's rate swings with every single outcome: the page says so.
+FEW_ACCOUNTS = 30
+# Distance of the AUC from a coin toss, and the word for it.
+SEPARATION_WORDS = ((0.2, "strong"), (0.1, "moderate"), (0.03, "weak"), (0.0, "none"))
 
 
 def _outcome_dates(account_ids: Iterable[int] | None, since: date) -> dict[int, list[date]]:
@@ -929,6 +933,7 @@ def calibration_report(*, user: roles.User, today: date) -> list[dict]:
                     by_component[kind][0 if lost else 1].append(part["score"])
         for cell in bands.values():
             cell["rate"] = 100.0 * cell["lost"] / cell["n"] if cell["n"] else None
+            cell["few"] = 0 < cell["n"] < FEW_ACCOUNTS
         total_n = sum(cell["n"] for cell in bands.values())
         total_lost = sum(cell["lost"] for cell in bands.values())
         components = []
@@ -943,9 +948,11 @@ def calibration_report(*, user: roles.User, today: date) -> list[dict]:
                     "lost_n": len(lost_scores),
                     "kept_n": len(kept_scores),
                     "auc": auc,
+                    "separation": separation_label(auc),
                 }
             )
         components.sort(key=lambda c: -1 if c["auc"] is None else abs(c["auc"] - 0.5), reverse=True)
+        green, red = bands[HealthScore.Band.GREEN]["rate"], bands[HealthScore.Band.RED]["rate"]
         report.append(
             {
                 "horizon": horizon,
@@ -954,7 +961,22 @@ def calibration_report(*, user: roles.User, today: date) -> list[dict]:
                 "n": total_n,
                 "lost": total_lost,
                 "rate": 100.0 * total_lost / total_n if total_n else None,
+                # How many times as often red accounts were lost as green ones: the score's headline.
+                "lift": red / green if red is not None and green else None,
                 "components": components,
+                "chart_id": f"calibration-{horizon}",
+                "chart": [{k: cell[k] for k in ("band", "label", "rate", "n", "lost")} for cell in bands.values()],
             }
         )
     return report
+
+
+def separation_label(auc: float | None) -> str:
+    """Words for a component's AUC, for readers who do not think in AUC."""
+    if auc is None:
+        return "not enough data"
+    distance = abs(auc - 0.5)
+    strength = next(word for floor, word in SEPARATION_WORDS if distance >= floor)
+    if strength != "none" and auc < 0.5:
+        return f"{strength}, wrong way"
+    return strength

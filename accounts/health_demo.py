@@ -1,22 +1,27 @@
-"""Demo health data: models, health checks, older usage, and 26 weeks of scores computed by the real
+"""Demo health data: models, health checks, older usage, and 40 weeks of scores computed by the real
 nightly recalculation, so the trend chart and the calibration report have something to show.
 
 Runs after the renewals and playbooks demo data (see ``seed_demo.EXTENSIONS``), whose outcomes
-(lost and downgraded renewals, churn in the revenue ledger) the calibration report reads.
+(lost and downgraded renewals, churn in the revenue ledger) the calibration report reads. The
+history replays those outcomes in order: an account that churned was scored every week until its
+last term ended, as the nightly job would have done, so the report can see how it looked before.
 """
 
 import random
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.utils import timezone
 
 from playbooks.models import Program
+from renewals.models import RevenueEntry
 
 from . import health
 from .models import Account, HealthCheck, HealthComponent, HealthModel, Touchpoint, UsageSnapshot
 
 BATCH = 5000
-HISTORY_WEEKS = 26
+# Longer than the calibration report's 180-day horizon, so its oldest snapshot has weeks to spare.
+HISTORY_WEEKS = 40
 # Enterprise customers are judged more on the relationship than on raw license counts.
 ENTERPRISE_WEIGHTS = {
     HealthComponent.Kind.ADOPTION: 15,
@@ -75,8 +80,8 @@ def _batch_inputs(*, rng: random.Random, today: date, ids: list[int], cadences: 
                         escalations=base.escalations,
                     )
                 )
-        for _ in range(round(utilization * 3)):
-            when = today - timedelta(days=rng.randint(150, 200))
+        for _ in range(round(utilization * 5)):
+            when = today - timedelta(days=rng.randint(150, HISTORY_WEEKS * 7 + 30))
             touchpoints.append(
                 Touchpoint(
                     account_id=account_id,
@@ -117,8 +122,41 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
             )
         )
         _batch_inputs(rng=rng, today=today, ids=ids, cadences=cadences)
-    # The history, week by week, through the same set-based recalculation the nightly job runs.
-    # Past weeks send no band-change signals: playbooks should act on today, not on history.
-    for weeks_ago in range(HISTORY_WEEKS, 0, -1):
-        health.recalculate_health(day=today - timedelta(weeks=weeks_ago), notify=False)
+    if connection.vendor == "postgresql":
+        # Fresh statistics after the bulk inserts: without them the planner picks nested loops and
+        # each day of history takes seconds instead of a fraction of one.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    _replay_history(today=today, account_ids=account_ids)
+
+
+def _replay_history(*, today: date, account_ids: list[int]) -> None:
+    """Score the past week by week through the same set-based recalculation the nightly job runs.
+
+    The nightly job skips churned accounts, so each churned account counts as a customer until the
+    day its churn took effect in the revenue ledger. Past weeks send no band-change signals:
+    playbooks should act on today, not on history.
+    """
+    churned_on: dict[int, date] = {}
+    for start in range(0, len(account_ids), BATCH):
+        rows = RevenueEntry.objects.filter(
+            kind=RevenueEntry.Kind.CHURN,
+            account_id__in=account_ids[start : start + BATCH],
+            account__lifecycle_stage=Account.Stage.CHURNED,
+        ).values_list("account_id", "effective_on")
+        for account_id, effective_on in rows:
+            churned_on[account_id] = max(effective_on, churned_on.get(account_id, effective_on))
+    _set_stage(list(churned_on), Account.Stage.MATURE)
+    days = [today - timedelta(weeks=weeks_ago) for weeks_ago in range(HISTORY_WEEKS, 0, -1)]
+    for day in days:
+        _set_stage([pk for pk, on in churned_on.items() if on <= day], Account.Stage.CHURNED)
+        health.recalculate_health(day=day, notify=False)
+    _set_stage(list(churned_on), Account.Stage.CHURNED)
     health.recalculate_health(day=today)
+
+
+def _set_stage(account_ids: list[int], stage: str) -> None:
+    for start in range(0, len(account_ids), BATCH):
+        Account.objects.filter(pk__in=account_ids[start : start + BATCH]).exclude(lifecycle_stage=stage).update(
+            lifecycle_stage=stage
+        )

@@ -54,4 +54,5 @@ def health_check_new(request: HttpRequest, pk: int) -> HttpResponse:
 def calibration(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     report = health.calibration_report(user=request.user, today=today)
-    return render(request, "accounts/health_calibration.html", {"report": report, "today": today})
+    context = {"report": report, "today": today, "has_history": any(horizon["n"] for horizon in report)}
+    return render(request, "accounts/health_calibration.html", context)

@@ -2,9 +2,12 @@
 revenue history, and notices already sent. Bulk inserts only, so 100,000 accounts seed fast.
 
 Adoption drives outcomes: accounts using few of their licenses churn and contract more
-often, as in life (the health calibration report relies on churners looking unhealthy).
+often, as in life (the health calibration report relies on churners looking unhealthy). The
+same latent engagement that set their usage sets the odds, with noise for what no score sees
+(budget cuts, acquisitions, a champion leaving), so the gradient is real but imperfect.
 """
 
+import math
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -55,6 +58,20 @@ def _money(value: float) -> Decimal:
     return Decimal(max(500, round(value / 500) * 500))
 
 
+# Odds of losing at a renewal, on the logit scale: a lost renewal is rarer than a downgrade.
+CHURN_CUT = 2.5
+DOWNGRADE_CUT = 2.1
+
+
+def _propensity(rng: random.Random, utilization: float) -> float:
+    """How inclined the account is to leave or shrink: low usage raises it, noise blurs it."""
+    return 6.0 * (0.55 - utilization) + rng.gauss(0, 1.0)
+
+
+def _chance(propensity: float, cut: float) -> float:
+    return 1.0 / (1.0 + math.exp(cut - propensity))
+
+
 def _loss_reason(rng: random.Random, utilization: float) -> str:
     if utilization < 0.4:
         return rng.choice(["no-adoption", "no-adoption", "champion-left", "switched-to-competitor", "price"])
@@ -82,9 +99,10 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
         owner_id = owners.get(contract.account_id)
         lead = leads.get(contract.program_id, services.DEFAULT_LEAD_DAYS)
         risky = used < 0.45
+        propensity = _propensity(rng, used)
 
         # Some customers already left: their last term ended in the past 18 months, lost.
-        if rng.random() < (0.22 if risky else 0.04):
+        if rng.random() < _chance(propensity, CHURN_CUT):
             contract.ends_on = today - timedelta(days=rng.randint(1, 500))
             contract.starts_on = contract.ends_on - timedelta(days=365)
             contract.status = Contract.Status.EXPIRED
@@ -153,13 +171,14 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
         # The term before: renewed, expanded or downgraded, when it falls in the last 18 months.
         if contract.starts_on > history_start + timedelta(days=30) and rng.random() < 0.75:
             roll = rng.random()
-            if roll < (0.3 if risky else 0.06):
+            downgrade = _chance(propensity, DOWNGRADE_CUT)
+            if roll < downgrade:
                 outcome, factor, reason = (
                     Renewal.Stage.DOWNGRADED,
                     rng.uniform(1.1, 1.5),
                     rng.choice(["fewer-seats", "budget-cut", "price", "no-adoption"]),
                 )
-            elif roll < (0.4 if risky else 0.45):
+            elif roll < downgrade + 0.45 * _chance(-propensity, 0.0):
                 outcome, factor, reason = Renewal.Stage.EXPANDED, rng.uniform(0.6, 0.92), None
             else:
                 outcome, factor, reason = Renewal.Stage.RENEWED, 1.0, None
@@ -184,7 +203,8 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
                     forecast_amount=contract.recurring_amount,
                     probability=100,
                     close_date=previous.ends_on,
-                    closed_on=previous.ends_on - timedelta(days=rng.randint(5, 50)),
+                    # A next term that starts later was agreed already.
+                    closed_on=min(today, previous.ends_on - timedelta(days=rng.randint(5, 50))),
                     reason=reasons[reason] if reason else None,
                     reason_notes="Fewer active users than planned." if reason else "",
                     contact_coverage=Renewal.Coverage.OK,

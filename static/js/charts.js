@@ -58,6 +58,18 @@
       ] },
       options: { ...base, scales: { y: { beginAtZero: true, ticks: { maxTicksLimit: 4 } }, x: { ticks: { maxTicksLimit: 4 } } } },
     }),
+    // Health calibration: the share of each band that churned or contracted; counts in the tooltip.
+    calibration: (data) => ({
+      type: "bar",
+      data: {
+        labels: data.map((b) => b.label),
+        datasets: [{ label: "Churned or contracted", data: data.map((b) => b.rate), backgroundColor: data.map((b) => bandColour(b.band)) }],
+      },
+      options: { ...base, plugins: { legend: { display: false }, tooltip: { callbacks: {
+        label: (c) => { const b = data[c.dataIndex]; return b.n ? `${b.lost} of ${b.n} accounts (${b.rate.toFixed(1)}%)` : "no accounts"; },
+      } } },
+      scales: { y: { beginAtZero: true, suggestedMax: 10, ticks: { callback: (v) => `${v}%` } } } },
+    }),
   };
 
   function draw(root) {

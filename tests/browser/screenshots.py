@@ -61,6 +61,8 @@ def main() -> None:
         sign_in(page, base, "carol")
         page.goto(f"{base}/?view=team")
         shoot(page, "today-team")
+        page.goto(f"{base}/health/calibration/")
+        shoot(page, "calibration")
         browser.close()
 
 

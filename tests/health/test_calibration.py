@@ -1,5 +1,6 @@
 """Calibration: per band, who churned or contracted within the horizon after their score."""
 
+import random
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -68,3 +69,59 @@ def test_separation_is_perfect_when_every_churner_scored_lower() -> None:
     assert health._auc([10, 20], [30, 40, 50]) == 1.0
     assert health._auc([30, 40], [10, 20]) == 0.0
     assert health._auc([10], []) is None
+
+
+def _pairwise_auc(lost: list[float], kept: list[float]) -> float:
+    """The definition, pair by pair: how often a kept account outscored a lost one (ties half)."""
+    wins = sum(1.0 if k > lo else 0.5 if k == lo else 0.0 for lo in lost for k in kept)
+    return wins / (len(lost) * len(kept))
+
+
+def test_a_generated_book_gives_per_band_rates_and_separation(alice, program) -> None:
+    rng = random.Random(7)
+    expected = {band: [0, 0] for band in ("green", "yellow", "red")}
+    lost_scores, kept_scores = [], []
+    for index in range(60):
+        band = ("green", "yellow", "red")[index % 3]
+        adoption = {"green": 80, "yellow": 50, "red": 20}[band] + rng.randint(-15, 15)
+        account = _scored(alice, program, band=band, adoption_score=adoption, days_ago=95)
+        # Red loses more often than yellow, yellow more than green; the first green one always.
+        lost = index == 0 or rng.random() < {"green": 0.1, "yellow": 0.3, "red": 0.6}[band]
+        if lost:
+            RevenueEntry.objects.create(
+                account=account, kind="contraction", amount=Decimal("-50"), effective_on=TODAY - timedelta(days=30)
+            )
+        expected[band][0] += 1
+        expected[band][1] += lost
+        (lost_scores if lost else kept_scores).append(adoption)
+
+    report = {h["horizon"]: h for h in health.calibration_report(user=alice, today=TODAY)}[90]
+
+    for cell in report["bands"]:
+        n, lost = expected[cell["band"]]
+        assert (cell["n"], cell["lost"]) == (n, lost)
+        assert cell["rate"] == pytest.approx(100.0 * lost / n)
+    assert report["lost"] == len(lost_scores)
+    adoption = next(c for c in report["components"] if c["kind"] == "adoption")
+    assert adoption["auc"] == pytest.approx(_pairwise_auc(lost_scores, kept_scores))
+    assert adoption["lost_mean"] == pytest.approx(sum(lost_scores) / len(lost_scores))
+    green, red = (next(c["rate"] for c in report["bands"] if c["band"] == b) for b in ("green", "red"))
+    assert report["lift"] == pytest.approx(red / green)
+
+
+def test_an_outcome_before_the_score_does_not_count(alice, program) -> None:
+    account = _scored(alice, program, band="red", adoption_score=10, days_ago=100)
+    RevenueEntry.objects.create(
+        account=account, kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=101)
+    )
+    report = health.calibration_report(user=alice, today=TODAY)[0]
+    assert (report["n"], report["lost"], report["lift"]) == (1, 0, None)
+
+
+def test_separation_reads_in_words() -> None:
+    assert health.separation_label(None) == "not enough data"
+    assert health.separation_label(0.51) == "none"
+    assert health.separation_label(0.56) == "weak"
+    assert health.separation_label(0.65) == "moderate"
+    assert health.separation_label(0.8) == "strong"
+    assert health.separation_label(0.35) == "moderate, wrong way"

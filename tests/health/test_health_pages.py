@@ -1,12 +1,16 @@
 """Pages: the health panel, the health-check form (permissions through the URL) and the calibration report."""
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import health
-from accounts.models import HealthCheck
+from accounts.models import HealthCheck, HealthScore
+from renewals.models import RevenueEntry
+from tests.factories import AccountFactory
 
 from .conftest import DAY
 
@@ -58,8 +62,31 @@ def test_a_check_in_the_future_is_refused(client, alice, healthy_account) -> Non
     assert HealthCheck.objects.filter(account=healthy_account).count() == 1
 
 
-def test_the_calibration_page_loads_with_an_empty_state(client, carol) -> None:
+def test_the_calibration_page_says_what_to_do_without_history(client, carol) -> None:
     client.force_login(carol)
     response = client.get(reverse("accounts:health-calibration"))
+    html = response.content.decode()
     assert response.status_code == 200
-    assert "No health scores from 90 days ago yet" in response.content.decode()
+    assert "No score history old enough yet" in html
+    assert "with a reason code" in html
+    assert "chart.umd.min.js" not in html, "nothing to draw"
+
+
+def test_the_calibration_page_shows_counts_beside_rates_and_a_chart(client, carol, alice, program) -> None:
+    today = timezone.localdate()
+    for index in range(4):
+        account = AccountFactory(owner=alice, program=program)
+        HealthScore.objects.create(account=account, day=today - timedelta(days=91), score=20, band="red", components={})
+        if index == 0:
+            RevenueEntry.objects.create(
+                account=account, kind="churn", amount=Decimal("-100"), effective_on=today - timedelta(days=10)
+            )
+    client.force_login(carol)
+    html = client.get(reverse("accounts:health-calibration")).content.decode()
+    assert "1 of 4" in html
+    assert "25.0%" in html
+    assert "few accounts" in html
+    assert 'data-chart="calibration" data-source="calibration-90"' in html
+    assert 'id="calibration-90" type="application/json"' in html
+    assert "<script>" not in html, "no inline scripts: the CSP forbids them"
+    assert html.count('aria-current="page"') == 1
