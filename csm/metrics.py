@@ -289,6 +289,19 @@ class Metric:
         }
 
 
+def ratio_metric(key: str, name: str, numerator: int, denominator: int, *, detail: str) -> Metric:
+    """A metric that is a share: numerator ÷ denominator as a percentage, with its formula."""
+    return Metric(
+        key,
+        name,
+        ratio(numerator, denominator),
+        numerator=numerator,
+        denominator=denominator,
+        formula=FORMULAS[key],
+        detail=detail,
+    )
+
+
 def onboard(accounts: QuerySet[Account], period: Period) -> Metric:
     # A checklist "falls due" in the period when its last item is due in it.
     cohort = (
@@ -301,14 +314,8 @@ def onboard(accounts: QuerySet[Account], period: Period) -> Metric:
     for row in cohort:
         total += 1
         complete += row["open_items"] == 0
-    return Metric(
-        "onboard",
-        "Onboard",
-        ratio(complete, total),
-        numerator=complete,
-        denominator=total,
-        formula=FORMULAS["onboard"],
-        detail=f"{complete} of {total} new customers fully onboarded",
+    return ratio_metric(
+        "onboard", "Onboard", complete, total, detail=f"{complete} of {total} new customers fully onboarded"
     )
 
 
@@ -319,14 +326,8 @@ def adoption(accounts: QuerySet[Account], period: Period) -> Metric:
         .aggregate(active=Sum("licenses_active"), purchased=Sum("licenses_purchased"))
     )
     active, purchased = sums["active"] or 0, sums["purchased"] or 0
-    return Metric(
-        "adoption",
-        "Adoption",
-        ratio(active, purchased),
-        numerator=active,
-        denominator=purchased,
-        formula=FORMULAS["adoption"],
-        detail=f"{active:,} of {purchased:,} license-days in use",
+    return ratio_metric(
+        "adoption", "Adoption", active, purchased, detail=f"{active:,} of {purchased:,} license-days in use"
     )
 
 
@@ -341,14 +342,8 @@ def success(accounts: QuerySet[Account], period: Period) -> Metric:
     for row in per_account:
         total += 1
         reached_all += row["reached"] == row["total"]
-    return Metric(
-        "success",
-        "Success",
-        ratio(reached_all, total),
-        numerator=reached_all,
-        denominator=total,
-        formula=FORMULAS["success"],
-        detail=f"{reached_all} of {total} customers reached their milestones",
+    return ratio_metric(
+        "success", "Success", reached_all, total, detail=f"{reached_all} of {total} customers reached their milestones"
     )
 
 
@@ -376,13 +371,11 @@ def engagement_quality(accounts: QuerySet[Account], period: Period) -> Metric:
         account__in=accounts, occurred_at__date__gte=period.start, occurred_at__date__lte=period.end
     ).aggregate(total=Count("pk"), positive=Count("pk", filter=Q(outcome=Touchpoint.Outcome.POSITIVE)))
     total, positive = counts["total"], counts["positive"]
-    return Metric(
+    return ratio_metric(
         "engagement_quality",
         "Engagement quality",
-        ratio(positive, total),
-        numerator=positive,
-        denominator=total,
-        formula=FORMULAS["engagement_quality"],
+        positive,
+        total,
         detail=f"{positive} of {total} touchpoints positive",
     )
 
@@ -400,14 +393,8 @@ def retention(accounts: QuerySet[Account], period: Period) -> Metric:
         contract__account__in=accounts, contract__ends_on__gte=period.start, contract__ends_on__lte=period.end
     ).aggregate(total=Count("pk"), kept=Count("pk", filter=Q(stage__in=RETAINED_STAGES)))
     total, kept = counts["total"], counts["kept"]
-    return Metric(
-        "retention",
-        "Retention",
-        ratio(kept, total),
-        numerator=kept,
-        denominator=total,
-        formula=FORMULAS["retention"],
-        detail=f"{kept} of {total} renewals committed or renewed",
+    return ratio_metric(
+        "retention", "Retention", kept, total, detail=f"{kept} of {total} renewals committed or renewed"
     )
 
 
@@ -418,15 +405,7 @@ def health(accounts: QuerySet[Account], period: Period) -> Metric:
     )
     counts = scores.aggregate(total=Count("pk"), green=Count("pk", filter=Q(band=HealthScore.Band.GREEN)))
     total, green = counts["total"], counts["green"]
-    return Metric(
-        "health",
-        "Health",
-        ratio(green, total),
-        numerator=green,
-        denominator=total,
-        formula=FORMULAS["health"],
-        detail=f"{green} of {total} scored accounts green",
-    )
+    return ratio_metric("health", "Health", green, total, detail=f"{green} of {total} scored accounts green")
 
 
 def net_recurring_revenue_metric(figures: RevenueFigures) -> Metric:
