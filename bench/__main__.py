@@ -87,6 +87,7 @@ def main() -> None:
     summary_path = DOCS / "benchmarks" / "summary.json"
     summary = report.read_summary(summary_path)
     described = machine() if names else ""
+    run_started = time.monotonic()
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         started = time.monotonic()
@@ -106,6 +107,8 @@ def main() -> None:
         section += f"\n\n_Run on {time.strftime('%Y-%m-%d')}, took {time.monotonic() - started:.0f} s in all._\n"
         (DOCS / "benchmarks" / f"{name}.md").write_text(section)
         summary = report.write_summary(summary_path, summary, name, headlines, described)
+    if names:
+        print(f"ran {', '.join(names)} in {time.monotonic() - run_started:.0f} s", file=sys.stderr)
     stitch(available, summary, described)
 
 

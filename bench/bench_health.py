@@ -217,9 +217,10 @@ Inputs, built set-based in {built["build"]:.0f} s (`bench.db.bulk_load`: indexes
 - Target: whole recalculation plus history write under {TARGET_SECONDS} s: **{ok}** ({t["nightly"]:.1f} s).
 - Set-based vs naive: **{ratio:,.0f}x** faster ({per_account * 1000:.1f} ms per account naive, measured on
   {len(sample):,} accounts in the same run and extrapolated linearly).
-- Statements (counted on every connection during the rerun): {nightly_statements} for {chunks} chunks (per chunk a
-  `SET LOCAL work_mem` and the INSERT, plus a few lookups: health models, previous day, id bounds), independent
-  of the number of accounts; the naive loop sends ~{naive_counter.count / len(sample):.0f} per account.
+- Statements (counted on every connection during the rerun): {nightly_statements:,} for {chunks} chunk(s). The
+  recalculation itself sends per chunk a `SET LOCAL work_mem` and the INSERT, plus a few lookups (health
+  models, previous day, id bounds); any beyond that come from the band-change receivers. The naive loop
+  sends ~{naive_counter.count / len(sample):.0f} per account.
 - After the rerun: {per_day:,} rows for the day (one per account), {flagged:,} flagged for playbooks.
 - Band-change signals: {receivers} receiver(s) connected to `health_band_changed` during the runs
   (their statements are included in the counts and times above).

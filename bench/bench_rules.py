@@ -273,12 +273,13 @@ score down 15+ points) over {scale:,} accounts with
 contacts, touchpoints, two usage snapshots, a contract, renewal and health score each (built in {built:.0f} s
 with `bench.db.bulk_load`, then `VACUUM ANALYZE`; or reused). Evaluation is set-based SQL in chunks of
 {rules.CHUNK:,} accounts: per rule and chunk, one `INSERT … SELECT … ON CONFLICT DO NOTHING` for runs and
-one for their tasks (the chunk is pushed into every subquery). The naive loop opens the tasks it finds, like the first
-evaluation, so it is compared with that; it is timed on a {len(sample):,}-account sample and extrapolated.
+one for their tasks (the chunk is pushed into every subquery). The naive loop opens the tasks it finds,
+like the first evaluation, so it is compared with that; it is timed on a {len(sample):,}-account sample
+and extrapolated.
 
 Target: the nightly evaluation (the rules already ran; the book is scanned and nothing is duplicated)
-under {TARGET_S} s: **{"met" if again_s < TARGET_S else "NOT met"}** ({again_s:.1f} s). The very first
-evaluation here opens a backlog of one task for about 20% of the book at once; its time is dominated by
+under {TARGET_S} s: **{"met" if again_s < TARGET_S else "NOT met"}** ({again_s:.1f} s). The very
+first evaluation here opens a backlog of one task for about 20% of the book at once; its time is dominated by
 writing those rows (a run and a task each, with their foreign-key checks at commit), not by the scan.
 
 | measure | figure | target |

@@ -71,11 +71,15 @@ def figure(value: float | None, unit: str) -> str:
 
 
 def summary_table(headlines: list[Headline], order: list[str] | None = None) -> str:
-    """One row per module, measure and scale, in ``order`` of modules, then measure, then scale."""
+    """One row per module, measure and scale: modules in ``order``, each module's measures in the
+    order it reported them (its main figure first), then scales."""
     rank = {name: i for i, name in enumerate(order or [])}
+    first_seen: dict[tuple[str, str], int] = {}
+    for i, h in enumerate(headlines):
+        first_seen.setdefault((h.module, h.measure), i)
     rows = sorted(
         headlines,
-        key=lambda h: (rank.get(h.module, len(rank)), h.module, h.measure, h.scale),
+        key=lambda h: (rank.get(h.module, len(rank)), h.module, first_seen[h.module, h.measure], h.scale),
     )
     lines = [SUMMARY_HEADER]
     for h in rows:

@@ -26,17 +26,21 @@ def test_verdicts():
     assert nightly(1, 1.0, None, None).verdict == "n/a"
 
 
-def test_summary_table_orders_modules_then_measures_then_scales():
+def test_summary_table_orders_modules_then_measures_as_reported_then_scales():
     rows = [
         nightly(1_000_000, 75.0, 118_000.0, False),
         Headline("notices", "daily planning (next day)", 10_000, 0.05, "s", target="< 10 s", met=True),
+        Headline("notices", "first run (whole backlog)", 10_000, 0.5, "s", naive=17.6),
+        Headline("notices", "daily planning (next day)", 100_000, 0.4, "s", target="< 10 s", met=True),
         nightly(10_000, 2.5, 350.0, True),
     ]
     lines = report.summary_table(rows, order=["notices", "health"]).splitlines()
     assert lines[0].startswith("| module | measure | scale |")
     assert lines[2] == "| notices | daily planning (next day) | 10,000 | 0.05 s | — | — | < 10 s | **met** |"
-    assert lines[3] == "| health | nightly recalculation | 10,000 | 2.50 s | 350 s | 140× | < 60 s | **met** |"
-    assert lines[4] == (
+    assert lines[3] == "| notices | daily planning (next day) | 100,000 | 0.40 s | — | — | < 10 s | **met** |"
+    assert lines[4] == "| notices | first run (whole backlog) | 10,000 | 0.50 s | 17.6 s | 35× | — | n/a |"
+    assert lines[5] == "| health | nightly recalculation | 10,000 | 2.50 s | 350 s | 140× | < 60 s | **met** |"
+    assert lines[6] == (
         "| health | nightly recalculation | 1,000,000 | 75.0 s | 32.8 h | 1,573× | < 60 s | **not met** |"
     )
 
