@@ -32,7 +32,7 @@ DOCS = ROOT / "docs"
 def machine() -> str:
     """Cores, CPU, memory, the PostgreSQL server and its key settings, Python and Django."""
     import django
-    from django.db import connection
+    from django.db import DatabaseError, connection
 
     cpu = "unknown CPU"
     try:
@@ -44,17 +44,22 @@ def machine() -> str:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     settings = ("server_version", "shared_buffers", "work_mem", "max_parallel_workers_per_gather")
-    with connection.cursor() as cursor:
-        shown = {}
-        for name in settings:
-            cursor.execute(f"SHOW {name}")
-            shown[name] = cursor.fetchone()[0]
+    try:
+        with connection.cursor() as cursor:
+            shown = {}
+            for name in settings:
+                cursor.execute(f"SHOW {name}")
+                shown[name] = cursor.fetchone()[0]
+        server = (
+            f"PostgreSQL {shown['server_version'].split()[0]} (shared_buffers {shown['shared_buffers']}, "
+            f"work_mem {shown['work_mem']}, max_parallel_workers_per_gather "
+            f"{shown['max_parallel_workers_per_gather']})"
+        )
+    except DatabaseError:
+        server = "PostgreSQL not reachable when this page was stitched"
     return (
         f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB memory, {platform.system()} {platform.release()}; "
-        f"PostgreSQL {shown['server_version'].split()[0]} (shared_buffers {shown['shared_buffers']}, "
-        f"work_mem {shown['work_mem']}, max_parallel_workers_per_gather "
-        f"{shown['max_parallel_workers_per_gather']}); Python {platform.python_version()}, "
-        f"Django {django.get_version()}"
+        f"{server}; Python {platform.python_version()}, Django {django.get_version()}"
     )
 
 
@@ -124,7 +129,12 @@ def stitch(available: list[str], summary: dict, described: str) -> None:
         "## Summary\n",
         "Headline figure per module and scale beside its naive baseline (naive ÷ figure: how many times",
         "better than naive; for throughput, figure ÷ naive).\n",
-        report.summary_table(report.headlines_of(summary), order=available) + "\n",
+        (
+            report.summary_table(report.headlines_of(summary), order=available)
+            if summary.get("modules")
+            else "_No headline figures yet: run the modules (docs/benchmarks/summary.json)._"
+        )
+        + "\n",
     ]
     parts += [
         (DOCS / "benchmarks" / f"{name}.md").read_text()

@@ -2,10 +2,14 @@
 """The benchmark report's pure helpers: the cross-scale summary table and summary.json."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
 
 from accounts.models import HealthScore
 from bench import report
-from bench.db import literal_defaults
+from bench.db import AllConnectionsCounter, literal_defaults
 from bench.report import Headline
 
 
@@ -87,3 +91,24 @@ def test_literal_defaults_fill_not_null_columns_the_sql_leaves_out():
     assert "parts" in defaults
     assert "previous_score" not in defaults  # nullable: left NULL
     assert "score" not in defaults  # no default: the SQL must give it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_all_connections_counter_counts_worker_threads_own_connections():
+    def work(_: int) -> None:
+        try:
+            with connection.cursor() as cursor:
+                for _ in range(5):
+                    cursor.execute("SELECT 1")
+        finally:
+            connection.close()
+
+    counter = AllConnectionsCounter()
+    with counter.counting():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(work, range(2)))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")  # after the block: not counted
+    assert counter.count == 11
