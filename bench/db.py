@@ -65,16 +65,22 @@ class AllConnectionsCounter(QueryCounter):
         return execute(sql, params, many, context)
 
     def _hook(self, sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
-        connection.execute_wrappers.append(self)
+        if self not in connection.execute_wrappers:  # the default connection may reconnect inside the block
+            connection.execute_wrappers.append(self)
+            self._hooked.append(connection)
 
     @contextmanager
     def counting(self) -> Iterator["QueryCounter"]:
+        self._hooked: list[BaseDatabaseWrapper] = []
         connection_created.connect(self._hook, weak=False)
         try:
             with connection.execute_wrapper(self):
                 yield self
         finally:
             connection_created.disconnect(self._hook)
+            for hooked in self._hooked:
+                if self in hooked.execute_wrappers:
+                    hooked.execute_wrappers.remove(self)
 
 
 def literal_defaults(model: type[models.Model], given: set[str] = frozenset()) -> dict[str, object]:

@@ -103,12 +103,15 @@ def test_all_connections_counter_counts_worker_threads_own_connections():
         finally:
             connection.close()
 
+    connection.close()  # so that the default connection, too, connects inside the block
     counter = AllConnectionsCounter()
     with counter.counting():
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(work, range(2)))
+    counted = counter.count
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")  # after the block: not counted
-    assert counter.count == 11
+    assert counted == 11  # 1 + 2 x 5: each statement once
+    assert counter.count == counted
