@@ -1,5 +1,4 @@
 # The build SQL takes every value as a parameter; the report merely names SQL statements.
-# ruff: noqa: S608
 """Playbook rule evaluation over a large book: set-based SQL in chunks vs a per-account loop.
 
 Builds (once) ``scale`` accounts with contacts, touchpoints, usage, contracts, renewals and
@@ -18,14 +17,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
-from bench.db import QueryCounter, ensure_database
+from bench.db import QueryCounter, bulk_load, ensure_database, vacuum_analyze
+from bench.report import Headline, Result
 from playbooks import rules, services
 from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Program, Task
-from renewals.models import Contract
+from renewals.models import Contract, Renewal
 
 DEFAULT_SCALE = 1_000_000
-SAMPLE = 2_000
+SAMPLE = 1_000
 CSMS = 200
+TARGET_S = 30
 Trigger = PlaybookRule.Trigger
 
 RULES = (
@@ -61,7 +62,7 @@ def build(scale: int, today: date) -> None:
     first_user = User.objects.filter(username__startswith="bench-csm-").order_by("pk").first().pk
     now = timezone.now()
     old = now - timedelta(days=400)
-    with transaction.atomic():
+    with bulk_load(Account, Contact, Touchpoint, UsageSnapshot, Contract, Renewal, OnboardingItem):
         # Accounts: owners spread over the CSMs; about 2% churned.
         _execute(
             "INSERT INTO accounts_account (name, external_id, segment, owner_id, program_id, lifecycle_stage, "
@@ -116,20 +117,20 @@ def build(scale: int, today: date) -> None:
             "WHERE a.lifecycle_stage = 'onboarding'",
             (today, today),
         )
-    _execute("ANALYZE")
+    vacuum_analyze()
 
 
 def build_health(today: date) -> None:
     """Tonight's health score for every account: 1% fell a band, another 1% lost 20 points."""
     if HealthScore.objects.filter(day=today).exists():
         return
-    with transaction.atomic():
+    with bulk_load(HealthScore):
         _execute(
             "INSERT INTO accounts_healthscore (account_id, day, score, band, previous_score, previous_band, "
-            "score_drop, band_worsened, flagged, check_overdue, components) "
+            "score_drop, band_worsened, flagged, check_overdue) "
             "SELECT a.id, %s, s.score, CASE WHEN s.score < 40 THEN 'red' WHEN s.score < 70 THEN 'yellow' "
             "ELSE 'green' END, s.prev, CASE WHEN s.prev < 40 THEN 'red' WHEN s.prev < 70 THEN 'yellow' ELSE 'green' "
-            "END, s.prev - s.score, (a.id %% 100 = 11), (a.id %% 100 IN (11, 12)), false, '{}'::jsonb "
+            "END, s.prev - s.score, (a.id %% 100 = 11), (a.id %% 100 IN (11, 12)), false "
             "FROM accounts_account a CROSS JOIN LATERAL (SELECT CASE WHEN a.id %% 100 = 11 THEN 35 "
             "WHEN a.id %% 100 = 12 THEN 72 ELSE 80 END AS score, CASE WHEN a.id %% 100 = 11 THEN 50 "
             "WHEN a.id %% 100 = 12 THEN 92 ELSE 81 END AS prev) s",
@@ -204,7 +205,7 @@ def naive(rule_list: list[PlaybookRule], *, today: date, account_ids: list[int])
     return created
 
 
-def run(*, scale: int) -> str:
+def run(*, scale: int) -> Result:
     ensure_database()
     today = timezone.localdate()
     started = time.perf_counter()
@@ -245,26 +246,46 @@ def run(*, scale: int) -> str:
     again_cell = f"**{again_s:.1f} s**, {counter.count:,} statements, {again['total']} created"
     naive_cell = f"{naive_s:.1f} s, {naive_counter.count:,} statements, {naive_created:,} created"
     extrapolated = f"~{naive_s * factor / 60:.0f} min, ~{naive_counter.count * factor:,.0f} statements"
-    return f"""## Playbook rules: evaluation over {scale:,} accounts
+    headlines = [
+        Headline(
+            module="rules",
+            measure="nightly re-evaluation",
+            scale=scale,
+            value=again_s,
+            unit="s",
+            target=f"< {TARGET_S} s",
+            met=again_s < TARGET_S,
+        ),
+        Headline(
+            module="rules",
+            measure="first evaluation (whole backlog)",
+            scale=scale,
+            value=first_s,
+            unit="s",
+            naive=naive_s * factor,
+        ),
+    ]
+    markdown = f"""## Playbook rules: evaluation over {scale:,} accounts
 
 Seven enabled rules (no touchpoint for 45 days, renewal within 60 days not committed, primary
 contact left, onboarding item overdue, active licenses down 25%, health band worsened, health
 score down 15+ points) over {scale:,} accounts with
-contacts, touchpoints, two usage snapshots, a contract, renewal and health score each (built in {built:.0f} s,
-or reused). Evaluation is set-based SQL in chunks of {rules.CHUNK:,} accounts: per rule and
-chunk, one `INSERT … SELECT … ON CONFLICT DO NOTHING` for runs and one for their tasks (the
-chunk is pushed into every subquery). Figures are from a busy 2-core machine shared with other
-developers' test runs.
+contacts, touchpoints, two usage snapshots, a contract, renewal and health score each (built in {built:.0f} s
+with `bench.db.bulk_load`, then `VACUUM ANALYZE`; or reused). Evaluation is set-based SQL in chunks of
+{rules.CHUNK:,} accounts: per rule and chunk, one `INSERT … SELECT … ON CONFLICT DO NOTHING` for runs and
+one for their tasks (the chunk is pushed into every subquery). The naive loop opens the tasks it finds,
+like the first evaluation, so it is compared with that; it is timed on a {len(sample):,}-account sample
+and extrapolated.
 
-The target is met by the nightly evaluation (the rules already ran; the book is scanned and
-nothing is duplicated). The very first evaluation here opens a backlog of one task for 20% of
-the book at once; its time is dominated by writing those rows (a run and a task each, with
-their foreign-key checks at commit, roughly 0.45 ms per pair), not by the scan.
+Target: the nightly evaluation (the rules already ran; the book is scanned and nothing is duplicated)
+under {TARGET_S} s: **{"met" if again_s < TARGET_S else "NOT met"}** ({again_s:.1f} s). The very
+first evaluation here opens a backlog of one task for about 20% of the book at once; its time is dominated by
+writing those rows (a run and a task each, with their foreign-key checks at commit), not by the scan.
 
 | measure | figure | target |
 |---|---|---|
 | first evaluation (opens the whole backlog) | {first_cell} | |
-| nightly re-evaluation (scans all, creates nothing new) | {again_cell} | < 30 s |
+| nightly re-evaluation (scans all, creates nothing new) | {again_cell} | < {TARGET_S} s |
 | tasks created | {tasks:,} | one per account and rule |
 | duplicate open runs | {duplicates} | 0 (partial unique index) |
 | naive per-account ORM loop, {len(sample):,}-account sample | {naive_cell} | baseline |
@@ -276,3 +297,4 @@ Tasks per rule (first evaluation):
 |---|---|
 {rows}
 """
+    return Result(markdown, headlines)
