@@ -622,27 +622,44 @@ def recalculate_health(
     return written
 
 
+@dataclass(frozen=True)
+class BandChange:
+    """One account's band change, as the ``health_bands_changed`` signal carries it."""
+
+    account_id: int
+    external_id: str
+    name: str
+    old_band: str
+    new_band: str
+    old_score: int | None
+    new_score: int
+
+
+BAND_CHANGE_BATCH = 2000
+
+
 def _send_band_changes(*, day: date) -> None:
-    """Tell receivers (playbooks) about accounts whose band changed; one query, then one send each."""
-    if not signals.health_band_changed.has_listeners():
+    """Tell receivers (webhooks) which accounts' band changed: batches of ``BAND_CHANGE_BATCH``,
+    read in one streamed query, so receivers can answer each batch with a few statements."""
+    if not signals.health_bands_changed.has_listeners():
         return
     changed = (
         HealthScore.objects.on(day)
         .exclude(previous_band="")
         .exclude(band=F("previous_band"))
-        .select_related("account")
         .order_by("account_id")
-    )
-    for row in changed.iterator(chunk_size=2000):
-        signals.health_band_changed.send(
-            sender=HealthScore,
-            account=row.account,
-            day=day,
-            old_band=row.previous_band,
-            new_band=row.band,
-            old_score=row.previous_score,
-            new_score=row.score,
+        .values_list(
+            "account_id", "account__external_id", "account__name", "previous_band", "band", "previous_score", "score"
         )
+    )
+    batch: list[BandChange] = []
+    for row in changed.iterator(chunk_size=BAND_CHANGE_BATCH):
+        batch.append(BandChange(*row))
+        if len(batch) == BAND_CHANGE_BATCH:
+            signals.health_bands_changed.send(sender=HealthScore, day=day, changes=batch)
+            batch = []
+    if batch:
+        signals.health_bands_changed.send(sender=HealthScore, day=day, changes=batch)
 
 
 def recalculate_due(*, today: date, catch_up_days: int = 7) -> list[date]:

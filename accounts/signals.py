@@ -9,5 +9,6 @@ from django.dispatch import Signal
 contact_left = Signal()
 # touchpoint=Touchpoint: a touchpoint was logged.
 touchpoint_logged = Signal()
-# account=Account, day=date, old_band=str|None, new_band=str, old_score=int|None, new_score=int
-health_band_changed = Signal()
+# day=date, changes=list[accounts.health.BandChange]: accounts whose health band changed in the
+# night's recalculation, sent in batches (a night can change the band of 100,000 accounts).
+health_bands_changed = Signal()

@@ -6,7 +6,7 @@ class CsmConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from accounts.signals import health_band_changed
+        from accounts.signals import health_bands_changed
         from renewals.signals import renewal_stage_changed
 
         from . import (
@@ -14,5 +14,5 @@ class CsmConfig(AppConfig):
             webhooks,
         )
 
-        health_band_changed.connect(webhooks.on_health_band_changed, dispatch_uid="csm.webhooks.health")
+        health_bands_changed.connect(webhooks.on_health_bands_changed, dispatch_uid="csm.webhooks.health")
         renewal_stage_changed.connect(webhooks.on_renewal_stage_changed, dispatch_uid="csm.webhooks.renewal")

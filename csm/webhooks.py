@@ -59,52 +59,57 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
 
 
-def queue_event(*, event: str, event_id: str, payload: dict, now: datetime) -> int:
-    """Add one outbox row per active endpoint that wants ``event``; a repeated event id adds none."""
+def queue_events(*, event: str, items: list[tuple[str, dict]], now: datetime) -> int:
+    """Add one outbox row per active endpoint that wants ``event`` and per (event id, payload) item;
+    a repeated event id adds none. One query for the endpoints and one insert per 1,000 rows."""
     endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(active=True) if endpoint.wants(event)]
-    body = json.loads(json.dumps({"event": event, "id": event_id, "data": payload}, cls=DjangoJSONEncoder))
-    rows = [
-        WebhookDelivery(endpoint=endpoint, event=event, event_id=event_id, payload=body, next_attempt_at=now)
-        for endpoint in endpoints
-    ]
-    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    if not endpoints:
+        return 0
+    rows = []
+    for event_id, payload in items:
+        body = json.loads(json.dumps({"event": event, "id": event_id, "data": payload}, cls=DjangoJSONEncoder))
+        rows += [
+            WebhookDelivery(endpoint=endpoint, event=event, event_id=event_id, payload=body, next_attempt_at=now)
+            for endpoint in endpoints
+        ]
+    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     return len(rows)
 
 
-def queue_on_commit(*, event: str, event_id: str, payload: dict) -> None:
+def queue_event(*, event: str, event_id: str, payload: dict, now: datetime) -> int:
+    """``queue_events`` for one event."""
+    return queue_events(event=event, items=[(event_id, payload)], now=now)
+
+
+def queue_on_commit(*, event: str, items: list[tuple[str, dict]]) -> None:
     """Add the outbox rows once the sender's transaction commits; a rollback sends nothing."""
 
     def add_rows() -> None:
         try:
-            queue_event(event=event, event_id=event_id, payload=payload, now=timezone.now())
+            queue_events(event=event, items=items, now=timezone.now())
         except Exception:  # Receivers must not raise (accounts/signals.py): log and let the sender go on.
-            log.exception("Could not queue webhook %s %s", event, event_id)
+            log.exception("Could not queue %d webhook event(s) %s", len(items), event)
 
     transaction.on_commit(add_rows)
 
 
-def on_health_band_changed(
-    sender: object,
-    *,
-    account: object,
-    day: object,
-    old_band: str | None,
-    new_band: str,
-    old_score: int | None = None,
-    new_score: int | None = None,
-    **kwargs: object,
-) -> None:
+def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwargs: object) -> None:
     queue_on_commit(
         event=HEALTH_EVENT,
-        event_id=f"health:{account.pk}:{day}:{new_band}",
-        payload={
-            "account": {"id": account.pk, "external_id": account.external_id, "name": account.name},
-            "day": day,
-            "old_band": old_band,
-            "new_band": new_band,
-            "old_score": old_score,
-            "new_score": new_score,
-        },
+        items=[
+            (
+                f"health:{change.account_id}:{day}:{change.new_band}",
+                {
+                    "account": {"id": change.account_id, "external_id": change.external_id, "name": change.name},
+                    "day": day,
+                    "old_band": change.old_band,
+                    "new_band": change.new_band,
+                    "old_score": change.old_score,
+                    "new_score": change.new_score,
+                },
+            )
+            for change in changes
+        ],
     )
 
 
@@ -113,16 +118,14 @@ def on_renewal_stage_changed(
 ) -> None:
     contract = renewal.contract
     changed_at = renewal.updated_at or timezone.now()
-    queue_on_commit(
-        event=RENEWAL_EVENT,
-        event_id=f"renewal:{renewal.pk}:{old_stage}>{new_stage}:{changed_at.isoformat()}",
-        payload={
-            "renewal": {"id": renewal.pk, "contract_id": contract.pk, "ends_on": contract.ends_on},
-            "account": {"id": contract.account_id, "external_id": contract.account.external_id},
-            "old_stage": old_stage,
-            "new_stage": new_stage,
-        },
-    )
+    event_id = f"renewal:{renewal.pk}:{old_stage}>{new_stage}:{changed_at.isoformat()}"
+    payload = {
+        "renewal": {"id": renewal.pk, "contract_id": contract.pk, "ends_on": contract.ends_on},
+        "account": {"id": contract.account_id, "external_id": contract.account.external_id},
+        "old_stage": old_stage,
+        "new_stage": new_stage,
+    }
+    queue_on_commit(event=RENEWAL_EVENT, items=[(event_id, payload)])
 
 
 def due_deliveries(*, now: datetime) -> list[int]:

@@ -3,9 +3,11 @@
 from datetime import date
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from accounts.signals import health_band_changed
+from accounts.health import BandChange
+from accounts.signals import health_bands_changed
 from csm.models import WebhookDelivery, WebhookEndpoint
 from renewals.models import Renewal
 from renewals.signals import renewal_stage_changed
@@ -28,8 +30,9 @@ def endpoints():
 
 
 def band_change(account) -> None:
-    health_band_changed.send(sender=None, account=account, day=date(2026, 3, 1), old_band="green", new_band="red",
-                             old_score=80, new_score=35)  # fmt: skip
+    change = BandChange(account_id=account.pk, external_id=account.external_id, name=account.name, old_band="green",
+                        new_band="red", old_score=80, new_score=35)  # fmt: skip
+    health_bands_changed.send(sender=None, day=date(2026, 3, 1), changes=[change])
 
 
 def test_a_band_change_queues_one_delivery_per_interested_endpoint(
@@ -67,3 +70,29 @@ def test_a_renewal_stage_change_goes_to_renewal_subscribers(
     assert sorted(row.endpoint.url for row in rows) == sorted([endpoints["all"].url, endpoints["renewals"].url])
     assert rows[0].payload["data"]["new_stage"] == "committed"
     assert rows[0].event == "renewal.stage_changed"
+
+
+def test_a_night_of_band_changes_is_queued_in_a_few_statements(endpoints, django_capture_on_commit_callbacks) -> None:
+    changes = [
+        BandChange(account_id=n, external_id=f"X-{n}", name=f"Account {n}", old_band="green", new_band="yellow",
+                   old_score=70, new_score=60)
+        for n in range(1, 1201)
+    ]  # fmt: skip
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        health_bands_changed.send(sender=None, day=date(2026, 3, 1), changes=changes)
+    # Two interested endpoints: 2,400 rows from one endpoint query and an insert per batch of rows
+    # (1,000, or fewer where the database limits the parameters of one statement, as SQLite does).
+    assert WebhookDelivery.objects.count() == 2400
+    fields = [f for f in WebhookDelivery._meta.concrete_fields if not f.primary_key]
+    batch = min(1000, connection.ops.bulk_batch_size(fields, [None] * 2400))
+    assert len(queries) <= 1 + -(-2400 // batch) + 2  # endpoints, the inserts, a savepoint pair
+
+
+def test_band_changes_with_no_interested_endpoint_cost_one_query(django_capture_on_commit_callbacks) -> None:
+    WebhookEndpoint.objects.create(url="http://127.0.0.1:9/r", secret="s", events=["renewal.stage_changed"])
+    change = BandChange(account_id=1, external_id="X", name="X", old_band="green", new_band="red", old_score=80,
+                        new_score=30)  # fmt: skip
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        health_bands_changed.send(sender=None, day=date(2026, 3, 1), changes=[change] * 500)
+    assert not WebhookDelivery.objects.exists()
+    assert len(queries) == 1

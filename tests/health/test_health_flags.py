@@ -22,22 +22,22 @@ def test_a_worse_band_flags_the_account_and_signals_the_change(healthy_account) 
     give_usage(healthy_account, day=NEXT, active=0, advanced=0, cases=8, escalations=3, availability="90")
     received = []
 
-    def receiver(**kwargs) -> None:
-        received.append(kwargs)
+    def receiver(*, day, changes, **kwargs) -> None:
+        received.extend((day, change) for change in changes)
 
-    signals.health_band_changed.connect(receiver)
+    signals.health_bands_changed.connect(receiver)
     try:
         health.recalculate_health(day=NEXT)
     finally:
-        signals.health_band_changed.disconnect(receiver)
+        signals.health_bands_changed.disconnect(receiver)
     row = HealthScore.objects.get(account=healthy_account, day=NEXT)
     assert row.previous_score == first.score
     assert row.previous_band == first.band
     assert row.score_drop == first.score - row.score
     assert row.band_worsened
     assert row.flagged
-    assert [(r["account"], r["old_band"], r["new_band"], r["new_score"]) for r in received] == [
-        (healthy_account, first.band, row.band, row.score)
+    assert [(day, c.account_id, c.old_band, c.new_band, c.old_score, c.new_score) for day, c in received] == [
+        (NEXT, healthy_account.pk, first.band, row.band, first.score, row.score)
     ]
 
 
