@@ -100,7 +100,7 @@ class Account(models.Model):
             # "Accounts of these owners" answered from the index alone (ids for semi-joins).
             models.Index(fields=["owner", "id"], name="account_owner_id_idx"),
             # The longest silences first: in one book, or in every book.
-            models.Index(fields=["owner", "last_touch_at"], name="account_owner_touch_idx"),
+            models.Index(fields=["owner", "last_touch_at", "id"], name="account_owner_touch_idx"),
             models.Index(fields=["last_touch_at", "id"], name="account_last_touch_idx"),
         ]
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -45,6 +46,7 @@ BAND_RANK = {"green": 0, "yellow": 1, "red": 2}
 SILENT_SCAN_CAP = 2000
 # Past this many matches a section stops counting and shows "1,000+".
 COUNT_CAP = 1000
+CHARTS_TTL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -102,10 +104,15 @@ class Section:
         return max(0, self.total - len(self.rows))
 
 
-def bounded_count(queryset: QuerySet, *, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many rows, counting no further than ``cap``; and whether it stopped there."""
-    found = queryset.order_by()[: cap + 1].count()
-    return min(found, cap), found > cap
+def ranked_ids(queryset: QuerySet, *, order: tuple, cap: int = COUNT_CAP) -> tuple[list[int], int, bool]:
+    """The ids of the first ``cap`` rows in ``order``; their number; and whether there are more.
+
+    One read gives both the ranking and the count: only ids and sort keys, down an index in that
+    order where there is one. The count stops at ``cap``: a team's book can hold tens of
+    thousands of matches, and nobody reads past "1,000+".
+    """
+    ids = list(queryset.order_by(*order).values_list("pk", flat=True)[: cap + 1])
+    return ids[:cap], min(len(ids), cap), len(ids) > cap
 
 
 def first_rows(
@@ -113,13 +120,10 @@ def first_rows(
 ) -> Section:
     """The first ``limit`` rows in ``order`` with their related rows, and the (bounded) count.
 
-    The ranking reads only ids and sort keys, down an index in that order where there is one;
-    the joins for display run on the few rows shown. The count stops at COUNT_CAP: a team's
-    book can hold tens of thousands of matches, and nobody reads past "1,000+".
+    The joins for display run only on the few rows shown, not on the whole matching set.
     """
-    ids = list(queryset.order_by(*order).values_list("pk", flat=True)[:limit])
-    total, capped = bounded_count(queryset, cap=cap)
-    rows = queryset.model.objects.filter(pk__in=ids).select_related(*related).order_by(*order) if ids else []
+    ids, total, capped = ranked_ids(queryset, order=order, cap=cap)
+    rows = queryset.model.objects.filter(pk__in=ids[:limit]).select_related(*related).order_by(*order) if ids else []
     return Section(rows=list(rows), total=total, capped=capped)
 
 
@@ -155,8 +159,7 @@ def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
 def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Active contracts inside their notice window, with who the notice reaches and how it went."""
     contracts = Contract.objects.active().filter(_notice_window(today), account__in=scope.accounts())
-    window = list(contracts.order_by("ends_on", "pk").values_list("pk", flat=True)[:limit])
-    total, capped = bounded_count(contracts)
+    window, total, capped = ranked_ids(contracts, order=("ends_on", "pk"))
     if not window:
         return Section()
     # The details, only for the rows shown: current renewal recipients, notices by outcome.
@@ -164,7 +167,7 @@ def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     notices = RenewalNotice.objects.filter(contract=OuterRef("pk"))
     problems = [RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED]
     rows = list(
-        Contract.objects.filter(pk__in=window)
+        Contract.objects.filter(pk__in=window[:limit])
         .select_related("account", "renewal")
         .annotate(
             recipients=_count_of(recipients, "account"),
@@ -253,11 +256,10 @@ def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int 
     never = active.filter(last_touch_at__isnull=True)
     quiet = active.filter(last_touch_at__lt=_cadence_cutoff(now))
     # Two ordered reads rather than one ORDER BY ... NULLS FIRST, which SQLite cannot index.
-    ids = [
-        *never.order_by("pk").values_list("pk", flat=True)[:limit],
-        *quiet.order_by("last_touch_at", "pk").values_list("pk", flat=True)[:limit],
-    ][:limit]
-    total, capped = bounded_count(never | quiet, cap=cap)
+    never_ids, never_total, _ = ranked_ids(never, order=("pk",), cap=cap)
+    quiet_ids, quiet_total, _ = ranked_ids(quiet, order=("last_touch_at", "pk"), cap=cap)
+    ids = [*never_ids, *quiet_ids][:limit]
+    total, capped = min(never_total + quiet_total, cap), never_total + quiet_total > cap
     accounts = Account.objects.filter(pk__in=ids).select_related("program", "owner") if ids else []
     rows = sorted(accounts, key=lambda account: ids.index(account.pk))
     for account in rows:
@@ -278,6 +280,21 @@ def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     for row in rows:
         row["days_late"] = (today - row["oldest"]).days
     return Section(rows=rows, total=rows[0]["total"] if rows else 0)
+
+
+def charts(scope: Scope, *, today: date) -> dict:
+    """The pipeline and revenue charts of the scope, computed at most once per CHARTS_TTL_SECONDS.
+
+    Both are aggregates over the whole book: for a team of 100,000 accounts they read some
+    50,000 renewals and 60,000 revenue entries, hundreds of ms a time. A trend a few minutes
+    old is the same trend; a user's own changes show on the next period.
+    """
+    key = f"today-charts:{'team' if scope.team else 'book'}:{scope.user.pk}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = {"pipeline": pipeline_by_stage(scope), "revenue": revenue_movement(scope, today=today)}
+        cache.set(key, found, CHARTS_TTL_SECONDS)
+    return found
 
 
 def pipeline_by_stage(scope: Scope) -> list[dict]:

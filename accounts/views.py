@@ -48,15 +48,7 @@ def today(request: HttpRequest) -> HttpResponse:
 def today_charts(request: HttpRequest) -> HttpResponse:
     """The Today page's charts, loaded after the page so the lists show at once."""
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
-    day = timezone.localdate()
-    return render(
-        request,
-        "accounts/_today_charts.html",
-        {
-            "pipeline": sections.pipeline_by_stage(scope),
-            "revenue": sections.revenue_movement(scope, today=day),
-        },
-    )
+    return render(request, "accounts/_today_charts.html", sections.charts(scope, today=timezone.localdate()))
 
 
 def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]:

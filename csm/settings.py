@@ -167,6 +167,10 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Per process, in memory: the Today charts (accounts/today.py) for a few minutes. Not Redis:
+# clearing the cache there would clear whatever else shares that Redis database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "csm"}}
+
 # --- Auth -----------------------------------------------------------------------------
 # ``accounts`` holds *customer* accounts, so sign-in lives at /login/.
 LOGIN_URL = "/login/"

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='account',
-            index=models.Index(fields=['owner', 'last_touch_at'], name='account_owner_touch_idx'),
+            index=models.Index(fields=['owner', 'last_touch_at', 'id'], name='account_owner_touch_idx'),
         ),
         migrations.AddIndex(
             model_name='account',
