@@ -61,7 +61,9 @@ class Contract(models.Model):
             # Covering: the Today page's notice window is checked (account, program) and counted
             # from the index alone.
             models.Index(
-                fields=["status", "ends_on"], include=["account", "program"], name="contract_status_ends_cover_idx"
+                fields=["status", "ends_on"],
+                include=["account", "program", "id"],
+                name="contract_status_ends_cover_idx",
             )
         ]
 

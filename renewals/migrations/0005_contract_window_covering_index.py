@@ -16,6 +16,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='contract',
-            index=models.Index(fields=['status', 'ends_on'], include=('account', 'program'), name='contract_status_ends_cover_idx'),
+            index=models.Index(fields=['status', 'ends_on'], include=('account', 'program', 'id'), name='contract_status_ends_cover_idx'),
         ),
     ]
