@@ -42,8 +42,6 @@ LIMIT = 8
 DEFAULT_NOTICE_LEAD_DAYS = 60
 DEFAULT_TOUCH_CADENCE_DAYS = 30
 BAND_RANK = {"green": 0, "yellow": 1, "red": 2}
-# Past this many silent accounts the section stops counting and shows "2,000+".
-SILENT_SCAN_CAP = 2000
 # Past this many matches a section stops counting and shows "1,000+".
 COUNT_CAP = 1000
 CHARTS_TTL_SECONDS = 300
@@ -245,7 +243,7 @@ def _cadence_cutoff(now: datetime) -> Case:
     )
 
 
-def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int = SILENT_SCAN_CAP) -> Section:
+def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int = COUNT_CAP) -> Section:
     """Active accounts with no touchpoint within their program's cadence, longest silence first.
 
     Reads ``Account.last_touch_at`` in order down account_last_touch_idx (or, for one book,
