@@ -70,10 +70,8 @@ class Scope:
 
     def visible_accounts(self) -> QuerySet[Account]:
         """``Account.objects.visible_to(user)``, with the owners as a list."""
-        if not self.user.is_authenticated:
-            return Account.objects.none()
         owners = self.visible_owner_ids
-        return Account.objects.all() if owners is None else Account.objects.filter(owner_id__in=owners)
+        return Account.objects.visible_to(self.user) if owners is None else Account.objects.filter(owner_id__in=owners)
 
     def accounts(self) -> QuerySet[Account]:
         if self.team:
