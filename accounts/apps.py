@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Customer accounts"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - connects the touchpoint receivers

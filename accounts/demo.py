@@ -18,7 +18,7 @@ from django.utils import timezone
 from playbooks.models import Program
 from renewals.models import Contract
 
-from . import roles
+from . import roles, services
 from .models import Account, Contact, Team, Touchpoint, UsageSnapshot
 
 BATCH = 5000
@@ -349,4 +349,6 @@ def _seed_chunk(
     Contract.objects.bulk_create(contracts, batch_size=BATCH)
     UsageSnapshot.objects.bulk_create(usage, batch_size=BATCH)
     Touchpoint.objects.bulk_create(touchpoints, batch_size=BATCH)
-    return [row[0] for row in rows]
+    account_ids = [row[0] for row in rows]
+    services.refresh_last_touch(account_ids=account_ids)  # bulk_create sends no save signals
+    return account_ids

@@ -16,7 +16,7 @@ from django.utils import timezone
 from playbooks.models import Program
 from renewals.models import RevenueEntry
 
-from . import health
+from . import health, services
 from .models import Account, HealthCheck, HealthComponent, HealthModel, Touchpoint, UsageSnapshot
 
 BATCH = 5000
@@ -109,6 +109,7 @@ def _batch_inputs(*, rng: random.Random, today: date, ids: list[int], cadences: 
             held_on -= timedelta(days=cadence + rng.randint(-10, 10))
     UsageSnapshot.objects.bulk_create(usage, batch_size=BATCH, ignore_conflicts=True)
     Touchpoint.objects.bulk_create(touchpoints, batch_size=BATCH)
+    services.refresh_last_touch(account_ids=ids)  # bulk_create sends no save signals
     HealthCheck.objects.bulk_create(checks, batch_size=BATCH)
 
 

@@ -84,6 +84,10 @@ class Account(models.Model):
         "playbooks.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
     lifecycle_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.ONBOARDING)
+    # The latest touchpoint's occurred_at, kept by services.refresh_last_touch whenever touchpoints
+    # change: "not heard from" on the Today page reads it down an index instead of probing the
+    # touchpoints of every account in the book.
+    last_touch_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,7 +95,14 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["owner", "name"], name="account_owner_name_idx")]
+        indexes = [
+            models.Index(fields=["owner", "name"], name="account_owner_name_idx"),
+            # "Accounts of these owners" answered from the index alone (ids for semi-joins).
+            models.Index(fields=["owner", "id"], name="account_owner_id_idx"),
+            # The longest silences first: in one book, or in every book.
+            models.Index(fields=["owner", "last_touch_at", "id"], name="account_owner_touch_idx"),
+            models.Index(fields=["last_touch_at", "id"], name="account_last_touch_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,11 +1,13 @@
 """Changes a success manager makes from the account pages. Each is one transaction; the
 signals other apps react to go out only once it has committed."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from . import signals
 from .models import Account, Contact, Touchpoint
@@ -61,3 +63,14 @@ def mark_contact_left(contact: Contact, *, left_on: date, successor: Contact | N
     contact.save(update_fields=["left_on", "successor", "is_primary"])
     transaction.on_commit(lambda: signals.contact_left.send(sender=Contact, contact=contact, today=left_on, by=by))
     return contact
+
+
+def refresh_last_touch(*, account_ids: Iterable[int] | None = None) -> int:
+    """Set ``Account.last_touch_at`` from the touchpoints, for these accounts or (None) all.
+
+    Touchpoint saves and deletes call it for their account (accounts/receivers.py); bulk loads
+    that bypass them (demo data, benchmarks) call it once at the end. Returns the rows updated.
+    """
+    latest = Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    accounts = Account.objects.all() if account_ids is None else Account.objects.filter(pk__in=list(account_ids))
+    return accounts.update(last_touch_at=Subquery(latest))

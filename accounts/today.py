@@ -1,15 +1,17 @@
 """The Today page, one small query function per section.
 
 Every section costs a fixed number of statements whatever the size of the book: it returns
-at most ``limit`` rows, the most urgent first, and the total, counted in the same pass with
-``COUNT(*) OVER ()`` so the book is read once per section.
+at most ``limit`` rows, the most urgent first, and the total, counted up to COUNT_CAP so that
+a team's book of 100,000 accounts is not read to the end for a number shown as "1,000+".
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -33,16 +35,16 @@ from playbooks.models import OnboardingItem, Program, Task
 from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
 from . import health, roles
-from .models import Account, Contact, HealthScore, Touchpoint
+from .models import Account, Contact, HealthScore, book_owner_ids
 
 LIMIT = 8
 # Contracts without a program get the DOMAIN §8 minimum.
 DEFAULT_NOTICE_LEAD_DAYS = 60
 DEFAULT_TOUCH_CADENCE_DAYS = 30
 BAND_RANK = {"green": 0, "yellow": 1, "red": 2}
-# Past this many silent accounts the section stops probing and shows "2,000+".
-SILENT_SCAN_CAP = 2000
-NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+# Past this many matches a section stops counting and shows "1,000+".
+COUNT_CAP = 1000
+CHARTS_TTL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -56,24 +58,34 @@ class Scope:
     def for_request(cls, user: User, view: str | None) -> "Scope":
         return cls(user=user, team=view == "team" and can_see_team(user))
 
+    @cached_property
+    def visible_owner_ids(self) -> list[int] | None:
+        """The owners whose books the user sees (None: every account), read once per page.
+
+        Sections filter on this literal list, not on the team subquery of ``visible_to``: the
+        planner then knows how many accounts match instead of guessing, and plans for that size.
+        """
+        owners = book_owner_ids(self.user)
+        return None if owners is None else list(owners.values_list("pk", flat=True))
+
+    def visible_accounts(self) -> QuerySet[Account]:
+        """``Account.objects.visible_to(user)``, with the owners as a list."""
+        owners = self.visible_owner_ids
+        return Account.objects.visible_to(self.user) if owners is None else Account.objects.filter(owner_id__in=owners)
+
     def accounts(self) -> QuerySet[Account]:
         if self.team:
-            return Account.objects.visible_to(self.user)
+            return self.visible_accounts()
         return Account.objects.filter(owner=self.user)
 
     def tasks(self) -> QuerySet[Task]:
         if self.team:
             return Task.objects.filter(account__in=self.accounts())
-        return Task.objects.filter(assignee=self.user, account__in=Account.objects.visible_to(self.user))
+        return Task.objects.filter(assignee=self.user, account__in=self.visible_accounts())
 
 
 def can_see_team(user: User) -> bool:
     return roles.is_manager(user) or roles.sees_everything(user)
-
-
-def with_total(queryset: QuerySet) -> QuerySet:
-    """Each row carries ``total``, the number of rows before any LIMIT: one pass, not two."""
-    return queryset.annotate(total=Window(Count("*")))
 
 
 @dataclass
@@ -88,11 +100,33 @@ class Section:
         return max(0, self.total - len(self.rows))
 
 
+def ranked_ids(queryset: QuerySet, *, order: tuple, cap: int = COUNT_CAP) -> tuple[list[int], int, bool]:
+    """The ids of the first ``cap`` rows in ``order``; their number; and whether there are more.
+
+    One read gives both the ranking and the count: only ids and sort keys, down an index in that
+    order where there is one. The count stops at ``cap``: a team's book can hold tens of
+    thousands of matches, and nobody reads past "1,000+".
+    """
+    ids = list(queryset.order_by(*order).values_list("pk", flat=True)[: cap + 1])
+    return ids[:cap], min(len(ids), cap), len(ids) > cap
+
+
+def first_rows(
+    queryset: QuerySet, *, order: tuple, limit: int, related: tuple[str, ...], cap: int = COUNT_CAP
+) -> Section:
+    """The first ``limit`` rows in ``order`` with their related rows, and the (bounded) count.
+
+    The joins for display run only on the few rows shown, not on the whole matching set.
+    """
+    ids, total, capped = ranked_ids(queryset, order=order, cap=cap)
+    rows = queryset.model.objects.filter(pk__in=ids[:limit]).select_related(*related).order_by(*order) if ids else []
+    return Section(rows=list(rows), total=total, capped=capped)
+
+
 def tasks_due(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Open tasks overdue or due today, the oldest first."""
     tasks = scope.tasks().due_by(today).exclude(status=Task.Status.SNOOZED, snoozed_until__gt=today)
-    rows = list(with_total(tasks.select_related("account", "assignee", "rule")).order_by("due_on", "pk")[:limit])
-    return Section(rows=rows, total=rows[0].total if rows else 0)
+    return first_rows(tasks, order=("due_on", "pk"), limit=limit, related=("account", "assignee", "rule"))
 
 
 def _notice_window(today: date) -> Q:
@@ -121,9 +155,7 @@ def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
 def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Active contracts inside their notice window, with who the notice reaches and how it went."""
     contracts = Contract.objects.active().filter(_notice_window(today), account__in=scope.accounts())
-    # Every id in the window (hundreds for a CSM, thousands for a team): without a LIMIT the
-    # planner hash-joins the book instead of probing account by account down the date index.
-    window = list(contracts.order_by("ends_on", "pk").values_list("pk", flat=True))
+    window, total, capped = ranked_ids(contracts, order=("ends_on", "pk"))
     if not window:
         return Section()
     # The details, only for the rows shown: current renewal recipients, notices by outcome.
@@ -144,7 +176,7 @@ def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     for contract in rows:
         contract.days_to_end = contract.days_left(today)
         contract.notice_status = notice_status(contract)
-    return Section(rows=rows, total=len(window))
+    return Section(rows=rows, total=total, capped=capped)
 
 
 def notice_status(contract: Contract) -> tuple[str, str]:
@@ -171,7 +203,8 @@ def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section
         return Section()
     scores = HealthScore.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)
     biggest_drop = F("score_drop").desc(nulls_last=True)
-    rows = list(with_total(scores.select_related("account")).order_by(biggest_drop, "score", "pk")[:limit])
+    section = first_rows(scores, order=(biggest_drop, "score", "pk"), limit=limit, related=("account",))
+    rows = section.rows
     previous = {}
     for score in HealthScore.objects.filter(
         account__in=[row.account_id for row in rows], day__lt=latest_day, day__gte=latest_day - timedelta(days=7)
@@ -181,7 +214,7 @@ def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section
         changes = [line for line in health.explain(score, previous.get(score.account_id)) if (line.delta or 0) < 0]
         changes.sort(key=lambda line: line.delta)
         score.reason = changes[0].change if changes else health_reason(score)
-    return Section(rows=rows, total=rows[0].total if rows else 0)
+    return section
 
 
 def health_reason(score: object, *, parts: int = 2) -> str:
@@ -208,31 +241,27 @@ def _cadence_cutoff(now: datetime) -> Case:
     )
 
 
-def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int = SILENT_SCAN_CAP) -> Section:
+def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int = COUNT_CAP) -> Section:
     """Active accounts with no touchpoint within their program's cadence, longest silence first.
 
-    The latest touchpoint is one index probe per account (touchpoint_account_when_idx), done
-    once: the matches come back as (id, last touch) pairs, sorted here. A book larger than
-    ``cap`` silent accounts stops early and says so rather than probing every account.
+    Reads ``Account.last_touch_at`` in order down account_last_touch_idx (or, for one book,
+    account_owner_touch_idx), never-touched accounts first, so only the rows shown are read.
+    The count stops at ``cap``.
     """
-    latest = Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
-    silent = (
-        scope.accounts()
-        .active()
-        .annotate(last_touch=Coalesce(Subquery(latest), Value(NEVER)))
-        .filter(last_touch__lt=_cadence_cutoff(now))
-        .order_by()
-    )
-    matches = list(silent.values_list("pk", "last_touch")[: cap + 1])
-    capped, found = len(matches) > cap, min(len(matches), cap)
-    matches = sorted(matches[:cap], key=lambda pair: (pair[1], pair[0]))[:limit]
-    last_touch = dict(matches)
-    accounts = Account.objects.filter(pk__in=last_touch).select_related("program", "owner")
-    rows = sorted(accounts, key=lambda account: (last_touch[account.pk], account.pk))
+    active = scope.accounts().active()
+    never = active.filter(last_touch_at__isnull=True)
+    quiet = active.filter(last_touch_at__lt=_cadence_cutoff(now))
+    # Two ordered reads rather than one ORDER BY ... NULLS FIRST, which SQLite cannot index.
+    never_ids, never_total, _ = ranked_ids(never, order=("pk",), cap=cap)
+    quiet_ids, quiet_total, _ = ranked_ids(quiet, order=("last_touch_at", "pk"), cap=cap)
+    ids = [*never_ids, *quiet_ids][:limit]
+    total, capped = min(never_total + quiet_total, cap), never_total + quiet_total > cap
+    accounts = Account.objects.filter(pk__in=ids).select_related("program", "owner") if ids else []
+    rows = sorted(accounts, key=lambda account: ids.index(account.pk))
     for account in rows:
-        account.last_touch = None if last_touch[account.pk] == NEVER else last_touch[account.pk]
-        account.silent_days = (now - account.last_touch).days if account.last_touch else None
-    return Section(rows=rows, total=found, capped=capped)
+        account.last_touch = account.last_touch_at
+        account.silent_days = (now - account.last_touch_at).days if account.last_touch_at else None
+    return Section(rows=rows, total=total, capped=capped)
 
 
 def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
@@ -247,6 +276,21 @@ def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     for row in rows:
         row["days_late"] = (today - row["oldest"]).days
     return Section(rows=rows, total=rows[0]["total"] if rows else 0)
+
+
+def charts(scope: Scope, *, today: date) -> dict:
+    """The pipeline and revenue charts of the scope, computed at most once per CHARTS_TTL_SECONDS.
+
+    Both are aggregates over the whole book: for a team of 100,000 accounts they read some
+    50,000 renewals and 60,000 revenue entries, hundreds of ms a time. A trend a few minutes
+    old is the same trend; a user's own changes show on the next period.
+    """
+    key = f"today-charts:{'team' if scope.team else 'book'}:{scope.user.pk}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = {"pipeline": pipeline_by_stage(scope), "revenue": revenue_movement(scope, today=today)}
+        cache.set(key, found, CHARTS_TTL_SECONDS)
+    return found
 
 
 def pipeline_by_stage(scope: Scope) -> list[dict]:

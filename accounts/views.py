@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,6 +9,7 @@ from . import account360, exports, roles, services
 from . import today as sections
 from .forms import AccountFilterForm, ContactLeftForm, TouchpointForm
 from .models import Account, Contact
+from .pagination import BookPaginator
 
 PAGE_SIZE = 50
 
@@ -48,15 +48,7 @@ def today(request: HttpRequest) -> HttpResponse:
 def today_charts(request: HttpRequest) -> HttpResponse:
     """The Today page's charts, loaded after the page so the lists show at once."""
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
-    day = timezone.localdate()
-    return render(
-        request,
-        "accounts/_today_charts.html",
-        {
-            "pipeline": sections.pipeline_by_stage(scope),
-            "revenue": sections.revenue_movement(scope, today=day),
-        },
-    )
+    return render(request, "accounts/_today_charts.html", sections.charts(scope, today=timezone.localdate()))
 
 
 def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]:
@@ -69,8 +61,9 @@ def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]
 @require_safe
 def account_list(request: HttpRequest) -> HttpResponse:
     form, accounts = _filtered_accounts(request)
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     filtered = form.is_bound and any(value for key, value in request.GET.items() if key not in ("page", "sort"))
+    count_key = None if filtered else f"account-list-count:{request.user.pk}"
+    page = BookPaginator(accounts, PAGE_SIZE, count_key=count_key).get_page(request.GET.get("page"))
     return render(
         request,
         "accounts/account_list.html",

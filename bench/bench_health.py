@@ -183,7 +183,7 @@ def run(*, scale: int) -> Result:
     naive_n = naive_counter.count
     naive_extrapolated = naive_n / len(sample) * scale
     workers = min(getattr(settings, "HEALTH_RECALC_WORKERS", 2), chunks)
-    receivers = len(signals.health_band_changed.receivers)
+    receivers = len(signals.health_bands_changed.receivers)
     n = nightly.count
     ok = "met" if t["nightly"] < TARGET_SECONDS else "NOT met"
     headline = Headline(
@@ -198,8 +198,8 @@ def run(*, scale: int) -> Result:
     )
     markdown = f"""## Health: nightly recalculation of {scale:,} accounts
 
-`accounts.health.recalculate_health(day=...)`: one `INSERT ... SELECT ... ON CONFLICT (account_id, day) DO UPDATE`
-per chunk of {health.CHUNK_SIZE:,} account ids, reading the latest usage snapshot, touchpoints (recency and 90-day
+`accounts.health.recalculate_health(day=...)`: per chunk of {health.CHUNK_SIZE:,} account ids, a `DELETE` of the
+chunk's rows for the day (none on a first run) and one `INSERT ... SELECT`, reading the latest usage snapshot, touchpoints (recency and 90-day
 positive share), onboarding items, success-plan milestones, the latest health check, the current contract with its
 renewal and previous term, and the previous day's score; writing one `HealthScore` row per account with the score,
 band, flags and every component's input, normalized score and weight (a packed number array; the effective
@@ -221,11 +221,13 @@ Inputs, built set-based in {built["build"]:.0f} s (`bench.db.bulk_load`: indexes
 - Set-based vs naive: **{ratio:,.0f}x** faster ({per_account * 1000:.1f} ms per account naive, measured on
   {len(sample):,} accounts in the same run and extrapolated linearly).
 - Statements (counted on every connection, the workers' too): {nightly.count:,} for {chunks} chunk(s). The
-  recalculation itself sends per chunk a `SET LOCAL work_mem` and the INSERT, plus a few lookups (health
-  models, previous day, id bounds); any beyond that come from the band-change receivers. The naive loop
+  recalculation itself sends per chunk one `set_config` (work_mem, JIT off, asynchronous commit), the DELETE
+  and the INSERT, plus a few lookups (health models, previous day, id bounds); then the band changes are read
+  in one streamed query and sent in batches of {health.BAND_CHANGE_BATCH:,} (the webhook receiver answers
+  each batch with one endpoint query, and bulk inserts when an endpoint wants the event). The naive loop
   sends ~{naive_counter.count / len(sample):.0f} per account.
 - After the rerun: {per_day:,} rows for the day (one per account), {flagged:,} flagged for playbooks.
-- Band-change signals: {receivers} receiver(s) connected to `health_band_changed` during the runs
-  (their statements are included in the counts and times above).
+- Band-change signals: {receivers} receiver(s) connected to `health_bands_changed` during the runs, no
+  webhook endpoint configured (their statements are included in the counts and times above).
 """  # noqa: S608, E501 (Markdown, not SQL)
     return Result(markdown, [headline])

@@ -158,7 +158,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not memory, so that a real worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-csm.sqlite3")}
+else:
+    # Page queries are short and many run at once: JIT compilation costs more than it saves on
+    # them, and parallel workers only compete with the other requests for the same cores (the
+    # nightly health run parallelises by chunks over its own connections instead).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=off -c max_parallel_workers_per_gather=0"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Per process, in memory: the Today charts (accounts/today.py) for a few minutes. Not Redis:
+# clearing the cache there would clear whatever else shares that Redis database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "csm"}}
 
 # --- Auth -----------------------------------------------------------------------------
 # ``accounts`` holds *customer* accounts, so sign-in lives at /login/.

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from accounts import roles
@@ -34,6 +35,13 @@ from tests.factories import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: ids repeat across tests on SQLite, so a cached chart
+    of one test's alice would otherwise show in the next test's."""
+    cache.clear()
 
 
 @pytest.fixture

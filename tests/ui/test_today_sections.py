@@ -100,13 +100,18 @@ def test_a_manager_toggles_to_the_team_and_a_csm_cannot(alice, bob, carol, acme,
     assert sections.tasks_due(sections.Scope.for_request(alice, "team"), today=TODAY).total == 1
 
 
-def test_a_huge_silent_book_stops_counting_at_the_cap_and_says_so(alice, program) -> None:
-    for name in ("A", "B", "C", "D"):
-        AccountFactory(name=name, owner=alice, program=program)
-    section = sections.not_heard_from(sections.Scope(user=alice), now=at(TODAY), cap=3)
+def test_a_huge_silent_book_stops_counting_at_the_cap_and_still_lists_the_longest_silences(alice, program) -> None:
+    now = at(TODAY)
+    silent_for = {"A": 40, "B": 400, "C": None, "D": 90, "E": 3}
+    accounts = {}
+    for name, days in silent_for.items():
+        accounts[name] = AccountFactory(name=name, owner=alice, program=program)
+        if days is not None:
+            TouchpointFactory(account=accounts[name], occurred_at=now - timedelta(days=days))
+    section = sections.not_heard_from(sections.Scope(user=alice), now=now, limit=3, cap=2)
     assert section.capped
-    assert section.total == 3
-    assert len(section.rows) == 3
+    assert section.total == 2
+    assert [a.name for a in section.rows] == ["C", "B", "D"]
 
 
 def _notice(contract, contact, status) -> None:

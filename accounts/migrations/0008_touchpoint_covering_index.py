@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_healthscore_parts_array'),
+        ('accounts', '0007_healthscore_flagged_rank_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,24 @@
+"""Keep ``Account.last_touch_at`` current however a touchpoint changes: logged by a CSM, edited
+or deleted in the admin, posted through the API, or removed with its account."""
+
+from django.db.models.signals import post_delete, post_init, post_save
+from django.dispatch import receiver
+
+from . import services
+from .models import Touchpoint
+
+
+@receiver(post_init, sender=Touchpoint, dispatch_uid="accounts.touchpoint_loaded")
+def remember_account(sender: type[Touchpoint], instance: Touchpoint, **kwargs: object) -> None:
+    # An edit may move the touchpoint to another account: the one it left needs refreshing too.
+    instance._loaded_account_id = instance.account_id
+
+
+@receiver(post_save, sender=Touchpoint, dispatch_uid="accounts.touchpoint_saved")
+@receiver(post_delete, sender=Touchpoint, dispatch_uid="accounts.touchpoint_deleted")
+def refresh_last_touch(sender: type[Touchpoint], instance: Touchpoint, **kwargs: object) -> None:
+    if kwargs.get("raw"):  # loaddata: the fixture carries its own last_touch_at
+        return
+    accounts = {instance.account_id, getattr(instance, "_loaded_account_id", None)} - {None}
+    services.refresh_last_touch(account_ids=accounts)
+    instance._loaded_account_id = instance.account_id
