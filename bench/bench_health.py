@@ -229,5 +229,5 @@ Inputs, built set-based in {built["build"]:.0f} s (`bench.db.bulk_load`: indexes
 - After the rerun: {per_day:,} rows for the day (one per account), {flagged:,} flagged for playbooks.
 - Band-change signals: {receivers} receiver(s) connected to `health_bands_changed` during the runs, no
   webhook endpoint configured (their statements are included in the counts and times above).
-"""  # noqa: S608, E501 (Markdown, not SQL)
+"""  # noqa: E501 (Markdown, not SQL)
     return Result(markdown, [headline])
