@@ -617,6 +617,11 @@ def recalculate_health(
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             written = sum(pool.map(in_thread, [starts[i::workers] for i in range(workers)]))
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # A night's rows make the table's statistics stale until autovacuum gets to it; the
+        # band-change read below and tomorrow's pages are planned on fresh ones (a sample: seconds).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {HealthScore._meta.db_table}")
     if notify:
         _send_band_changes(day=day)
     return written
@@ -639,8 +644,12 @@ BAND_CHANGE_BATCH = 2000
 
 
 def _send_band_changes(*, day: date) -> None:
-    """Tell receivers (webhooks) which accounts' band changed: batches of ``BAND_CHANGE_BATCH``,
-    read in one streamed query, so receivers can answer each batch with a few statements."""
+    """Tell receivers (webhooks) which accounts' band changed, in batches of ``BAND_CHANGE_BATCH``.
+
+    The day's changes are read from the scores alone, and each batch's account names by primary
+    key: the scores were just written, so the planner's statistics on them are stale, and a join
+    planned on stale counts can loop over every account for every change.
+    """
     if not signals.health_bands_changed.has_listeners():
         return
     changed = (
@@ -648,18 +657,26 @@ def _send_band_changes(*, day: date) -> None:
         .exclude(previous_band="")
         .exclude(band=F("previous_band"))
         .order_by("account_id")
-        .values_list(
-            "account_id", "account__external_id", "account__name", "previous_band", "band", "previous_score", "score"
-        )
+        .values_list("account_id", "previous_band", "band", "previous_score", "score")
     )
-    batch: list[BandChange] = []
+    batch: list[tuple] = []
     for row in changed.iterator(chunk_size=BAND_CHANGE_BATCH):
-        batch.append(BandChange(*row))
+        batch.append(row)
         if len(batch) == BAND_CHANGE_BATCH:
-            signals.health_bands_changed.send(sender=HealthScore, day=day, changes=batch)
+            _send_band_change_batch(day, batch)
             batch = []
     if batch:
-        signals.health_bands_changed.send(sender=HealthScore, day=day, changes=batch)
+        _send_band_change_batch(day, batch)
+
+
+def _send_band_change_batch(day: date, rows: list[tuple]) -> None:
+    names = Account.objects.only("external_id", "name").in_bulk([row[0] for row in rows])
+    changes = [
+        BandChange(account_id, names[account_id].external_id, names[account_id].name, *rest)
+        for account_id, *rest in rows
+        if account_id in names
+    ]
+    signals.health_bands_changed.send(sender=HealthScore, day=day, changes=changes)
 
 
 def recalculate_due(*, today: date, catch_up_days: int = 7) -> list[date]:
