@@ -222,8 +222,9 @@ Inputs, built set-based in {built["build"]:.0f} s (`bench.db.bulk_load`: indexes
   {len(sample):,} accounts in the same run and extrapolated linearly).
 - Statements (counted on every connection, the workers' too): {nightly.count:,} for {chunks} chunk(s). The
   recalculation itself sends per chunk one `set_config` (work_mem, JIT off, asynchronous commit), the DELETE
-  and the INSERT, plus a few lookups (health models, previous day, id bounds); then the band changes are read
-  in one streamed query and sent in batches of {health.BAND_CHANGE_BATCH:,} (the webhook receiver answers
+  and the INSERT, plus a few lookups (health models, previous day, id bounds) and an `ANALYZE` of the scores;
+  then the band changes are read from the scores in one streamed query and sent in batches of
+  {health.BAND_CHANGE_BATCH:,}, each batch's account names read by primary key (the webhook receiver answers
   each batch with one endpoint query, and bulk inserts when an endpoint wants the event). The naive loop
   sends ~{naive_counter.count / len(sample):.0f} per account.
 - After the rerun: {per_day:,} rows for the day (one per account), {flagged:,} flagged for playbooks.
