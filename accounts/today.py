@@ -68,6 +68,11 @@ class Scope:
         owners = book_owner_ids(self.user)
         return None if owners is None else list(owners.values_list("pk", flat=True))
 
+    @cached_property
+    def programs(self) -> list[tuple[int, int, int]]:
+        """Every program's id, renewal-notice lead and touch cadence (days), read once per page."""
+        return list(Program.objects.values_list("pk", "renewal_notice_lead_days", "touch_cadence_days"))
+
     def visible_accounts(self) -> QuerySet[Account]:
         """``Account.objects.visible_to(user)``, with the owners as a list."""
         owners = self.visible_owner_ids
@@ -129,14 +134,14 @@ def tasks_due(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     return first_rows(tasks, order=("due_on", "pk"), limit=limit, related=("account", "assignee", "rule"))
 
 
-def _notice_window(today: date) -> Q:
+def _notice_window(today: date, programs: list[tuple[int, int, int]]) -> Q:
     """Contracts inside their program's renewal-notice window.
 
     One plain range on ends_on (the status/ends_on index) up to the longest lead, then each
     program's own lead as a CASE on the rows found: a handful of programs, one WHEN each.
     """
     by_lead: dict[int, list[int]] = defaultdict(list)
-    for pk, lead in Program.objects.values_list("pk", "renewal_notice_lead_days"):
+    for pk, lead, _ in programs:
         by_lead[lead].append(pk)
     longest = max([DEFAULT_NOTICE_LEAD_DAYS, *by_lead])
     last_day = Case(
@@ -154,7 +159,7 @@ def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
 
 def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Active contracts inside their notice window, with who the notice reaches and how it went."""
-    contracts = Contract.objects.active().filter(_notice_window(today), account__in=scope.accounts())
+    contracts = Contract.objects.active().filter(_notice_window(today, scope.programs), account__in=scope.accounts())
     window, total, capped = ranked_ids(contracts, order=("ends_on", "pk"))
     if not window:
         return Section()
@@ -229,10 +234,10 @@ def health_reason(score: object, *, parts: int = 2) -> str:
     return ", ".join(f"{kind.replace('_', ' ')} {round(float(value))}/100" for _, kind, value in lost[:parts])
 
 
-def _cadence_cutoff(now: datetime) -> Case:
+def _cadence_cutoff(now: datetime, programs: list[tuple[int, int, int]]) -> Case:
     """Per account, the moment before which silence breaks its program's touch cadence."""
     by_cadence: dict[int, list[int]] = defaultdict(list)
-    for pk, cadence in Program.objects.values_list("pk", "touch_cadence_days"):
+    for pk, _, cadence in programs:
         by_cadence[cadence].append(pk)
     return Case(
         *(When(program_id__in=ids, then=Value(now - timedelta(days=days))) for days, ids in by_cadence.items()),
@@ -250,7 +255,7 @@ def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int 
     """
     active = scope.accounts().active()
     never = active.filter(last_touch_at__isnull=True)
-    quiet = active.filter(last_touch_at__lt=_cadence_cutoff(now))
+    quiet = active.filter(last_touch_at__lt=_cadence_cutoff(now, scope.programs))
     # Two ordered reads rather than one ORDER BY ... NULLS FIRST, which SQLite cannot index.
     never_ids, never_total, _ = ranked_ids(never, order=("pk",), cap=cap)
     quiet_ids, quiet_total, _ = ranked_ids(quiet, order=("last_touch_at", "pk"), cap=cap)
