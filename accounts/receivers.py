@@ -1,11 +1,14 @@
 """Keep ``Account.last_touch_at`` current however a touchpoint changes: logged by a CSM, edited
-or deleted in the admin, posted through the API, or removed with its account."""
+or deleted in the admin, posted through the API, or removed with its account. Tell cached pages
+when an account changes owner."""
 
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
+from csm import freshness
+
 from . import services
-from .models import Touchpoint
+from .models import Account, Touchpoint
 
 
 @receiver(post_init, sender=Touchpoint, dispatch_uid="accounts.touchpoint_loaded")
@@ -22,3 +25,17 @@ def refresh_last_touch(sender: type[Touchpoint], instance: Touchpoint, **kwargs:
     accounts = {instance.account_id, getattr(instance, "_loaded_account_id", None)} - {None}
     services.refresh_last_touch(account_ids=accounts)
     instance._loaded_account_id = instance.account_id
+
+
+@receiver(post_init, sender=Account, dispatch_uid="accounts.account_loaded")
+def remember_owner(sender: type[Account], instance: Account, **kwargs: object) -> None:
+    instance._loaded_owner_id = instance.owner_id
+
+
+@receiver(post_save, sender=Account, dispatch_uid="accounts.account_saved")
+def account_moved(sender: type[Account], instance: Account, created: bool, **kwargs: object) -> None:
+    """An account given to another owner changes both books, whoever moved it (csm/freshness.py)."""
+    owners = {instance.owner_id, getattr(instance, "_loaded_owner_id", None)} - {None}
+    if not kwargs.get("raw") and (created or len(owners) > 1):
+        freshness.bump(owners)
+    instance._loaded_owner_id = instance.owner_id

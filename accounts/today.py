@@ -35,7 +35,7 @@ from playbooks.models import OnboardingItem, Program, Task
 from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
 from . import health, roles
-from .models import Account, Contact, HealthScore, book_owner_ids
+from .models import Account, Contact, HealthScore, visible_owner_ids
 
 LIMIT = 8
 # Contracts without a program get the DOMAIN §8 minimum.
@@ -65,8 +65,7 @@ class Scope:
         Sections filter on this literal list, not on the team subquery of ``visible_to``: the
         planner then knows how many accounts match instead of guessing, and plans for that size.
         """
-        owners = book_owner_ids(self.user)
-        return None if owners is None else list(owners.values_list("pk", flat=True))
+        return visible_owner_ids(self.user)
 
     @cached_property
     def programs(self) -> list[tuple[int, int, int]]:

@@ -3,12 +3,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST, require_safe
+
+from csm import freshness
 
 from . import account360, exports, roles, services
 from . import today as sections
 from .forms import AccountFilterForm, ContactLeftForm, TouchpointForm
-from .models import Account, Contact
+from .models import Account, Contact, visible_owner_ids
 from .pagination import BookPaginator
 
 PAGE_SIZE = 50
@@ -28,6 +31,7 @@ def today(request: HttpRequest) -> HttpResponse:
     """The home page: what needs the success manager today, most urgent first."""
     day, now = timezone.localdate(), timezone.now()
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
+    # The sections are computed only when the page's cached fragment is missing or stale.
     return render(
         request,
         "accounts/today.html",
@@ -35,11 +39,13 @@ def today(request: HttpRequest) -> HttpResponse:
             "today": day,
             "scope": scope,
             "can_see_team": sections.can_see_team(request.user),
-            "tasks": sections.tasks_due(scope, today=day),
-            "renewals": sections.renewals_in_window(scope, today=day),
-            "worsened": sections.health_worsened(scope, today=day),
-            "silent": sections.not_heard_from(scope, now=now),
-            "onboarding": sections.onboarding_overdue(scope, today=day),
+            "page_cache_seconds": freshness.seconds(),
+            "page_cache_key": freshness.fragment_key(request, scope.visible_owner_ids, "today", scope.team, day),
+            "tasks": SimpleLazyObject(lambda: sections.tasks_due(scope, today=day)),
+            "renewals": SimpleLazyObject(lambda: sections.renewals_in_window(scope, today=day)),
+            "worsened": SimpleLazyObject(lambda: sections.health_worsened(scope, today=day)),
+            "silent": SimpleLazyObject(lambda: sections.not_heard_from(scope, now=now)),
+            "onboarding": SimpleLazyObject(lambda: sections.onboarding_overdue(scope, today=day)),
         },
     )
 
@@ -63,11 +69,17 @@ def account_list(request: HttpRequest) -> HttpResponse:
     form, accounts = _filtered_accounts(request)
     filtered = form.is_bound and any(value for key, value in request.GET.items() if key not in ("page", "sort"))
     count_key = None if filtered else f"account-list-count:{request.user.pk}"
-    page = BookPaginator(accounts, PAGE_SIZE, count_key=count_key).get_page(request.GET.get("page"))
+    paginator = BookPaginator(accounts, PAGE_SIZE, count_key=count_key)
+    # The page of rows is read only when the page's cached fragment is missing or stale.
+    page = SimpleLazyObject(lambda: paginator.get_page(request.GET.get("page")))
     return render(
         request,
         "accounts/account_list.html",
         {
+            "page_cache_seconds": freshness.seconds(),
+            "page_cache_key": freshness.fragment_key(
+                request, visible_owner_ids(request.user), "accounts", sorted(request.GET.lists())
+            ),
             "page": page,
             "form": form,
             "filtered": filtered,

@@ -1,17 +1,20 @@
-"""One page under load: BENCH_PATH with the session cookie BENCH_COOKIE (see bench_pages.py)."""
+"""One page under load: BENCH_PATH, each simulated user signed in with its own session, one of
+the comma-separated BENCH_COOKIES (see bench_pages.py)."""
 
+import itertools
 import os
 
 from locust import HttpUser, between, constant, task
 
 THINK = os.environ.get("BENCH_THINK", "1") == "1"
+COOKIES = itertools.cycle(os.environ["BENCH_COOKIES"].split(","))
 
 
 class PageUser(HttpUser):
     wait_time = between(0.5, 1.5) if THINK else constant(0)
 
     def on_start(self) -> None:
-        self.client.cookies.set("sessionid", os.environ["BENCH_COOKIE"])
+        self.client.cookies.set("sessionid", next(COOKIES))
 
     @task
     def page(self) -> None:

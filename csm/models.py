@@ -123,3 +123,19 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import {self.file_name} ({self.status})"
+
+
+class ChangeStamp(models.Model):
+    """A token replaced whenever the data may have changed: after every write request and job.
+
+    Cached page fragments are keyed by it (csm/freshness.py), so the first read after a change
+    computes afresh. It lives in the database, not the cache, so that every web worker sees a
+    change made through any other.
+    """
+
+    key = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} changed {self.changed_at:%Y-%m-%d %H:%M:%S}"

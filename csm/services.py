@@ -4,6 +4,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import freshness
 from .models import JobRun
 
 
@@ -26,10 +27,12 @@ def run_job_once(*, job: str, day: date, work: Callable[[], dict]) -> JobRun | N
     try:
         detail = work()
     except Exception as exc:
+        freshness.bump()  # a failed run may have written part of its work
         JobRun.objects.filter(pk=run.pk).update(
             status=JobRun.Status.FAILED, finished_at=timezone.now(), detail={"error": repr(exc)[:500]}
         )
         raise
     JobRun.objects.filter(pk=run.pk).update(status=JobRun.Status.DONE, finished_at=timezone.now(), detail=detail or {})
+    freshness.bump()
     run.refresh_from_db()
     return run

@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "csm.middleware.LoginRequiredMiddleware",
+    # After every successful write, cached page fragments are computed afresh (csm/freshness.py).
+    "csm.freshness.BumpOnWriteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -135,6 +137,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.roles.role_context",
             ],
+            # {% url %} with whole-number arguments, reversed once per view name (csm/urlcache.py).
+            "builtins": ["csm.templatetags.cached_url"],
         },
     },
 ]
@@ -172,6 +176,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Per process, in memory: the Today charts (accounts/today.py) for a few minutes. Not Redis:
 # clearing the cache there would clear whatever else shares that Redis database.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "csm"}}
+# How long a cached Today section or account-list page may live at most; any write request or
+# job replaces it sooner (csm/freshness.py). 0 computes every request afresh.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300)
 
 # --- Auth -----------------------------------------------------------------------------
 # ``accounts`` holds *customer* accounts, so sign-in lives at /login/.

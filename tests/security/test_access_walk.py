@@ -57,8 +57,15 @@ LITERALS: dict[str, dict[str, str]] = {
 PERSONAL_FIELDS = {"user", "created_by", "owner", "by"}
 WRITES = ("post", "put", "patch", "delete")
 DENIED = {403, 404}
-# Tables that change by signing in or by the lockout bookkeeping, not by what a view does.
-VOLATILE_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog"}
+# Tables that change by signing in or by the lockout bookkeeping, not by what a view does; and
+# the change stamp, replaced after any write request that was not refused (csm/freshness.py).
+VOLATILE_TABLES = {
+    "django_session",
+    "axes_accessattempt",
+    "axes_accesslog",
+    "axes_accessfailurelog",
+    "csm_changestamp",
+}
 # django-otp counts failed codes on the user's own device to slow guessing: bookkeeping, not a write.
 VOLATILE_COLUMNS = {"last_login", "throttling_failure_timestamp", "throttling_failure_count"}
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts import health
+from csm import freshness
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             raise CommandError("--chunk-size must be at least 1.")
         started = time.monotonic()
         rows = health.recalculate_health(day=when, chunk_size=chunk_size)
+        freshness.bump()
         self.stdout.write(
             self.style.SUCCESS(f"Scored {rows:,} accounts for {when} in {time.monotonic() - started:.1f} s.")
         )

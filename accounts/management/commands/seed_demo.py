@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts import demo
 from accounts.models import Account
+from csm import freshness
 
 # Each app adds its own demo rows after the core: ``extend(*, rng, today, account_ids)``.
 EXTENSIONS = ("renewals.demo", "playbooks.demo", "accounts.health_demo", "csm.demo")
@@ -37,6 +38,7 @@ class Command(BaseCommand):
                     raise
                 continue
             module.extend(rng=rng, today=today, account_ids=result.account_ids)
+        freshness.bump()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {len(result.account_ids):,} accounts in {time.monotonic() - started:.1f} s. "
