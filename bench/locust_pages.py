@@ -1,5 +1,5 @@
-"""One page under load: BENCH_PATH, each simulated user signed in with its own session, one of
-the comma-separated BENCH_COOKIES (see bench_pages.py)."""
+"""One page under load: BENCH_PATH, each simulated user signed in with its own session: one of
+the comma-separated BENCH_COOKIES, each the Cookie header of one browser (see bench_pages.py)."""
 
 import itertools
 import os
@@ -14,7 +14,9 @@ class PageUser(HttpUser):
     wait_time = between(0.5, 1.5) if THINK else constant(0)
 
     def on_start(self) -> None:
-        self.client.cookies.set("sessionid", next(COOKIES))
+        for cookie in next(COOKIES).split("; "):
+            name, value = cookie.split("=", 1)
+            self.client.cookies.set(name, value)
 
     @task
     def page(self) -> None:

@@ -173,9 +173,15 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Per process, in memory: the Today charts (accounts/today.py) for a few minutes. Not Redis:
-# clearing the cache there would clear whatever else shares that Redis database.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "csm"}}
+# The Today charts, list counts and cached page fragments (csm/freshness.py). By default per
+# process, in memory. ``CACHE_URL`` (a Redis database of its own: clearing the cache flushes it)
+# shares them between the web workers, so a session's page computed by one worker is served by
+# all of them.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "csm"}}
 # How long a cached Today section or account-list page may live at most; any write request or
 # job replaces it sooner (csm/freshness.py). 0 computes every request afresh.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300)

@@ -152,6 +152,8 @@ def test_a_cached_today_reads_only_the_session_the_user_and_the_stamps(client, a
 
 
 def test_a_stale_fragment_expires_after_page_cache_seconds(client, alice, books, settings, monkeypatch) -> None:
+    # The in-memory cache, whose expiry reads this process's clock (Redis keeps its own).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "expiry"}}
     client.force_login(alice)
     assert shows(client, TODAY, "Call 0")
     renamed(books["alice"], "Renamed quietly")
