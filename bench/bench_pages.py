@@ -501,8 +501,9 @@ def run(*, scale: int) -> Result:
         "write request replaces the change stamps of the books its user may edit, every job and Celery "
         f"task those of every book, and a fragment lives at most {settings.PAGE_CACHE_SECONDS} s. Under "
         "this read-only load a session's page is computed once (each session requests it once before the "
-        "timed run) and then served from the cache; the statements column counts a computed page. The second table below runs the same "
-        "pages with the cache off: what every request would cost if each one followed a change.",
+        "timed run) and then served from the cache, shared by the workers in Redis; the statements "
+        "column counts a computed page. The second table runs the same pages with the cache off: what "
+        "every request would cost if each one followed a change to its book.",
         "",
         f"Target: p95 of Today and the account list under {TARGET_MS} ms.",
         "",
