@@ -539,7 +539,7 @@ def run(*, scale: int) -> Result:
         "",
         "The Today charts are cached per scope for "
         f"{today_sections.CHARTS_TTL_SECONDS // 60} minutes, so under load nearly every request above is a "
-        "cache hit. Computing them afresh (a miss: the first request of a scope in a worker, then one per "
+        "cache hit. Computing them afresh (a miss: the first request of a scope, then one per "
         "period), median of 5 in the bench process: "
         + ", ".join(f"{scope} {ms:.0f} ms" for scope, ms in chart_miss.items())
         + f". Likewise the unfiltered account list of a book of {pagination.LARGE_BOOK:,}+ accounts keeps its "
