@@ -7,7 +7,7 @@ are cached per session and keyed by change stamps, one per book owner plus one f
 - a successful write request (POST, PUT, PATCH, DELETE answered below 400: forms, htmx actions,
   the API, the admin) replaces the stamps of the books its user may edit: a CSM's own book, a
   manager's team; a user who edits everything, or an anonymous one (inbound webhooks),
-  replaces the stamp for everyone (``BumpOnWriteMiddleware``);
+  replaces the stamp for everyone (``BumpOnWriteMiddleware``). Signing in and out does not;
 - a write that reaches another owner's book says so with ``bump(owner_ids)`` (the handoff);
 - every Celery task, every daily job and the demo seed replace the stamp for everyone.
 
@@ -31,6 +31,7 @@ from .models import ChangeStamp
 EVERYONE = "everyone"  # changes that may touch any book
 ANY = "any"  # replaced with every change: the stamp of those who see every book
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SIGN_IN_VIEWS = frozenset({"login", "otp-verify", "logout"})
 
 
 def _owner_key(owner_id: int) -> str:
@@ -88,6 +89,10 @@ class BumpOnWriteMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.method not in SAFE_METHODS and response.status_code < 400:
-            bump(editable_owner_ids(request.user))
+        if request.method in SAFE_METHODS or response.status_code >= 400:
+            return response
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name in SIGN_IN_VIEWS:
+            return response  # signing in or out changes no book (and a failed try is answered 200)
+        bump(editable_owner_ids(request.user))
         return response

@@ -87,6 +87,14 @@ def test_a_refused_write_changes_no_stamp(client, alice, books) -> None:
     assert freshness.stamp([alice.pk]) == before
 
 
+def test_signing_in_or_failing_to_changes_no_stamp(client, alice) -> None:
+    before = freshness.stamp(None)
+    failed = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    assert failed.status_code == 200  # the form again, with its error
+    client.post(reverse("logout"))
+    assert freshness.stamp(None) == before
+
+
 def test_jobs_and_celery_tasks_change_every_books_stamp(alice, bob) -> None:
     stamps = lambda: (freshness.stamp([alice.pk]), freshness.stamp([bob.pk]), freshness.stamp(None))  # noqa: E731
     before = stamps()
