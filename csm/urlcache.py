@@ -54,7 +54,3 @@ def reverse(viewname, args=None, kwargs=None, current_app=None) -> str:
     if shape is None:
         return django_reverse(viewname, args=args, current_app=current_app)
     return shape.format(*args)
-
-
-def clear() -> None:
-    _shapes.clear()
