@@ -10,7 +10,44 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from . import roles
+from csm import roles
+
+
+class Program(models.Model):
+    """A service tier: what the customer is entitled to and how we run their lifecycle."""
+
+    class SupportLevel(models.TextChoices):
+        STANDARD = "standard", "Standard (business hours)"
+        PRIORITY = "priority", "Priority (24x5)"
+        PREMIUM = "premium", "Premium (24x7, named engineer)"
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # Entitlements (DOMAIN §9).
+    business_reviews_per_year = models.PositiveSmallIntegerField(default=1)
+    training_seats = models.PositiveSmallIntegerField(default=0)
+    success_hours = models.PositiveSmallIntegerField(default=0)
+    support_level = models.CharField(max_length=20, choices=SupportLevel.choices, default=SupportLevel.STANDARD)
+    # Cadences (DOMAIN §5).
+    health_check_cadence_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
+    touch_cadence_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1)], help_text="Most days allowed without a touchpoint."
+    )
+    # Renewal notices (DOMAIN §8): at least two months ahead.
+    renewal_notice_lead_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(60)],
+        help_text="Days before the contract ends when the first renewal notice goes out (60 or more).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Team(models.Model):
@@ -89,7 +126,7 @@ class Account(models.Model):
         help_text="The success manager who owns this account.",
     )
     program = models.ForeignKey(
-        "playbooks.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+        "accounts.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
     lifecycle_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.ONBOARDING)
     # The latest touchpoint's occurred_at, kept by services.refresh_last_touch whenever touchpoints
@@ -331,7 +368,7 @@ class HealthModel(models.Model):
 
     name = models.CharField(max_length=100)
     program = models.OneToOneField(
-        "playbooks.Program", on_delete=models.CASCADE, null=True, blank=True, related_name="health_model"
+        "accounts.Program", on_delete=models.CASCADE, null=True, blank=True, related_name="health_model"
     )
     is_default = models.BooleanField(default=False, help_text="Used for accounts whose program has no model.")
     green_min = models.PositiveSmallIntegerField(
@@ -509,7 +546,7 @@ STAGE_CODES = ("upcoming", "notified", "in_discussion", "committed", "renewed", 
 
 def unpack_parts(parts: list | None) -> dict[str, dict]:
     """The components of a stored score; the effective weight and the contribution are derived,
-    with the same arithmetic as ``accounts.health.score_inputs``."""
+    with the same arithmetic as ``health.health.score_inputs``."""
     if not parts:
         return {}
     width = len(PART_FIELDS)

@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from accounts import roles
 from accounts.models import Account
+from csm import roles
 
 
 class ContractQuerySet(models.QuerySet):
@@ -32,7 +32,7 @@ class Contract(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contracts")
     program = models.ForeignKey(
-        "playbooks.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+        "accounts.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
     )
     starts_on = models.DateField()
     ends_on = models.DateField(db_index=True)
@@ -242,7 +242,7 @@ class NoticeSchedule(models.Model):
     """
 
     program = models.OneToOneField(
-        "playbooks.Program",
+        "accounts.Program",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -277,7 +277,7 @@ class NoticeTemplate(models.Model):
     """
 
     program = models.OneToOneField(
-        "playbooks.Program",
+        "accounts.Program",
         on_delete=models.CASCADE,
         null=True,
         blank=True,

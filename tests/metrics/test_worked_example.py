@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from csm import metrics
+from metrics import report as metrics
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Contact
-from csm.metrics import RevenueFigures, period_containing, revenue_figures
+from metrics.report import RevenueFigures, period_containing, revenue_figures
 from renewals.models import RevenueEntry
 from tests.factories import AccountFactory, ContactFactory
 
