@@ -1,5 +1,5 @@
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from csm import roles
+
+LATEST_RUN_MAX_AGE_DAYS = 7
 
 
 class Program(models.Model):
@@ -159,14 +161,12 @@ class ContactQuerySet(models.QuerySet):
         return self.filter(Q(left_on__isnull=True) | Q(left_on__gt=today))
 
     def renewal_recipients(self, *, today: date) -> "ContactQuerySet":
-        """Who receives renewal notices (DOMAIN §8): decision maker, renewal and billing
-        contacts still at the customer who have not opted out."""
-        return (
-            self.current(today=today)
-            .filter(email_opt_out=False)
-            .exclude(email="")
-            .filter(Q(is_decision_maker=True) | Q(is_renewal=True) | Q(is_billing=True))
-        )
+        """Who receives renewal notices (docs/domain.md, "Renewals"): the set-based form of
+        ``Contact.renewal_exclusion``."""
+        holds_a_renewal_role = Q()
+        for field in Contact.RENEWAL_ROLE_FIELDS:
+            holds_a_renewal_role |= Q(**{field: True})
+        return self.current(today=today).filter(email_opt_out=False).exclude(email="").filter(holds_a_renewal_role)
 
     def visible_to(self, user: roles.User) -> "ContactQuerySet":
         return self.filter(account__in=Account.objects.visible_to(user))
@@ -198,14 +198,21 @@ class Contact(models.Model):
 
     objects = ContactQuerySet.as_manager()
 
-    ROLE_FIELDS = (
-        ("is_decision_maker", "Decision maker"),
-        ("is_renewal", "Renewal"),
-        ("is_billing", "Billing"),
-        ("is_champion", "Champion"),
-        ("is_technical", "Technical"),
-        ("is_executive_sponsor", "Executive sponsor"),
+    # The one list of contact roles: field, label and the name the handoff and CSV import use.
+    # A contact who leaves hands every one of these to their successor.
+    ROLES = (
+        ("is_decision_maker", "Decision maker", "decision_maker"),
+        ("is_renewal", "Renewal", "renewal"),
+        ("is_billing", "Billing", "billing"),
+        ("is_champion", "Champion", "champion"),
+        ("is_technical", "Technical", "technical"),
+        ("is_executive_sponsor", "Executive sponsor", "executive_sponsor"),
     )
+    ROLE_FIELDS = tuple((field, label) for field, label, _ in ROLES)
+    # Every flag a handoff or an import may set by name: the roles, then "primary".
+    ROLE_FLAGS = {**{name: field for field, _, name in ROLES}, "primary": "is_primary"}
+    # Who receives renewal notices: the holders of these roles (docs/domain.md, "Renewals").
+    RENEWAL_ROLE_FIELDS = ("is_decision_maker", "is_renewal", "is_billing")
 
     class Meta:
         ordering = ["-is_primary", "name"]
@@ -220,6 +227,21 @@ class Contact(models.Model):
 
     def has_left(self, today: date) -> bool:
         return self.left_on is not None and self.left_on <= today
+
+    def renewal_exclusion(self, today: date) -> str:
+        """Why this contact receives no renewal notice on ``today``, or "" when they do."""
+        if self.has_left(today):
+            return "left"
+        if self.email_opt_out:
+            return "opted out"
+        if not self.email:
+            return "no email"
+        if not any(getattr(self, field) for field in self.RENEWAL_ROLE_FIELDS):
+            return "no renewal role"
+        return ""
+
+    def receives_renewal_notices(self, today: date) -> bool:
+        return not self.renewal_exclusion(today)
 
 
 class TouchpointQuerySet(models.QuerySet):
@@ -402,13 +424,6 @@ class HealthModel(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def band_for(self, score: int) -> str:
-        if score >= self.green_min:
-            return HealthScore.Band.GREEN
-        if score >= self.yellow_min:
-            return HealthScore.Band.YELLOW
-        return HealthScore.Band.RED
-
 
 class HealthComponent(models.Model):
     """One input of a health model: its weight and the two thresholds that map the input onto 0 to 100.
@@ -472,6 +487,17 @@ class HealthScoreQuerySet(models.QuerySet):
     def flagged(self) -> "HealthScoreQuerySet":
         return self.filter(flagged=True)
 
+    def latest_run(self, *, today: date) -> "HealthScoreQuerySet":
+        """The scores of the latest nightly run on or before ``today`` and at most a week old:
+        what "an account's current health" means on every page (a run older than that is stale,
+        and the account shows no band)."""
+        latest_day = (
+            HealthScore.objects.filter(day__lte=today, day__gte=today - timedelta(days=LATEST_RUN_MAX_AGE_DAYS))
+            .order_by("-day")
+            .values("day")[:1]
+        )
+        return self.filter(day=models.Subquery(latest_day))
+
 
 class HealthScore(models.Model):
     """An account's health on one day: the overall score and every component's part in it.
@@ -488,6 +514,9 @@ class HealthScore(models.Model):
         GREEN = "green", "Green"
         YELLOW = "yellow", "Yellow"
         RED = "red", "Red"
+
+    # Best to worst: a band "worsens" when its rank grows.
+    BAND_RANK = {Band.GREEN: 0, Band.YELLOW: 1, Band.RED: 2}
 
     # The unique (account, day) index serves lookups by account; a second index would only slow the nightly write.
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False)
@@ -527,6 +556,15 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} health {self.score} on {self.day}"
+
+    @staticmethod
+    def band_of(score: int, *, green_min: int, yellow_min: int) -> str:
+        """Score → band under a health model's thresholds (the nightly SQL has its twin)."""
+        if score >= green_min:
+            return HealthScore.Band.GREEN
+        if score >= yellow_min:
+            return HealthScore.Band.YELLOW
+        return HealthScore.Band.RED
 
     @property
     def components(self) -> dict[str, dict]:

@@ -33,7 +33,6 @@ def log_touchpoint(
     touchpoint.occurred_at = occurred_at
     touchpoint.full_clean()
     touchpoint.save()
-    transaction.on_commit(lambda: signals.touchpoint_logged.send(sender=Touchpoint, touchpoint=touchpoint))
     return touchpoint
 
 

@@ -66,7 +66,7 @@ def overview(account: Account, *, today: date) -> dict:
         "revenue": revenue_series(account),
         "health_trend": trend,
         "notices": notice_rows,
-        "coverage": renewal_coverage(current_contacts),
+        "coverage": renewal_coverage(current_contacts, today=today),
         "timeline": timeline(touchpoints=touchpoints, notices=notice_rows, scores=trend["scores"], tasks=tasks),
     }
     # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
@@ -76,11 +76,9 @@ def overview(account: Account, *, today: date) -> dict:
     return context
 
 
-def renewal_coverage(contacts: list[Contact]) -> dict:
-    """Who the renewal notice reaches (DOMAIN §8: several contacts, never only one)."""
-    recipients = [
-        c for c in contacts if c.email and not c.email_opt_out and (c.is_decision_maker or c.is_renewal or c.is_billing)
-    ]
+def renewal_coverage(contacts: list[Contact], *, today: date) -> dict:
+    """Who the renewal notice reaches (docs/domain.md, "Renewals": several contacts, never only one)."""
+    recipients = [c for c in contacts if c.receives_renewal_notices(today)]
     return {"recipients": recipients, "none": not recipients, "single": len(recipients) == 1}
 
 
@@ -125,7 +123,7 @@ def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> 
         )
         for tp in touchpoints
     ]
-    problems = (RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED, RenewalNotice.Status.NEEDS_REVIEW)
+    problems = RenewalNotice.NEEDS_A_PERSON
     entries += [
         TimelineEntry(
             when=notice.sent_at or notice.created_at,

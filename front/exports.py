@@ -7,19 +7,9 @@ from datetime import date
 from django.db.models import QuerySet
 
 from accounts.models import Account
-
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
-# (CSV injection, OWASP): a customer named "=HYPERLINK(...)" must stay text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from csm.csvcells import safe_cell
 
 HEADER = ["Name", "External id", "Owner", "Program", "Segment", "Stage", "Next renewal", "Recurring revenue", "Health"]
-
-
-def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 class _Echo:

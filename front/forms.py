@@ -1,6 +1,6 @@
 """The account list's filters, sort and computed columns."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
 from django.contrib.auth.models import User
@@ -83,13 +83,8 @@ class AccountFilterForm(forms.Form):
 
 
 def latest_scores(*, today: date) -> QuerySet:
-    """Health scores of the latest nightly run on or before ``today``."""
-    latest_day = (
-        HealthScore.objects.filter(day__lte=today, day__gte=today - timedelta(days=7))
-        .order_by("-day")
-        .values("day")[:1]
-    )
-    return HealthScore.objects.filter(day=Subquery(latest_day))
+    """Health scores of the latest nightly run on or before ``today`` (HealthScoreQuerySet.latest_run)."""
+    return HealthScore.objects.latest_run(today=today)
 
 
 def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Account]:

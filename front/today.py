@@ -41,7 +41,7 @@ LIMIT = 8
 # Contracts without a program get the DOMAIN §8 minimum.
 DEFAULT_NOTICE_LEAD_DAYS = 60
 DEFAULT_TOUCH_CADENCE_DAYS = 30
-BAND_RANK = {"green": 0, "yellow": 1, "red": 2}
+BAND_RANK = HealthScore.BAND_RANK
 # Past this many matches a section stops counting and shows "1,000+".
 COUNT_CAP = 1000
 CHARTS_TTL_SECONDS = 300
@@ -165,7 +165,8 @@ def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     # The details, only for the rows shown: current renewal recipients, notices by outcome.
     recipients = Contact.objects.renewal_recipients(today=today).filter(account=OuterRef("account_id"))
     notices = RenewalNotice.objects.filter(contract=OuterRef("pk"))
-    problems = [RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED]
+    # Failed and bounced notices are counted together; the unclear ones (needs review) apart.
+    problems = [s for s in RenewalNotice.NEEDS_A_PERSON if s != RenewalNotice.Status.NEEDS_REVIEW]
     rows = list(
         Contract.objects.filter(pk__in=window[:limit])
         .select_related("account", "renewal")
@@ -344,7 +345,3 @@ def revenue_movement(scope: Scope, *, today: date, months: int = 12) -> dict:
             for kind in RevenueEntry.Kind.values
         ],
     }
-
-
-def has_any_account(scope: Scope) -> bool:
-    return scope.accounts().exists()

@@ -40,7 +40,7 @@ from renewals.models import Contract, Renewal, RevenueEntry
 
 KINDS: tuple[str, ...] = tuple(HealthComponent.Kind.values)
 Kind = HealthComponent.Kind
-BAND_RANK = {HealthScore.Band.GREEN: 0, HealthScore.Band.YELLOW: 1, HealthScore.Band.RED: 2}
+BAND_RANK = HealthScore.BAND_RANK
 QUALITY_WINDOW_DAYS = 90
 DEFAULT_CHECK_CADENCE_DAYS = 90
 CHUNK_SIZE = 50_000
@@ -82,11 +82,7 @@ class ModelSpec:
     components: dict[str, Spec]
 
     def band(self, score: int) -> str:
-        if score >= self.green_min:
-            return HealthScore.Band.GREEN
-        if score >= self.yellow_min:
-            return HealthScore.Band.YELLOW
-        return HealthScore.Band.RED
+        return HealthScore.band_of(score, green_min=self.green_min, yellow_min=self.yellow_min)
 
     @classmethod
     def of(cls, model: HealthModel) -> "ModelSpec":

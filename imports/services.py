@@ -30,16 +30,7 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 FIRST_DATA_ROW = 2  # the header is row 1
 
-CONTACT_FLAGS = {
-    "decision_maker": "is_decision_maker",
-    "renewal": "is_renewal",
-    "billing": "is_billing",
-    "champion": "is_champion",
-    "technical": "is_technical",
-    "executive_sponsor": "is_executive_sponsor",
-    "primary": "is_primary",
-    "email_opt_out": "email_opt_out",
-}
+CONTACT_FLAGS = {**Contact.ROLE_FLAGS, "email_opt_out": "email_opt_out"}
 COLUMNS = {
     ImportJob.Kind.ACCOUNTS: (("external_id", "name"), ("segment", "owner", "program", "lifecycle_stage")),
     ImportJob.Kind.CONTACTS: (("account_external_id", "name"), ("email", "title", "left_on", *CONTACT_FLAGS)),

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import Account, Program
+from csm.csvcells import safe_cell
 from renewals.models import RevenueEntry
 
 from . import report as metrics
@@ -89,13 +90,6 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "export_query": request.GET.urlencode(),
         },
     )
-
-
-def safe_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas (=, +, -, @, tab, CR) in text that users typed."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 class Echo:

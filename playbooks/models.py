@@ -188,9 +188,6 @@ class Milestone(models.Model):
             return None
         return min(float(self.current / self.target), 1.0)
 
-    def is_late(self, today: date) -> bool:
-        return self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS) and self.due_on < today
-
 
 # --- Program templates ---------------------------------------------------------------------
 

@@ -345,15 +345,7 @@ def service_usage_statement(account: Account, *, start: date, end: date) -> Stat
 
 # --- Handoff ---------------------------------------------------------------------------------------
 
-CONTACT_ROLES = {
-    "primary": "is_primary",
-    "decision_maker": "is_decision_maker",
-    "renewal": "is_renewal",
-    "billing": "is_billing",
-    "champion": "is_champion",
-    "technical": "is_technical",
-    "executive_sponsor": "is_executive_sponsor",
-}
+CONTACT_ROLES = Contact.ROLE_FLAGS
 
 
 def _upsert_contacts(account: Account, stakeholders: list[dict]) -> None:

@@ -310,9 +310,7 @@ class RenewalNoticeQuerySet(models.QuerySet):
 
     def problems(self) -> "RenewalNoticeQuerySet":
         """Notices a person must look at: failed, bounced, or stuck with an unknown outcome."""
-        return self.filter(
-            status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED, RenewalNotice.Status.NEEDS_REVIEW]
-        )
+        return self.filter(status__in=RenewalNotice.NEEDS_A_PERSON)
 
 
 class RenewalNotice(models.Model):
@@ -332,6 +330,8 @@ class RenewalNotice(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     FIRST = "first"
+    # The statuses a person must look at and resolve (resend, or accept): nothing retries them.
+    NEEDS_A_PERSON = (Status.FAILED, Status.BOUNCED, Status.NEEDS_REVIEW)
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="notices")
     renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="notices")

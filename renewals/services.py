@@ -369,10 +369,10 @@ def _program_filter(group: ScheduleGroup) -> tuple[str, list]:
     return "(" + " OR ".join(parts or ["1 = 0"]) + ")", params
 
 
-# Who is eligible, mirrored from ContactQuerySet.renewal_recipients for set-based SQL.
-ELIGIBLE_CONTACT_SQL = """
+# Who is eligible: ContactQuerySet.renewal_recipients as SQL, with the roles from Contact itself.
+ELIGIBLE_CONTACT_SQL = f"""
     ct.email <> '' AND ct.email_opt_out = %s AND (ct.left_on IS NULL OR ct.left_on > %s)
-    AND (ct.is_decision_maker OR ct.is_renewal OR ct.is_billing)
+    AND ({" OR ".join(f"ct.{field}" for field in Contact.RENEWAL_ROLE_FIELDS)})
 """
 
 
@@ -729,11 +729,7 @@ def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: 
     request never talks to the broker.
     """
     notice = RenewalNotice.objects.select_for_update().get(pk=notice.pk)
-    if notice.status not in (
-        RenewalNotice.Status.NEEDS_REVIEW,
-        RenewalNotice.Status.FAILED,
-        RenewalNotice.Status.BOUNCED,
-    ):
+    if notice.status not in RenewalNotice.NEEDS_A_PERSON:
         raise ValidationError("Only a failed, bounced or unclear notice can be resolved.")
     if action == Resolution.RESEND:
         notice.status, notice.enqueued_at, notice.claimed_at = RenewalNotice.Status.PENDING, None, None

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from front.exports import safe_cell
+from csm.csvcells import safe_cell
 from tests.factories import AccountFactory, ContractFactory
 
 pytestmark = pytest.mark.django_db
