@@ -25,17 +25,17 @@ class Program(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
-    # Entitlements (DOMAIN §9).
+    # Entitlements (docs/domain.md §9).
     business_reviews_per_year = models.PositiveSmallIntegerField(default=1)
     training_seats = models.PositiveSmallIntegerField(default=0)
     success_hours = models.PositiveSmallIntegerField(default=0)
     support_level = models.CharField(max_length=20, choices=SupportLevel.choices, default=SupportLevel.STANDARD)
-    # Cadences (DOMAIN §5).
+    # Cadences (docs/domain.md §5).
     health_check_cadence_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
     touch_cadence_days = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(1)], help_text="Most days allowed without a touchpoint."
     )
-    # Renewal notices (DOMAIN §8): at least two months ahead.
+    # Renewal notices (docs/domain.md §8): at least two months ahead.
     renewal_notice_lead_days = models.PositiveSmallIntegerField(
         default=60,
         validators=[MinValueValidator(60)],

@@ -257,7 +257,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    # Retries and acks_late re-deliveries must fit well inside this window (STYLE.md).
+    # Retries and acks_late re-deliveries must fit well inside this window (docs/architecture.md).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 60 * 60,
         "socket_timeout": 5,

@@ -38,7 +38,7 @@ from playbooks.models import OnboardingItem, Task
 from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
 LIMIT = 8
-# Contracts without a program get the DOMAIN §8 minimum.
+# Contracts without a program get the docs/domain.md §8 minimum.
 DEFAULT_NOTICE_LEAD_DAYS = 60
 DEFAULT_TOUCH_CADENCE_DAYS = 30
 BAND_RANK = HealthScore.BAND_RANK

@@ -1,4 +1,4 @@
-"""The eight success metrics and the recurring-revenue figures (DOMAIN.md), for one period.
+"""The eight success metrics and the recurring-revenue figures (docs/domain.md), for one period.
 
 Recurring revenue comes from the ledger (``renewals.RevenueEntry``): the recurring revenue
 (RR) at a day is the sum of entries effective on or before it, and a period's movement is the
@@ -420,7 +420,7 @@ def net_recurring_revenue_metric(figures: RevenueFigures) -> Metric:
 
 
 def success_metrics(accounts: QuerySet[Account], period: Period, figures: RevenueFigures) -> list[Metric]:
-    """The eight success metrics of DOMAIN.md, in its order."""
+    """The eight success metrics of docs/domain.md, in its order."""
     return [
         onboard(accounts, period),
         adoption(accounts, period),

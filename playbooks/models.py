@@ -98,7 +98,7 @@ class OwnerRole(models.TextChoices):
 
 
 class OnboardingItem(models.Model):
-    """One step of an account's onboarding checklist (DOMAIN §2)."""
+    """One step of an account's onboarding checklist (docs/domain.md §2)."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="onboarding_items")
     title = models.CharField(max_length=200)
@@ -129,7 +129,7 @@ class OnboardingItem(models.Model):
 
 
 class SuccessPlan(models.Model):
-    """Objectives and measurable milestones agreed with the customer (DOMAIN §3)."""
+    """Objectives and measurable milestones agreed with the customer (docs/domain.md §3)."""
 
     account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="success_plan")
     title = models.CharField(max_length=200, default="Success plan")
@@ -139,7 +139,7 @@ class SuccessPlan(models.Model):
         return f"{self.title} ({self.account})"
 
     def realization(self) -> float | None:
-        """Share of milestones reached (DOMAIN §3), or None when the plan has none."""
+        """Share of milestones reached (docs/domain.md §3), or None when the plan has none."""
         counts = Milestone.objects.filter(objective__plan=self).aggregate(
             total=models.Count("pk"), reached=models.Count("pk", filter=Q(status=Milestone.Status.REACHED))
         )
@@ -237,7 +237,7 @@ class HandoffQuerySet(models.QuerySet):
 
 
 class Handoff(models.Model):
-    """What Sales told the customer, captured once so Service never asks again (DOMAIN §1)."""
+    """What Sales told the customer, captured once so Service never asks again (docs/domain.md §1)."""
 
     deal_id = models.CharField(max_length=100, unique=True, help_text="The CRM's closed-won deal id.")
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="handoffs")
@@ -276,7 +276,7 @@ class EntitlementUseQuerySet(models.QuerySet):
 
 
 class EntitlementUse(models.Model):
-    """A service delivered against the program's entitlements (DOMAIN §9)."""
+    """A service delivered against the program's entitlements (docs/domain.md §9)."""
 
     class Kind(models.TextChoices):
         BUSINESS_REVIEW = "business_review", "Business review"

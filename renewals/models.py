@@ -75,7 +75,7 @@ class Contract(models.Model):
 
 
 class ReasonCode(models.Model):
-    """Why a customer did not renew or downgraded (admin-configured, DOMAIN §8)."""
+    """Why a customer did not renew or downgraded (admin-configured, docs/domain.md §8)."""
 
     class Applies(models.TextChoices):
         LOSS = "loss", "Lost / churned"
@@ -191,7 +191,7 @@ class RevenueEntryQuerySet(models.QuerySet):
 
 
 class RevenueEntry(models.Model):
-    """One change of annual recurring revenue (DOMAIN: recurring revenue formulas).
+    """One change of annual recurring revenue (docs/domain.md, "Recurring revenue").
 
     ``amount`` is the signed change: positive for new and expansion, negative for
     contraction and churn. The sum of entries up to a day is the recurring revenue then.

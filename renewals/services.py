@@ -1,6 +1,6 @@
 """Contracts, the renewal pipeline, the revenue ledger and renewal notices.
 
-Notices follow STYLE.md "send once, in effect": the RenewalNotice table is the outbox,
+Notices follow "send once, in effect" (docs/architecture.md): the RenewalNotice table is the outbox,
 planned by a set-based upsert on unique keys, claimed by a conditional UPDATE before any
 send, published after commit, and swept when a message or a worker goes missing.
 """
@@ -20,7 +20,7 @@ from accounts.models import Account, Contact, Program
 from . import emails, signals
 from .models import Contract, NoticeSchedule, ReasonCode, Renewal, RenewalNotice, RevenueEntry
 
-DEFAULT_LEAD_DAYS = 60  # DOMAIN §8: at least two months ahead, for contracts without a program.
+DEFAULT_LEAD_DAYS = 60  # docs/domain.md §8: at least two months ahead, for contracts without a program.
 DEFAULT_FOLLOW_UPS = (30, 14)
 # A send that has not finished this long after its claim was cut short (worker killed).
 # Retries back off at most 10 minutes, so a pending row older than this lost its message.
