@@ -99,11 +99,14 @@ def health_trend(account: Account, *, today: date) -> dict:
             account=account, day__gt=today - timedelta(days=HEALTH_DAYS), day__lte=today
         ).order_by("day")
     )
+    # The header shows the account's current score exactly as the account list does: the latest
+    # nightly run's (HealthScoreQuerySet.latest_run), else none.
+    current = HealthScore.objects.latest_run(today=today).filter(account=account).first() if scores else None
     return {
         "scores": scores,
-        "latest": scores[-1] if scores else None,
+        "latest": current,
         "chart": [{"day": s.day.isoformat(), "score": s.score, "band": s.band} for s in scores],
-        "reason": health_reason(scores[-1]) if scores else "",
+        "reason": health_reason(current) if current else "",
     }
 
 

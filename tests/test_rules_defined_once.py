@@ -4,6 +4,8 @@ and show that the places that used to carry their own copy now agree with it."""
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Contact, HealthScore
 from csm.csvcells import safe_cell
@@ -86,3 +88,22 @@ def test_the_latest_score_is_the_latest_run_at_most_a_week_old() -> None:
     HealthScore.objects.create(account=account, day=DAY - timedelta(days=2), score=80, band="green", components={})
     HealthScore.objects.create(account=account, day=DAY + timedelta(days=1), score=10, band="red", components={})
     assert list(HealthScore.objects.latest_run(today=DAY).values_list("band", flat=True)) == ["green"]
+
+
+@pytest.mark.django_db
+def test_the_account_list_and_the_account_page_agree_on_the_current_band(client, alice, acme, settings) -> None:
+    settings.PAGE_CACHE_SECONDS = 0  # the scores below are written around the page cache
+    # Pages read the clock, so the scores are placed relative to it.
+    today = timezone.localdate()
+    HealthScore.objects.create(account=acme, day=today - timedelta(days=10), score=20, band="red", components={})
+    client.force_login(alice)
+    page = client.get(reverse("front:account-detail", args=[acme.pk])).content.decode()
+    listing = client.get(reverse("front:account-list")).content.decode()
+    assert "not scored yet" in page
+    assert "band-red" not in listing
+    HealthScore.objects.create(account=acme, day=today - timedelta(days=1), score=90, band="green", components={})
+    page = client.get(reverse("front:account-detail", args=[acme.pk])).content.decode()
+    listing = client.get(reverse("front:account-list")).content.decode()
+    assert "not scored yet" not in page
+    assert "band-green" in page
+    assert "band-green" in listing
