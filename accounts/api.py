@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from csm import ingest
-from csm.api import IngestThrottle, Pagination, router
+from accounts import ingest
+from csm import roles
+from csm.api import IngestThrottle, Pagination
 
-from . import roles
 from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
@@ -310,10 +310,3 @@ class HealthScoreViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[HealthScore]:
         return HealthScore.objects.visible_to(self.request.user).select_related("account").order_by("-day", "pk")
-
-
-router.register("accounts", AccountViewSet, basename="account")
-router.register("contacts", ContactViewSet, basename="contact")
-router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
-router.register("usage", UsageSnapshotViewSet, basename="usage")
-router.register("health", HealthScoreViewSet, basename="health")

@@ -1,15 +1,9 @@
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
-from django.contrib.auth.models import User
-from django.db.models import Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from playbooks.models import Program
-from renewals.models import Contract
-
-from . import roles
-from .models import Account, Contact, HealthScore, Touchpoint
+from .models import Account, Contact, Touchpoint
 
 
 class TouchpointForm(forms.ModelForm):
@@ -45,99 +39,3 @@ class ContactLeftForm(forms.Form):
             Contact.objects.filter(account_id=contact.account_id).current(today=today).exclude(pk=contact.pk)
         )
         self.initial.setdefault("left_on", today.isoformat())
-
-
-SORTS = {
-    "name": ("name", "pk"),
-    "-name": ("-name", "-pk"),
-    "owner": ("owner__username", "name", "pk"),
-    "program": ("program__name", "name", "pk"),
-    "stage": ("lifecycle_stage", "name", "pk"),
-    "renewal": ("next_renewal", "name", "pk"),
-    "-arr": ("-arr", "name", "pk"),
-}
-RENEWAL_WINDOWS = [(30, "30 days"), (60, "60 days"), (90, "90 days"), (180, "6 months")]
-BANDS = [("green", "Green"), ("yellow", "Yellow"), ("red", "Red")]
-
-
-class AccountFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", max_length=200)
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
-    program = forms.ModelChoiceField(queryset=Program.objects.all(), required=False, empty_label="Any program")
-    band = forms.ChoiceField(choices=[("", "Any health"), *BANDS], required=False, label="Health")
-    stage = forms.ChoiceField(choices=[("", "Any stage"), *Account.Stage.choices], required=False)
-    renewal = forms.TypedChoiceField(
-        choices=[("", "Any renewal date"), *((str(d), f"Renews within {label}") for d, label in RENEWAL_WINDOWS)],
-        coerce=int,
-        required=False,
-        empty_value=None,
-        label="Renewal",
-    )
-    sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
-
-    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        # Owners come from roles and teams, never from scanning the accounts table.
-        people = User.objects.filter(is_active=True).order_by("first_name", "username")
-        if roles.sees_everything(user):
-            people = people.filter(groups__name__in=[roles.CSM, roles.MANAGER]).distinct()
-        elif roles.is_manager(user):
-            people = people.filter(Q(pk=user.pk) | Q(teams__manager=user)).distinct()
-        else:
-            people = people.filter(pk=user.pk)
-        self.fields["owner"].queryset = people
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
-
-    @property
-    def shows_owner_filter(self) -> bool:
-        return roles.role_of(self.user) != roles.CSM
-
-    def filter(self, accounts: QuerySet[Account], *, today: date) -> QuerySet[Account]:
-        data = self.cleaned_data if self.is_valid() else {}
-        if query := (data.get("q") or "").strip():
-            accounts = accounts.filter(Q(name__icontains=query) | Q(external_id__iexact=query))
-        if data.get("owner"):
-            accounts = accounts.filter(owner=data["owner"])
-        if data.get("program"):
-            accounts = accounts.filter(program=data["program"])
-        if data.get("stage"):
-            accounts = accounts.filter(lifecycle_stage=data["stage"])
-        if data.get("renewal"):
-            ending = Contract.objects.active().ending_within(today=today, days=data["renewal"])
-            accounts = accounts.filter(pk__in=ending.values("account_id"))
-        if data.get("band"):
-            accounts = accounts.filter(pk__in=latest_scores(today=today).filter(band=data["band"]).values("account_id"))
-        return accounts
-
-    def order(self, accounts: QuerySet[Account], *, today: date) -> QuerySet[Account]:
-        key = self.cleaned_data.get("sort") if self.is_valid() else ""
-        return with_columns(accounts, today=today).order_by(*SORTS.get(key or "name", SORTS["name"]))
-
-    @property
-    def sort_key(self) -> str:
-        return (self.cleaned_data.get("sort") if self.is_valid() else "") or "name"
-
-
-def latest_scores(*, today: date) -> QuerySet:
-    """Health scores of the latest nightly run on or before ``today``."""
-    latest_day = (
-        HealthScore.objects.filter(day__lte=today, day__gte=today - timedelta(days=7))
-        .order_by("-day")
-        .values("day")[:1]
-    )
-    return HealthScore.objects.filter(day=Subquery(latest_day))
-
-
-def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Account]:
-    """The list's computed columns: next renewal, recurring revenue and health band.
-
-    Correlated subqueries, so PostgreSQL evaluates them only for the rows of the page.
-    """
-    active = Contract.objects.active().filter(account=OuterRef("pk"), ends_on__gte=today).order_by()
-    accounts = accounts.select_related("owner", "program").annotate(
-        next_renewal=Subquery(active.values("account").annotate(d=Min("ends_on")).values("d")),
-        arr=Subquery(active.values("account").annotate(s=Sum("recurring_amount")).values("s")),
-    )
-    latest = latest_scores(today=today).filter(account=OuterRef("pk"))
-    return accounts.annotate(band=Subquery(latest.values("band")[:1]))

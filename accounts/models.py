@@ -1,5 +1,5 @@
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,7 +10,46 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from . import roles
+from csm import roles
+
+LATEST_RUN_MAX_AGE_DAYS = 7
+
+
+class Program(models.Model):
+    """A service tier: what the customer is entitled to and how we run their lifecycle."""
+
+    class SupportLevel(models.TextChoices):
+        STANDARD = "standard", "Standard (business hours)"
+        PRIORITY = "priority", "Priority (24x5)"
+        PREMIUM = "premium", "Premium (24x7, named engineer)"
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # Entitlements (docs/domain.md §9).
+    business_reviews_per_year = models.PositiveSmallIntegerField(default=1)
+    training_seats = models.PositiveSmallIntegerField(default=0)
+    success_hours = models.PositiveSmallIntegerField(default=0)
+    support_level = models.CharField(max_length=20, choices=SupportLevel.choices, default=SupportLevel.STANDARD)
+    # Cadences (docs/domain.md §5).
+    health_check_cadence_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
+    touch_cadence_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1)], help_text="Most days allowed without a touchpoint."
+    )
+    # Renewal notices (docs/domain.md §8): at least two months ahead.
+    renewal_notice_lead_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(60)],
+        help_text="Days before the contract ends when the first renewal notice goes out (60 or more).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Team(models.Model):
@@ -89,7 +128,7 @@ class Account(models.Model):
         help_text="The success manager who owns this account.",
     )
     program = models.ForeignKey(
-        "playbooks.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+        "accounts.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
     lifecycle_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.ONBOARDING)
     # The latest touchpoint's occurred_at, kept by services.refresh_last_touch whenever touchpoints
@@ -122,14 +161,12 @@ class ContactQuerySet(models.QuerySet):
         return self.filter(Q(left_on__isnull=True) | Q(left_on__gt=today))
 
     def renewal_recipients(self, *, today: date) -> "ContactQuerySet":
-        """Who receives renewal notices (DOMAIN §8): decision maker, renewal and billing
-        contacts still at the customer who have not opted out."""
-        return (
-            self.current(today=today)
-            .filter(email_opt_out=False)
-            .exclude(email="")
-            .filter(Q(is_decision_maker=True) | Q(is_renewal=True) | Q(is_billing=True))
-        )
+        """Who receives renewal notices (docs/domain.md, "Renewals"): the set-based form of
+        ``Contact.renewal_exclusion``."""
+        holds_a_renewal_role = Q()
+        for field in Contact.RENEWAL_ROLE_FIELDS:
+            holds_a_renewal_role |= Q(**{field: True})
+        return self.current(today=today).filter(email_opt_out=False).exclude(email="").filter(holds_a_renewal_role)
 
     def visible_to(self, user: roles.User) -> "ContactQuerySet":
         return self.filter(account__in=Account.objects.visible_to(user))
@@ -161,14 +198,21 @@ class Contact(models.Model):
 
     objects = ContactQuerySet.as_manager()
 
-    ROLE_FIELDS = (
-        ("is_decision_maker", "Decision maker"),
-        ("is_renewal", "Renewal"),
-        ("is_billing", "Billing"),
-        ("is_champion", "Champion"),
-        ("is_technical", "Technical"),
-        ("is_executive_sponsor", "Executive sponsor"),
+    # The one list of contact roles: field, label and the name the handoff and CSV import use.
+    # A contact who leaves hands every one of these to their successor.
+    ROLES = (
+        ("is_decision_maker", "Decision maker", "decision_maker"),
+        ("is_renewal", "Renewal", "renewal"),
+        ("is_billing", "Billing", "billing"),
+        ("is_champion", "Champion", "champion"),
+        ("is_technical", "Technical", "technical"),
+        ("is_executive_sponsor", "Executive sponsor", "executive_sponsor"),
     )
+    ROLE_FIELDS = tuple((field, label) for field, label, _ in ROLES)
+    # Every flag a handoff or an import may set by name: the roles, then "primary".
+    ROLE_FLAGS = {**{name: field for field, _, name in ROLES}, "primary": "is_primary"}
+    # Who receives renewal notices: the holders of these roles (docs/domain.md, "Renewals").
+    RENEWAL_ROLE_FIELDS = ("is_decision_maker", "is_renewal", "is_billing")
 
     class Meta:
         ordering = ["-is_primary", "name"]
@@ -183,6 +227,21 @@ class Contact(models.Model):
 
     def has_left(self, today: date) -> bool:
         return self.left_on is not None and self.left_on <= today
+
+    def renewal_exclusion(self, today: date) -> str:
+        """Why this contact receives no renewal notice on ``today``, or "" when they do."""
+        if self.has_left(today):
+            return "left"
+        if self.email_opt_out:
+            return "opted out"
+        if not self.email:
+            return "no email"
+        if not any(getattr(self, field) for field in self.RENEWAL_ROLE_FIELDS):
+            return "no renewal role"
+        return ""
+
+    def receives_renewal_notices(self, today: date) -> bool:
+        return not self.renewal_exclusion(today)
 
 
 class TouchpointQuerySet(models.QuerySet):
@@ -331,7 +390,7 @@ class HealthModel(models.Model):
 
     name = models.CharField(max_length=100)
     program = models.OneToOneField(
-        "playbooks.Program", on_delete=models.CASCADE, null=True, blank=True, related_name="health_model"
+        "accounts.Program", on_delete=models.CASCADE, null=True, blank=True, related_name="health_model"
     )
     is_default = models.BooleanField(default=False, help_text="Used for accounts whose program has no model.")
     green_min = models.PositiveSmallIntegerField(
@@ -364,13 +423,6 @@ class HealthModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def band_for(self, score: int) -> str:
-        if score >= self.green_min:
-            return HealthScore.Band.GREEN
-        if score >= self.yellow_min:
-            return HealthScore.Band.YELLOW
-        return HealthScore.Band.RED
 
 
 class HealthComponent(models.Model):
@@ -435,6 +487,17 @@ class HealthScoreQuerySet(models.QuerySet):
     def flagged(self) -> "HealthScoreQuerySet":
         return self.filter(flagged=True)
 
+    def latest_run(self, *, today: date) -> "HealthScoreQuerySet":
+        """The scores of the latest nightly run on or before ``today`` and at most a week old:
+        what "an account's current health" means on every page (a run older than that is stale,
+        and the account shows no band)."""
+        latest_day = (
+            HealthScore.objects.filter(day__lte=today, day__gte=today - timedelta(days=LATEST_RUN_MAX_AGE_DAYS))
+            .order_by("-day")
+            .values("day")[:1]
+        )
+        return self.filter(day=models.Subquery(latest_day))
+
 
 class HealthScore(models.Model):
     """An account's health on one day: the overall score and every component's part in it.
@@ -451,6 +514,9 @@ class HealthScore(models.Model):
         GREEN = "green", "Green"
         YELLOW = "yellow", "Yellow"
         RED = "red", "Red"
+
+    # Best to worst: a band "worsens" when its rank grows.
+    BAND_RANK = {Band.GREEN: 0, Band.YELLOW: 1, Band.RED: 2}
 
     # The unique (account, day) index serves lookups by account; a second index would only slow the nightly write.
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False)
@@ -491,6 +557,15 @@ class HealthScore(models.Model):
     def __str__(self) -> str:
         return f"{self.account} health {self.score} on {self.day}"
 
+    @staticmethod
+    def band_of(score: int, *, green_min: int, yellow_min: int) -> str:
+        """Score → band under a health model's thresholds (the nightly SQL has its twin)."""
+        if score >= green_min:
+            return HealthScore.Band.GREEN
+        if score >= yellow_min:
+            return HealthScore.Band.YELLOW
+        return HealthScore.Band.RED
+
     @property
     def components(self) -> dict[str, dict]:
         return unpack_parts(self.parts)
@@ -509,7 +584,7 @@ STAGE_CODES = ("upcoming", "notified", "in_discussion", "committed", "renewed", 
 
 def unpack_parts(parts: list | None) -> dict[str, dict]:
     """The components of a stored score; the effective weight and the contribution are derived,
-    with the same arithmetic as ``accounts.health.score_inputs``."""
+    with the same arithmetic as ``health.health.score_inputs``."""
     if not parts:
         return {}
     width = len(PART_FIELDS)

@@ -33,14 +33,13 @@ def log_touchpoint(
     touchpoint.occurred_at = occurred_at
     touchpoint.full_clean()
     touchpoint.save()
-    transaction.on_commit(lambda: signals.touchpoint_logged.send(sender=Touchpoint, touchpoint=touchpoint))
     return touchpoint
 
 
 @transaction.atomic
 def mark_contact_left(contact: Contact, *, left_on: date, successor: Contact | None, by: User | None) -> Contact:
     """Record that a contact left; the successor inherits their roles so renewal notices still
-    reach someone (DOMAIN §8: if the primary person leaves, find who takes over)."""
+    reach someone (docs/domain.md §8: if the primary person leaves, find who takes over)."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact.left_on is not None:
         raise ValidationError("This contact is already marked as having left.")

@@ -7,8 +7,6 @@ from django.dispatch import Signal
 
 # contact=Contact, today=date, by=User|None: a contact was marked as having left.
 contact_left = Signal()
-# touchpoint=Touchpoint: a touchpoint was logged.
-touchpoint_logged = Signal()
-# day=date, changes=list[accounts.health.BandChange]: accounts whose health band changed in the
+# day=date, changes=list[health.health.BandChange]: accounts whose health band changed in the
 # night's recalculation, sent in batches (a night can change the band of 100,000 accounts).
 health_bands_changed = Signal()

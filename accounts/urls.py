@@ -5,19 +5,5 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.today, name="today"),
-    path("today/charts/", views.today_charts, name="today-charts"),
-    path("accounts/", views.account_list, name="account-list"),
-    path("accounts/export.csv", views.account_export, name="account-export"),
-    path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
-    path("accounts/<int:pk>/touchpoints/", views.log_touchpoint, name="touchpoint-log"),
     path("contacts/<int:pk>/left/", views.mark_contact_left, name="contact-left"),
-]
-
-# Health (issue #4).
-from . import health_views  # noqa: E402
-
-urlpatterns += [
-    path("health/calibration/", health_views.calibration, name="health-calibration"),
-    path("accounts/<int:pk>/health-checks/new/", health_views.health_check_new, name="health-check-new"),
 ]

@@ -23,8 +23,8 @@ def build(scale: int, day: date) -> dict:
     """Accounts and every input the score reads, in a handful of INSERT ... SELECT statements."""
     from django.contrib.auth.models import User
 
-    from accounts.models import Account, HealthCheck, HealthComponent, HealthModel, Touchpoint, UsageSnapshot
-    from playbooks.models import Milestone, Objective, OnboardingItem, Program, SuccessPlan
+    from accounts.models import Account, HealthCheck, HealthComponent, HealthModel, Program, Touchpoint, UsageSnapshot
+    from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan
     from renewals.models import Contract, Renewal
 
     with connection.cursor() as cursor:
@@ -117,8 +117,8 @@ def build(scale: int, day: date) -> dict:
 
 def naive(account_ids: list[int], day: date) -> None:
     """The baseline: one account at a time through the ORM."""
-    from accounts import health
     from accounts.models import Account, HealthScore
+    from health import health
 
     default, by_program = health.model_specs()
     for account in Account.objects.filter(pk__in=account_ids).select_related("program"):
@@ -153,8 +153,9 @@ def naive(account_ids: list[int], day: date) -> None:
 def run(*, scale: int) -> Result:
     from django.conf import settings
 
-    from accounts import health, signals
+    from accounts import signals
     from accounts.models import HealthScore
+    from health import health
 
     ensure_database()
     day = date(2026, 11, 23)
@@ -198,7 +199,7 @@ def run(*, scale: int) -> Result:
     )
     markdown = f"""## Health: nightly recalculation of {scale:,} accounts
 
-`accounts.health.recalculate_health(day=...)`: per chunk of {health.CHUNK_SIZE:,} account ids, a `DELETE` of the
+`health.health.recalculate_health(day=...)`: per chunk of {health.CHUNK_SIZE:,} account ids, a `DELETE` of the
 chunk's rows for the day (none on a first run) and one `INSERT ... SELECT`, reading the latest usage snapshot, touchpoints (recency and 90-day
 positive share), onboarding items, success-plan milestones, the latest health check, the current contract with its
 renewal and previous term, and the previous day's score; writing one `HealthScore` row per account with the score,

@@ -17,11 +17,11 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts import roles
+from accounts import ingest
 from accounts.models import Account, UsageSnapshot
 from bench.db import QueryCounter, bulk_load, ensure_database, vacuum_analyze
 from bench.report import Headline, Result
-from csm import ingest
+from csm import roles
 
 DEFAULT_SCALE = 100_000
 BATCH = 1000

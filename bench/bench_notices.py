@@ -26,8 +26,7 @@ TODAY = date(2026, 11, 23)
 
 
 def build(scale: int) -> None:
-    from accounts.models import Account, Contact
-    from playbooks.models import Program
+    from accounts.models import Account, Contact, Program
     from renewals.models import Contract, Renewal
 
     with connection.cursor() as cursor:

@@ -29,9 +29,11 @@ from django.middleware.csrf import get_token
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from accounts import demo, pagination, services
-from accounts import today as today_sections
+from accounts import services
 from accounts.models import Account, Contact, HealthScore, Touchpoint
+from demo import accounts as demo
+from front import pagination
+from front import today as today_sections
 from playbooks.models import OnboardingItem, Task
 from renewals.models import Contract, Renewal, RevenueEntry
 

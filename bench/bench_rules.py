@@ -16,11 +16,11 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
+from accounts.models import Account, Contact, HealthScore, Program, Touchpoint, UsageSnapshot
 from bench.db import QueryCounter, bulk_load, ensure_database, vacuum_analyze
 from bench.report import Headline, Result
 from playbooks import rules, services
-from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Program, Task
+from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Task
 from renewals.models import Contract, Renewal
 
 DEFAULT_SCALE = 1_000_000

@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.urls import include, path
 from django.utils import timezone
 
-from accounts.forms import AccountFilterForm
 from accounts.models import Account
+from front.forms import AccountFilterForm
 from renewals.models import Contract
 
 

@@ -1,20 +1,17 @@
-"""The API's router and its exception handler.
+"""The API's plumbing: exception handler, pagination and throttle.
 
-Apps register their viewsets on ``router`` in their own ``api.py``; ``csm/urls.py``
-imports those modules before including ``router.urls``.
+The router, with every viewset registered in one list, is in ``csm/urls.py``: it imports the
+apps' viewsets, and csm/urls.py is the one csm module allowed to (docs/architecture.md).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import routers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
-
-router = routers.DefaultRouter()
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -7,7 +7,8 @@ are cached per session and keyed by change stamps, one per book owner plus one f
 - a successful write request (POST, PUT, PATCH, DELETE answered below 400: forms, htmx actions,
   the API, the admin) replaces the stamps of the books its user may edit: a CSM's own book, a
   manager's team; a user who edits everything, or an anonymous one (inbound webhooks),
-  replaces the stamp for everyone (``BumpOnWriteMiddleware``). Signing in and out does not;
+  replaces the stamp for everyone (``accounts.middleware.BumpOnWriteMiddleware``). Signing in and
+  out does not;
 - a write that reaches another owner's book says so with ``bump(owner_ids)`` (the handoff);
 - every Celery task, every daily job and the demo seed replace the stamp for everyone.
 
@@ -22,7 +23,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.utils import timezone
 
@@ -72,27 +73,3 @@ def fragment_key(request: HttpRequest, owner_ids: Iterable[int] | None, *parts: 
 
 def seconds() -> int:
     return settings.PAGE_CACHE_SECONDS
-
-
-def editable_owner_ids(user) -> list[int] | None:
-    """The owners whose books a write by ``user`` may change (None: any book)."""
-    from accounts.models import visible_owner_ids
-
-    return visible_owner_ids(user) if user.is_authenticated else None
-
-
-class BumpOnWriteMiddleware:
-    """After every write request that succeeded, replace the stamps of the books it may change."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if request.method in SAFE_METHODS or response.status_code >= 400:
-            return response
-        match = getattr(request, "resolver_match", None)
-        if match is not None and match.view_name in SIGN_IN_VIEWS:
-            return response  # signing in or out changes no book (and a failed try is answered 200)
-        bump(editable_owner_ids(request.user))
-        return response

@@ -1,7 +1,7 @@
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from accounts.roles import can_write
+from csm.roles import can_write
 
 
 class RolePermission(permissions.IsAuthenticated):

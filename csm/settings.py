@@ -97,10 +97,17 @@ INSTALLED_APPS = [
     # Optional two-factor sign-in for staff (csm/otp.py).
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The layers, bottom to top (docs/architecture.md).
     "csm",
     "accounts",
     "renewals",
     "playbooks",
+    "health",
+    "metrics",
+    "imports",
+    "webhooks",
+    "front",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -113,7 +120,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "csm.middleware.LoginRequiredMiddleware",
     # After every successful write, cached page fragments are computed afresh (csm/freshness.py).
-    "csm.freshness.BumpOnWriteMiddleware",
+    "accounts.middleware.BumpOnWriteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -135,7 +142,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.roles.role_context",
+                "csm.roles.role_context",
             ],
             # {% url %} with whole-number arguments, reversed once per view name (csm/urlcache.py).
             "builtins": ["csm.templatetags.cached_url"],
@@ -250,7 +257,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    # Retries and acks_late re-deliveries must fit well inside this window (STYLE.md).
+    # Retries and acks_late re-deliveries must fit well inside this window (docs/architecture.md).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 60 * 60,
         "socket_timeout": 5,
@@ -284,10 +291,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
     # Health scores for every day due as of today (catches up missed nights); safe to run twice.
-    "recalculate-health": {"task": "accounts.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
+    "recalculate-health": {"task": "health.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
     # After the nightly health run; later ticks catch up a missed night (runs once a day).
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
-    "sweep-webhooks": {"task": "csm.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
+    "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
 }
 
 # --- Email ----------------------------------------------------------------------------

@@ -6,13 +6,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import Program
+
 from .models import (
     ChecklistTemplateItem,
     EntitlementUse,
     Handoff,
     PlaybookRule,
     PlaybookRun,
-    Program,
     SuccessPlanTemplateObjective,
     Task,
 )

@@ -8,11 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Account
-from csm.api import router
+from accounts.models import Account, Program
 
 from . import services
-from .models import Handoff, Program, Task
+from .models import Handoff, Task
 
 
 class OutcomeSerializer(serializers.Serializer):
@@ -133,7 +132,3 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             self.get_object(), until=body.validated_data["until"], today=timezone.localdate(), by=request.user
         )
         return Response(TaskSerializer(task).data)
-
-
-router.register("handoffs", HandoffViewSet, basename="handoff")
-router.register("tasks", TaskViewSet, basename="task")

@@ -5,11 +5,11 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
-from accounts import roles
-from accounts.models import Account
+from accounts.models import Account, Program
+from csm import roles
 
 from . import services
-from .models import EntitlementUse, Milestone, Program
+from .models import EntitlementUse, Milestone
 
 
 def _parse_lines(text: str) -> list[list[str]]:

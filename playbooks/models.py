@@ -6,44 +6,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from accounts import roles
-
-
-class Program(models.Model):
-    """A service tier: what the customer is entitled to and how we run their lifecycle."""
-
-    class SupportLevel(models.TextChoices):
-        STANDARD = "standard", "Standard (business hours)"
-        PRIORITY = "priority", "Priority (24x5)"
-        PREMIUM = "premium", "Premium (24x7, named engineer)"
-
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    # Entitlements (DOMAIN §9).
-    business_reviews_per_year = models.PositiveSmallIntegerField(default=1)
-    training_seats = models.PositiveSmallIntegerField(default=0)
-    success_hours = models.PositiveSmallIntegerField(default=0)
-    support_level = models.CharField(max_length=20, choices=SupportLevel.choices, default=SupportLevel.STANDARD)
-    # Cadences (DOMAIN §5).
-    health_check_cadence_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
-    touch_cadence_days = models.PositiveSmallIntegerField(
-        default=30, validators=[MinValueValidator(1)], help_text="Most days allowed without a touchpoint."
-    )
-    # Renewal notices (DOMAIN §8): at least two months ahead.
-    renewal_notice_lead_days = models.PositiveSmallIntegerField(
-        default=60,
-        validators=[MinValueValidator(60)],
-        help_text="Days before the contract ends when the first renewal notice goes out (60 or more).",
-    )
-    is_active = models.BooleanField(default=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
+from accounts.models import Program
+from csm import roles
 
 
 class TaskQuerySet(models.QuerySet):
@@ -134,7 +98,7 @@ class OwnerRole(models.TextChoices):
 
 
 class OnboardingItem(models.Model):
-    """One step of an account's onboarding checklist (DOMAIN §2)."""
+    """One step of an account's onboarding checklist (docs/domain.md §2)."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="onboarding_items")
     title = models.CharField(max_length=200)
@@ -165,7 +129,7 @@ class OnboardingItem(models.Model):
 
 
 class SuccessPlan(models.Model):
-    """Objectives and measurable milestones agreed with the customer (DOMAIN §3)."""
+    """Objectives and measurable milestones agreed with the customer (docs/domain.md §3)."""
 
     account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="success_plan")
     title = models.CharField(max_length=200, default="Success plan")
@@ -175,7 +139,7 @@ class SuccessPlan(models.Model):
         return f"{self.title} ({self.account})"
 
     def realization(self) -> float | None:
-        """Share of milestones reached (DOMAIN §3), or None when the plan has none."""
+        """Share of milestones reached (docs/domain.md §3), or None when the plan has none."""
         counts = Milestone.objects.filter(objective__plan=self).aggregate(
             total=models.Count("pk"), reached=models.Count("pk", filter=Q(status=Milestone.Status.REACHED))
         )
@@ -223,9 +187,6 @@ class Milestone(models.Model):
         if self.target in (None, 0) or self.current is None:
             return None
         return min(float(self.current / self.target), 1.0)
-
-    def is_late(self, today: date) -> bool:
-        return self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS) and self.due_on < today
 
 
 # --- Program templates ---------------------------------------------------------------------
@@ -276,7 +237,7 @@ class HandoffQuerySet(models.QuerySet):
 
 
 class Handoff(models.Model):
-    """What Sales told the customer, captured once so Service never asks again (DOMAIN §1)."""
+    """What Sales told the customer, captured once so Service never asks again (docs/domain.md §1)."""
 
     deal_id = models.CharField(max_length=100, unique=True, help_text="The CRM's closed-won deal id.")
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="handoffs")
@@ -315,7 +276,7 @@ class EntitlementUseQuerySet(models.QuerySet):
 
 
 class EntitlementUse(models.Model):
-    """A service delivered against the program's entitlements (DOMAIN §9)."""
+    """A service delivered against the program's entitlements (docs/domain.md §9)."""
 
     class Kind(models.TextChoices):
         BUSINESS_REVIEW = "business_review", "Business review"

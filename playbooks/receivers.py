@@ -1,4 +1,7 @@
-"""Playbooks react to other apps' events. Receivers never raise (accounts/signals.py)."""
+"""Playbooks react to other apps' events.
+
+Receivers of after-commit events never raise; receivers of in-transaction events let errors
+through (renewals/signals.py)."""
 
 import logging
 from datetime import date
@@ -7,9 +10,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import contact_left
-from renewals.signals import notice_failed
+from renewals.signals import notice_failed, notice_marked_failed, renewal_coverage_changed
 
-from . import services
+from . import renewal_tasks, services
 from .models import PlaybookRule
 
 log = logging.getLogger(__name__)
@@ -39,3 +42,13 @@ def on_notice_failed(sender: object, notice: object, error: str = "", **kwargs: 
         )
     except Exception:
         log.exception("playbooks: notice_failed for notice %s failed", getattr(notice, "pk", None))
+
+
+@receiver(notice_marked_failed, dispatch_uid="playbooks.notice_marked_failed")
+def on_notice_marked_failed(sender: object, notice: object, error: str, today: date, **kwargs: object) -> None:
+    renewal_tasks.open_notice_failed_task(notice, error=error, today=today)
+
+
+@receiver(renewal_coverage_changed, dispatch_uid="playbooks.renewal_coverage_changed")
+def on_renewal_coverage_changed(sender: object, changed: list, today: date, **kwargs: object) -> int:
+    return renewal_tasks.open_coverage_tasks(changed, today=today)

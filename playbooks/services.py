@@ -258,7 +258,7 @@ def update_milestone(
 
 
 def success_plan_realization(account_ids: list[int] | None = None) -> dict[int, float]:
-    """Share of milestones reached per account (DOMAIN §3), for health and metrics.
+    """Share of milestones reached per account (docs/domain.md §3), for health and metrics.
 
     Accounts whose plan has no milestones are absent.
     """
@@ -323,7 +323,7 @@ class Statement:
 
 
 def service_usage_statement(account: Account, *, start: date, end: date) -> Statement:
-    """Services used in [start, end] against the program's yearly entitlements (DOMAIN §9)."""
+    """Services used in [start, end] against the program's yearly entitlements (docs/domain.md §9)."""
     if end < start:
         raise ValidationError({"end": "The period ends before it starts."})
     uses = list(account.entitlement_uses.between(start, end).select_related("by").order_by("used_on", "pk"))
@@ -345,15 +345,7 @@ def service_usage_statement(account: Account, *, start: date, end: date) -> Stat
 
 # --- Handoff ---------------------------------------------------------------------------------------
 
-CONTACT_ROLES = {
-    "primary": "is_primary",
-    "decision_maker": "is_decision_maker",
-    "renewal": "is_renewal",
-    "billing": "is_billing",
-    "champion": "is_champion",
-    "technical": "is_technical",
-    "executive_sponsor": "is_executive_sponsor",
-}
+CONTACT_ROLES = Contact.ROLE_FLAGS
 
 
 def _upsert_contacts(account: Account, stakeholders: list[dict]) -> None:

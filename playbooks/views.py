@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts import roles
 from accounts.models import Account
+from csm import roles
 
 from . import forms, services
 from .models import Milestone, Objective, OnboardingItem, PlaybookRule, Task

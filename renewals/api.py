@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import EditableAccountField
-from csm.api import Pagination, router
-from playbooks.models import Program
+from accounts.models import Program
+from csm.api import Pagination
 
 from . import services
 from .models import Contract, ReasonCode, Renewal
@@ -208,7 +208,3 @@ class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
             renewal, reason=data["reason"], notes=data["notes"], by=request.user, today=timezone.localdate()
         )
         return Response(RenewalSerializer(renewal).data)
-
-
-router.register("contracts", ContractViewSet, basename="contract")
-router.register("renewals", RenewalViewSet, basename="renewal")

@@ -4,8 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from accounts import roles
-from playbooks.models import Program
+from accounts.models import Program
+from csm import roles
 
 from . import emails
 from .models import NoticeSchedule, NoticeTemplate, ReasonCode, Renewal

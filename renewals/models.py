@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from accounts import roles
 from accounts.models import Account
+from csm import roles
 
 
 class ContractQuerySet(models.QuerySet):
@@ -32,7 +32,7 @@ class Contract(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contracts")
     program = models.ForeignKey(
-        "playbooks.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+        "accounts.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
     )
     starts_on = models.DateField()
     ends_on = models.DateField(db_index=True)
@@ -75,7 +75,7 @@ class Contract(models.Model):
 
 
 class ReasonCode(models.Model):
-    """Why a customer did not renew or downgraded (admin-configured, DOMAIN §8)."""
+    """Why a customer did not renew or downgraded (admin-configured, docs/domain.md §8)."""
 
     class Applies(models.TextChoices):
         LOSS = "loss", "Lost / churned"
@@ -191,7 +191,7 @@ class RevenueEntryQuerySet(models.QuerySet):
 
 
 class RevenueEntry(models.Model):
-    """One change of annual recurring revenue (DOMAIN: recurring revenue formulas).
+    """One change of annual recurring revenue (docs/domain.md, "Recurring revenue").
 
     ``amount`` is the signed change: positive for new and expansion, negative for
     contraction and churn. The sum of entries up to a day is the recurring revenue then.
@@ -242,7 +242,7 @@ class NoticeSchedule(models.Model):
     """
 
     program = models.OneToOneField(
-        "playbooks.Program",
+        "accounts.Program",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -277,7 +277,7 @@ class NoticeTemplate(models.Model):
     """
 
     program = models.OneToOneField(
-        "playbooks.Program",
+        "accounts.Program",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -310,9 +310,7 @@ class RenewalNoticeQuerySet(models.QuerySet):
 
     def problems(self) -> "RenewalNoticeQuerySet":
         """Notices a person must look at: failed, bounced, or stuck with an unknown outcome."""
-        return self.filter(
-            status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED, RenewalNotice.Status.NEEDS_REVIEW]
-        )
+        return self.filter(status__in=RenewalNotice.NEEDS_A_PERSON)
 
 
 class RenewalNotice(models.Model):
@@ -332,6 +330,8 @@ class RenewalNotice(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     FIRST = "first"
+    # The statuses a person must look at and resolve (resend, or accept): nothing retries them.
+    NEEDS_A_PERSON = (Status.FAILED, Status.BOUNCED, Status.NEEDS_REVIEW)
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="notices")
     renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="notices")

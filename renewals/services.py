@@ -1,6 +1,6 @@
 """Contracts, the renewal pipeline, the revenue ledger and renewal notices.
 
-Notices follow STYLE.md "send once, in effect": the RenewalNotice table is the outbox,
+Notices follow "send once, in effect" (docs/architecture.md): the RenewalNotice table is the outbox,
 planned by a set-based upsert on unique keys, claimed by a conditional UPDATE before any
 send, published after commit, and swept when a message or a worker goes missing.
 """
@@ -15,14 +15,12 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from accounts.models import Account, Contact
-from playbooks.models import Program, Task
-from playbooks.services import open_task
+from accounts.models import Account, Contact, Program
 
 from . import emails, signals
 from .models import Contract, NoticeSchedule, ReasonCode, Renewal, RenewalNotice, RevenueEntry
 
-DEFAULT_LEAD_DAYS = 60  # DOMAIN §8: at least two months ahead, for contracts without a program.
+DEFAULT_LEAD_DAYS = 60  # docs/domain.md §8: at least two months ahead, for contracts without a program.
 DEFAULT_FOLLOW_UPS = (30, 14)
 # A send that has not finished this long after its claim was cut short (worker killed).
 # Retries back off at most 10 minutes, so a pending row older than this lost its message.
@@ -371,10 +369,10 @@ def _program_filter(group: ScheduleGroup) -> tuple[str, list]:
     return "(" + " OR ".join(parts or ["1 = 0"]) + ")", params
 
 
-# Who is eligible, mirrored from ContactQuerySet.renewal_recipients for set-based SQL.
-ELIGIBLE_CONTACT_SQL = """
+# Who is eligible: ContactQuerySet.renewal_recipients as SQL, with the roles from Contact itself.
+ELIGIBLE_CONTACT_SQL = f"""
     ct.email <> '' AND ct.email_opt_out = %s AND (ct.left_on IS NULL OR ct.left_on > %s)
-    AND (ct.is_decision_maker OR ct.is_renewal OR ct.is_billing)
+    AND ({" OR ".join(f"ct.{field}" for field in Contact.RENEWAL_ROLE_FIELDS)})
 """
 
 
@@ -518,52 +516,6 @@ def _coverage_changes(due: list[tuple], *, today: date) -> list[tuple[int, str]]
     return changed
 
 
-COVERAGE_TASKS = {
-    Renewal.Coverage.SINGLE_CONTACT: (
-        "renewal:single-contact",
-        "Add a second renewal contact",
-        "Renewal notices reach only one person (single point of contact); add the decision maker, "
-        "renewal or billing contact so the renewal does not hang on one person.",
-        7,
-    ),
-    Renewal.Coverage.NO_CONTACT: (
-        "renewal:no-contact",
-        "Find who is responsible for the renewal",
-        "No current decision maker, renewal or billing contact with an email: no renewal notice was sent. "
-        "Find who takes over and add them as contacts.",
-        0,
-    ),
-}
-
-
-def _open_coverage_tasks(changed: list[tuple[int, str]], *, today: date) -> int:
-    """One task for the CSM per renewal that just became single-contact or contact-less."""
-    flagged = {renewal_id: value for renewal_id, value in changed if value in COVERAGE_TASKS}
-    tasks = []
-    ids = list(flagged)
-    for start in range(0, len(ids), 5000):
-        rows = Renewal.objects.filter(pk__in=ids[start : start + 5000]).values_list(
-            "pk", "contract__account_id", "owner_id", "contract__account__owner_id"
-        )
-        for renewal_id, account_id, owner_id, account_owner_id in rows:
-            key, title, description, due_in = COVERAGE_TASKS[flagged[renewal_id]]
-            tasks.append(
-                Task(
-                    account_id=account_id,
-                    assignee_id=owner_id or account_owner_id,
-                    title=title,
-                    description=description,
-                    reason=f"Renewal coverage: {Renewal.Coverage(flagged[renewal_id]).label.lower()}",
-                    key=f"{key}:{renewal_id}",
-                    due_on=today + timedelta(days=due_in),
-                )
-            )
-    # The partial unique index on open (account, key) tasks is what playbooks.open_task relies
-    # on; a bulk insert that ignores conflicts keeps the same once-only rule for thousands of rows.
-    Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
-    return len(tasks)
-
-
 @transaction.atomic
 def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) -> dict:
     """Plan every notice due as of ``today`` and publish the sends after commit.
@@ -588,7 +540,10 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
     for coverage, ids in by_coverage.items():
         for start in range(0, len(ids), PLAN_CHUNK):
             Renewal.objects.filter(pk__in=ids[start : start + PLAN_CHUNK]).update(contact_coverage=coverage)
-    tasks_opened = _open_coverage_tasks(changed, today=today)
+    # Sent inside this transaction: receivers (playbooks opens the CSM's tasks) write in it and
+    # let errors through, because the planner reports each coverage change only once.
+    responses = signals.renewal_coverage_changed.send(sender=Renewal, changed=changed, today=today) if changed else []
+    tasks_opened = sum(response for _, response in responses if isinstance(response, int))
     published = planned[:ENQUEUE_LIMIT] if publish else []
     if published:
         RenewalNotice.objects.filter(pk__in=published).update(enqueued_at=now)
@@ -632,16 +587,9 @@ def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
 
 
 def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date) -> None:
-    account = notice.contract.account
-    open_task(
-        account=account,
-        title=f"Renewal notice to {notice.email} was not delivered",
-        due_on=today,
-        key=f"renewal:notice-problem:{notice.pk}",
-        assignee=notice.renewal.owner or account.owner,
-        description=f"{notice.cycle_label} for the contract ending {notice.contract.ends_on:%d %b %Y}: {error}",
-        reason="Renewal notice failed",
-    )
+    # Inside the transaction that marks the notice failed (playbooks opens the CSM's task in it);
+    # after commit, the event for playbook rules.
+    signals.notice_marked_failed.send(sender=RenewalNotice, notice=notice, error=error, today=today)
     transaction.on_commit(lambda: signals.notice_failed.send(sender=RenewalNotice, notice=notice, error=error))
 
 
@@ -781,11 +729,7 @@ def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: 
     request never talks to the broker.
     """
     notice = RenewalNotice.objects.select_for_update().get(pk=notice.pk)
-    if notice.status not in (
-        RenewalNotice.Status.NEEDS_REVIEW,
-        RenewalNotice.Status.FAILED,
-        RenewalNotice.Status.BOUNCED,
-    ):
+    if notice.status not in RenewalNotice.NEEDS_A_PERSON:
         raise ValidationError("Only a failed, bounced or unclear notice can be resolved.")
     if action == Resolution.RESEND:
         notice.status, notice.enqueued_at, notice.claimed_at = RenewalNotice.Status.PENDING, None, None

@@ -1,11 +1,22 @@
 """Renewal events other apps react to (playbooks, webhooks).
 
-Senders pass keyword arguments named in each comment; receivers must not raise.
+Senders pass keyword arguments named in each comment. Two kinds:
+
+- sent after commit (``renewal_stage_changed``, ``notice_failed``): receivers must not raise;
+- sent inside the sender's transaction (``renewal_coverage_changed``, ``notice_marked_failed``):
+  receivers write in that transaction and let errors through, so what they write is never lost
+  while the change that caused it is kept (playbooks opens the CSM's tasks this way).
 """
 
 from django.dispatch import Signal
 
 # renewal=Renewal, old_stage=str, new_stage=str, by=User|None
 renewal_stage_changed = Signal()
-# notice=RenewalNotice, error=str: a notice bounced or failed permanently.
+# notice=RenewalNotice, error=str: a notice bounced or failed permanently (after commit).
 notice_failed = Signal()
+# notice=RenewalNotice, error=str, today=date: the same, inside the transaction that marks it failed.
+notice_marked_failed = Signal()
+# changed=list[(renewal_id, Renewal.Coverage value)], today=date: renewals whose contact coverage
+# the planner just changed, inside its transaction. Each change is reported once. A receiver may
+# return how many tasks it opened (the planner reports the sum).
+renewal_coverage_changed = Signal()

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts import roles
 from accounts.models import Contact
+from csm import roles
 
 from . import services
 from .forms import LoseForm, RenewalFilterForm, RenewalUpdateForm, RenewForm, ResolveNoticeForm, StageForm
@@ -101,20 +101,7 @@ def renewal_board(request: HttpRequest) -> HttpResponse:
 
 def _eligibility(contacts: list[Contact], today) -> list[tuple[Contact, str]]:
     """Each contact of the account with why they do or do not receive notices."""
-    result = []
-    for contact in contacts:
-        if contact.has_left(today):
-            why = "left"
-        elif contact.email_opt_out:
-            why = "opted out"
-        elif not contact.email:
-            why = "no email"
-        elif not (contact.is_decision_maker or contact.is_renewal or contact.is_billing):
-            why = "no renewal role"
-        else:
-            why = ""
-        result.append((contact, why))
-    return result
+    return [(contact, contact.renewal_exclusion(today)) for contact in contacts]
 
 
 @login_required

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from accounts import roles
 from accounts.models import Account, Contact
+from csm import roles
 from renewals.models import Contract
 from tests.factories import (
     AccountFactory,
@@ -143,7 +143,7 @@ class Worker:
         command = [
             sys.executable, "-m", "celery", "-A", "csm", "worker", "--loglevel=INFO",
             f"--concurrency={self.concurrency}", "--pool=prefork", "--without-gossip", "--without-mingle",
-            "--without-heartbeat", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            "--without-heartbeat", "--include=tests.celery_tasks", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
         ]  # fmt: skip
         self.handle = self.log.open("ab")
         self.process = subprocess.Popen(

@@ -5,9 +5,8 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from accounts import roles
-from accounts.models import Account, Contact, Team, Touchpoint, UsageSnapshot
-from playbooks.models import Program
+from accounts.models import Account, Contact, Program, Team, Touchpoint, UsageSnapshot
+from csm import roles
 from renewals.models import Contract
 
 

@@ -5,7 +5,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_page_sends_a_stranger_to_the_login_page(client) -> None:
-    response = client.get(reverse("accounts:account-list"))
+    response = client.get(reverse("front:account-list"))
     assert response.status_code == 302
     assert response.url.startswith("/login/?next=")
 
@@ -31,12 +31,12 @@ def test_signing_out_ends_the_session(client, alice) -> None:
 
 def test_a_csm_cannot_open_another_csms_account_by_url(client, bob, acme) -> None:
     client.force_login(bob)
-    assert client.get(reverse("accounts:account-detail", args=[acme.pk])).status_code == 404
+    assert client.get(reverse("front:account-detail", args=[acme.pk])).status_code == 404
 
 
 def test_a_manager_sees_the_accounts_of_the_team(client, carol, acme, globex) -> None:
     client.force_login(carol)
-    page = client.get(reverse("accounts:account-list")).content.decode()
+    page = client.get(reverse("front:account-list")).content.decode()
     assert "Acme" in page
     assert "Globex" in page
 

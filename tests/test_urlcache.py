@@ -40,19 +40,19 @@ def test_every_named_url_reverses_as_django_does(number) -> None:
 
 
 def test_text_and_keyword_arguments_go_to_django() -> None:
-    assert urlcache.reverse("accounts:account-detail", kwargs={"pk": 7}) == reverse(
-        "accounts:account-detail", kwargs={"pk": 7}
+    assert urlcache.reverse("front:account-detail", kwargs={"pk": 7}) == reverse(
+        "front:account-detail", kwargs={"pk": 7}
     )
     with pytest.raises(Exception):  # noqa: B017, PT011
-        urlcache.reverse("accounts:account-detail", args=["not-a-number"])
+        urlcache.reverse("front:account-detail", args=["not-a-number"])
 
 
 def test_a_changed_script_prefix_changes_the_url() -> None:
     from django.urls import set_script_prefix
 
-    plain = urlcache.reverse("accounts:account-detail", args=[5])
+    plain = urlcache.reverse("front:account-detail", args=[5])
     set_script_prefix("/csm/")
     try:
-        assert urlcache.reverse("accounts:account-detail", args=[5]) == "/csm" + plain
+        assert urlcache.reverse("front:account-detail", args=[5]) == "/csm" + plain
     finally:
         set_script_prefix("/")

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import connection
 
 from csm import tasks
+from tests import celery_tasks
 
 pytestmark = pytest.mark.worker
 
@@ -24,4 +25,4 @@ def test_the_broker_is_the_one_configured(celery_worker) -> None:
 
     expected = "redis" if settings.REDIS_URL else "filesystem"
     assert app.connection_for_write().transport_cls == expected
-    assert tasks.add.delay(20, 22).get(timeout=60) == 42
+    assert celery_tasks.add.delay(20, 22).get(timeout=60) == 42

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from csm import webhooks
-from csm.models import WebhookDelivery, WebhookEndpoint
+from webhooks import services as webhooks
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.health import BandChange
 from accounts.signals import health_bands_changed
-from csm.models import WebhookDelivery, WebhookEndpoint
+from health.health import BandChange
 from renewals.models import Renewal
 from renewals.signals import renewal_stage_changed
 from tests.factories import ContractFactory
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 

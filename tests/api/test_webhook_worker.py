@@ -5,8 +5,9 @@ import time
 import pytest
 from django.utils import timezone
 
-from csm import tasks, webhooks
-from csm.models import WebhookDelivery, WebhookEndpoint
+from webhooks import services as webhooks
+from webhooks import tasks
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

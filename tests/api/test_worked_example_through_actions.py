@@ -1,5 +1,5 @@
-# ruff: noqa: RUF003  (real minus signs, as DOMAIN.md writes them)
-"""DOMAIN.md's worked example, built only through API operations, then read back from /api/metrics/."""
+# ruff: noqa: RUF003  (real minus signs, as docs/domain.md writes them)
+"""The worked example of docs/domain.md, built only through API operations, then read back from /api/metrics/."""
 
 import pytest
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts import health
 from accounts.models import HealthScore
+from health import health
 from renewals.models import Renewal, RevenueEntry
 from tests.factories import AccountFactory, ContractFactory
 

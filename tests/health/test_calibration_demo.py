@@ -5,8 +5,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts import health
 from accounts.models import Account, HealthScore
+from health import health
 from renewals.models import RevenueEntry
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from accounts import health
 from accounts.models import HealthScore
+from health import health
 
 from .conftest import DAY, give_usage
 

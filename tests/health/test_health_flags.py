@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import health, signals
+from accounts import signals
 from accounts.models import HealthModel, HealthScore, UsageSnapshot
+from health import health
 
 from .conftest import DAY, give_usage
 

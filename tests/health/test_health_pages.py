@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import health
 from accounts.models import HealthCheck, HealthScore
+from health import health
 from renewals.models import RevenueEntry
 from tests.factories import AccountFactory
 
@@ -22,7 +22,7 @@ def test_the_account_page_shows_the_health_panel(client, alice, healthy_account,
     time_machine.move_to(at(DAY, hour=12), tick=False)
     health.recalculate_health(day=DAY)
     client.force_login(alice)
-    response = client.get(reverse("accounts:account-detail", args=[healthy_account.pk]))
+    response = client.get(reverse("front:account-detail", args=[healthy_account.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="panel health-panel"' in html
@@ -33,7 +33,7 @@ def test_the_account_page_shows_the_health_panel(client, alice, healthy_account,
 
 def test_a_csm_records_a_health_check_on_their_account(client, alice, healthy_account) -> None:
     client.force_login(alice)
-    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    url = reverse("health:check-new", args=[healthy_account.pk])
     response = client.post(url, {"kind": "business_review", "held_on": "2026-05-30", "sentiment": "2", "notes": " ok "})
     assert response.status_code == 302
     check = HealthCheck.objects.get(account=healthy_account, held_on=date(2026, 5, 30))
@@ -42,14 +42,14 @@ def test_a_csm_records_a_health_check_on_their_account(client, alice, healthy_ac
 
 def test_another_csms_account_is_not_found(client, bob, healthy_account) -> None:
     client.force_login(bob)
-    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    url = reverse("health:check-new", args=[healthy_account.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"kind": "health_check", "held_on": "2026-05-30", "sentiment": "3"}).status_code == 404
 
 
 def test_a_read_only_user_may_not_record_a_health_check(client, rita, healthy_account) -> None:
     client.force_login(rita)
-    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    url = reverse("health:check-new", args=[healthy_account.pk])
     response = client.post(url, {"kind": "health_check", "held_on": "2026-05-30", "sentiment": "3"})
     assert response.status_code == 403
     assert HealthCheck.objects.filter(account=healthy_account).count() == 1
@@ -57,7 +57,7 @@ def test_a_read_only_user_may_not_record_a_health_check(client, rita, healthy_ac
 
 def test_a_check_in_the_future_is_refused(client, alice, healthy_account) -> None:
     client.force_login(alice)
-    url = reverse("accounts:health-check-new", args=[healthy_account.pk])
+    url = reverse("health:check-new", args=[healthy_account.pk])
     response = client.post(url, {"kind": "health_check", "held_on": "2999-01-01", "sentiment": "3"})
     assert response.status_code == 200
     assert "cannot be recorded ahead" in response.content.decode()
@@ -66,7 +66,7 @@ def test_a_check_in_the_future_is_refused(client, alice, healthy_account) -> Non
 
 def test_the_calibration_page_says_what_to_do_without_history(client, carol) -> None:
     client.force_login(carol)
-    response = client.get(reverse("accounts:health-calibration"))
+    response = client.get(reverse("health:calibration"))
     html = response.content.decode()
     assert response.status_code == 200
     assert "No score history old enough yet" in html
@@ -84,7 +84,7 @@ def test_the_calibration_page_shows_counts_beside_rates_and_a_chart(client, caro
                 account=account, kind="churn", amount=Decimal("-100"), effective_on=today - timedelta(days=10)
             )
     client.force_login(carol)
-    html = client.get(reverse("accounts:health-calibration")).content.decode()
+    html = client.get(reverse("health:calibration")).content.decode()
     assert "1 of 4" in html
     assert "25.0%" in html
     assert "few accounts" in html

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts import health
 from accounts.models import HealthScore
 from csm.models import JobRun
+from health import health
 
 from .conftest import DAY
 

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from accounts import tasks
 from accounts.models import HealthScore
+from health import tasks
 from tests.factories import AccountFactory
 
 from .conftest import give_usage

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import health
 from accounts.models import Account, HealthComponent, HealthModel, HealthScore
+from health import health
 from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan
 from renewals.models import Renewal
 from tests.factories import AccountFactory, ContractFactory, ProgramFactory

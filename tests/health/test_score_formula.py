@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accounts.health import KINDS, ModelSpec, Spec, normalize, score_inputs
 from accounts.models import HealthComponent
+from health.health import KINDS, ModelSpec, Spec, normalize, score_inputs
 
 SPEC = ModelSpec(
     model_id=1,

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from accounts import ingest
 from accounts.models import UsageSnapshot
-from csm import ingest
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Account, Contact, UsageSnapshot
-from csm import imports
-from csm.models import ImportJob
+from imports import services as imports
+from imports.models import ImportJob
 from renewals.models import Contract
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF002  (real minus signs, as DOMAIN.md and the page write them)
+# ruff: noqa: RUF002  (real minus signs, as docs/domain.md and the page write them)
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +10,7 @@ from tests.factories import AccountFactory
 
 @pytest.fixture
 def worked_example(alice, acme):
-    """DOMAIN.md's worked example in Q1 2026, all in alice's book.
+    """The worked example of docs/domain.md in Q1 2026, all in alice's book.
 
     Start of Q1: $100 (Acme $75, Initech $25). In Q1: +$45 new (Hooli), +$5 expansion (Acme),
     −$25 churn (Initech), −$5 downgrade (Acme). End of Q1: $120.

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from csm.metrics import last_periods, period_containing
+from metrics.report import last_periods, period_containing
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from csm import metrics
+from metrics import report as metrics
 from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan
 from renewals.models import Renewal
 from tests.factories import AccountFactory, ContractFactory, TouchpointFactory, UsageSnapshotFactory

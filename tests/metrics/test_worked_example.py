@@ -1,12 +1,12 @@
-# ruff: noqa: RUF001, RUF002  (real minus signs, as DOMAIN.md and the page write them)
-"""DOMAIN.md's worked example: $100 → +$45 new, +$5 expansion, −$25 churn, −$5 downgrade → $120, rate 120%."""
+# ruff: noqa: RUF001, RUF002  (real minus signs, as docs/domain.md and the page write them)
+"""The worked example of docs/domain.md: $100 → +$45 new, +$5 expansion, −$25 churn, −$5 downgrade → $120, rate 120%."""
 
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from csm import metrics
+from metrics import report as metrics
 
 pytestmark = pytest.mark.django_db
 

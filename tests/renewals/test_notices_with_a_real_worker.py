@@ -1,4 +1,4 @@
-"""The STYLE.md protocol end to end: a real Celery worker, the configured broker (Redis on
+"""The send-once protocol (docs/architecture.md) end to end: a real Celery worker, the configured broker (Redis on
 CI), a real SMTP conversation with a local sink, and the worker killed mid-batch."""
 
 import time

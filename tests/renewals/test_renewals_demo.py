@@ -3,7 +3,7 @@ from statistics import mean
 import pytest
 from django.core.management import call_command
 
-from renewals.demo import latest_utilization
+from demo.renewals import latest_utilization
 from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from accounts import roles
 from accounts.models import HealthCheck, HealthScore
+from csm import roles
 from playbooks.models import (
     EntitlementUse,
     Handoff,

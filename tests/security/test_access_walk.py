@@ -39,7 +39,7 @@ EXEMPT: dict[str, str] = {
 
 
 def alices_import(book: SimpleNamespace) -> models.Model:
-    return apps.get_model("csm", "ImportJob").objects.create(
+    return apps.get_model("imports", "ImportJob").objects.create(
         kind="usage", created_by=book.users["alice"], file_name=f"{MARKER}.csv", content="", status="validated"
     )
 

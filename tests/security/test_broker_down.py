@@ -24,10 +24,10 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from accounts import roles
-from csm.models import WebhookDelivery, WebhookEndpoint
+from csm import roles
 from renewals.models import Renewal
 from tests.factories import AccountFactory, ContractFactory, UserFactory
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 ROOT = Path(settings.BASE_DIR)
 BOUND = 5.0  # seconds: no request may hang on the missing broker
@@ -188,7 +188,7 @@ def test_with_the_broker_down_pages_and_sign_in_work_and_work_waits_as_rows(conf
             [
                 sys.executable,
                 "-c",
-                "import django; django.setup(); from csm import tasks; print(tasks.sweep_webhooks())",
+                "import django; django.setup(); from webhooks import tasks; print(tasks.sweep_webhooks())",
             ],
             cwd=ROOT,
             env={**broker["env"], "DJANGO_SETTINGS_MODULE": "csm.settings"},

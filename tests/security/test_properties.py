@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Contact
-from csm.metrics import RevenueFigures, period_containing, revenue_figures
+from metrics.report import RevenueFigures, period_containing, revenue_figures
 from renewals.models import RevenueEntry
 from tests.factories import AccountFactory, ContactFactory
 
@@ -39,7 +39,7 @@ def test_net_recurring_revenue_is_existing_minus_lost_plus_added(existing, new, 
     assert figures.net_recurring_revenue == end
     rate = figures.recurring_revenue_rate
     assert rate == (end * 100 / existing).quantize(Decimal("0.1"))
-    # The rate passes 100 % exactly when more was added than lost (DOMAIN: it can exceed 100 %).
+    # The rate passes 100 % exactly when more was added than lost (docs/domain.md: it can exceed 100 %).
     if figures.rr_added > figures.rr_lost:
         assert rate >= 100
     if figures.rr_added < figures.rr_lost:

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def names(client, **params) -> list[str]:
-    response = client.get(reverse("accounts:account-list"), params)
+    response = client.get(reverse("front:account-list"), params)
     assert response.status_code == 200
     return [a.name for a in response.context["page"].object_list]
 
@@ -57,15 +57,15 @@ def test_sorting_by_next_renewal_and_by_revenue(client, alice) -> None:
 def test_the_list_is_paginated_by_fifty_keeping_the_filters(client, alice) -> None:
     AccountFactory.create_batch(55, owner=alice)
     client.force_login(alice)
-    first = client.get(reverse("accounts:account-list"), {"stage": "adoption"})
+    first = client.get(reverse("front:account-list"), {"stage": "adoption"})
     assert len(first.context["page"].object_list) == 50
     assert "stage=adoption&amp;page=2" in first.content.decode()
-    second = client.get(reverse("accounts:account-list"), {"stage": "adoption", "page": 2})
+    second = client.get(reverse("front:account-list"), {"stage": "adoption", "page": 2})
     assert len(second.context["page"].object_list) == 5
 
 
 def test_an_empty_result_says_what_to_do_next(client, alice, acme) -> None:
     client.force_login(alice)
-    page = client.get(reverse("accounts:account-list"), {"q": "zzz"}).content.decode()
+    page = client.get(reverse("front:account-list"), {"q": "zzz"}).content.decode()
     assert "No account matches these filters" in page
     assert "clear the filters" in page

@@ -3,14 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from accounts import pagination
+from front import pagination
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def shown_count(client, query: str = "") -> int:
-    return client.get(reverse("accounts:account-list") + query).context["page"].paginator.count
+    return client.get(reverse("front:account-list") + query).context["page"].paginator.count
 
 
 def test_a_large_books_unfiltered_count_is_remembered(client, alice, monkeypatch) -> None:

@@ -6,8 +6,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.forms import AccountFilterForm
 from accounts.models import Account
+from front.forms import AccountFilterForm
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_search_finds_part_of_a_name_or_a_whole_external_id_in_any_case(alice, b
     assert {a.name for a in searched(alice, "harb")} == {"Harbor Logistics"}
     assert {a.name for a in searched(alice, "harbor-9")} == {"Summit Foods"}
     client.force_login(alice)
-    page = client.get(reverse("accounts:account-list"), {"q": "LOGIST"}).content.decode()
+    page = client.get(reverse("front:account-list"), {"q": "LOGIST"}).content.decode()
     assert "Harbor Logistics" in page
     assert "Pine Labs" not in page
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.exports import safe_cell
+from csm.csvcells import safe_cell
 from tests.factories import AccountFactory, ContractFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_export_lists_the_filtered_book_and_defuses_formulas(client, alice, bob,
     ContractFactory(account=evil, recurring_amount="1234.50", ends_on=timezone.localdate() + timedelta(days=90))
     AccountFactory(name="Quiet", owner=alice)
     client.force_login(alice)
-    response = client.get(reverse("accounts:account-export"), {"q": "cmd"})
+    response = client.get(reverse("front:account-export"), {"q": "cmd"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))

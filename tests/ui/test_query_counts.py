@@ -25,7 +25,7 @@ def test_today_runs_the_same_queries_for_a_small_and_a_large_book(
     settings.PAGE_CACHE_SECONDS = 0
     grow_book(alice, 1)
     client.force_login(carol if view else alice)
-    url = reverse("accounts:today") + view
+    url = reverse("front:today") + view
     small = statements(client, url)
     grow_book(alice, 12, extra=2)
     with django_assert_num_queries(small):
@@ -41,11 +41,11 @@ def test_today_charts_run_the_same_queries_for_a_small_and_a_large_book(
 ) -> None:
     grow_book(alice, 1)
     client.force_login(alice)
-    small = statements(client, reverse("accounts:today-charts"))
+    small = statements(client, reverse("front:today-charts"))
     grow_book(alice, 10, extra=2)
     cache.clear()  # computed again, not served from the cache
     with django_assert_num_queries(small):
-        client.get(reverse("accounts:today-charts"))
+        client.get(reverse("front:today-charts"))
 
 
 def test_the_account_page_runs_the_same_queries_for_a_small_and_a_large_account(
@@ -53,11 +53,11 @@ def test_the_account_page_runs_the_same_queries_for_a_small_and_a_large_account(
 ) -> None:
     (small_account,) = grow_book(alice, 1)
     client.force_login(alice)
-    small = statements(client, reverse("accounts:account-detail", args=[small_account.pk]))
+    small = statements(client, reverse("front:account-detail", args=[small_account.pk]))
     grow_book(alice, 10)
     (large_account,) = grow_book(alice, 1, extra=6)
     with django_assert_num_queries(small):
-        page = client.get(reverse("accounts:account-detail", args=[large_account.pk]))
+        page = client.get(reverse("front:account-detail", args=[large_account.pk]))
     assert len(page.context["contacts"]) == 6
     assert len(page.context["open_tasks"]) == 6
     assert len(page.context["timeline"]) > 6
@@ -69,8 +69,8 @@ def test_the_account_list_runs_the_same_queries_for_a_small_and_a_large_book(
     settings.PAGE_CACHE_SECONDS = 0
     grow_book(alice, 1)
     client.force_login(alice)
-    small = statements(client, reverse("accounts:account-list"))
+    small = statements(client, reverse("front:account-list"))
     grow_book(alice, 12)
     with django_assert_num_queries(small):
-        page = client.get(reverse("accounts:account-list"))
+        page = client.get(reverse("front:account-list"))
     assert len(page.context["page"].object_list) == 13

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from accounts import today as sections
+from front import today as sections
 from renewals.models import Renewal
 from tests.factories import ContractFactory
 
@@ -19,7 +19,7 @@ def open_renewals(chart: dict) -> int:
 
 def test_a_second_request_is_served_from_the_cache(client, alice, acme, django_assert_num_queries) -> None:
     client.force_login(alice)
-    url = reverse("accounts:today-charts")
+    url = reverse("front:today-charts")
     client.get(url)
     # Only the session and the user: no chart query.
     with django_assert_num_queries(3):

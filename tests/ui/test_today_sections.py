@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from accounts import today as sections
+from front import today as sections
 from playbooks.models import OnboardingItem, Task
 from renewals.models import Contract
 from tests.factories import AccountFactory, ContactFactory, ContractFactory, ProgramFactory, TouchpointFactory

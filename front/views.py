@@ -1,0 +1,159 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts import services
+from accounts.forms import TouchpointForm
+from accounts.models import Account, visible_owner_ids
+from csm import freshness, roles
+
+from . import account360, exports
+from . import today as sections
+from .forms import AccountFilterForm
+from .pagination import BookPaginator
+
+PAGE_SIZE = 50
+
+
+def _require_write(request: HttpRequest) -> None:
+    if not roles.can_write(request.user):
+        raise PermissionDenied("Read-only users change nothing.")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_safe
+def today(request: HttpRequest) -> HttpResponse:
+    """The home page: what needs the success manager today, most urgent first."""
+    day, now = timezone.localdate(), timezone.now()
+    scope = sections.Scope.for_request(request.user, request.GET.get("view"))
+    # The sections are computed only when the page's cached fragment is missing or stale.
+    return render(
+        request,
+        "accounts/today.html",
+        {
+            "today": day,
+            "scope": scope,
+            "can_see_team": sections.can_see_team(request.user),
+            "page_cache_seconds": freshness.seconds(),
+            "page_cache_key": freshness.fragment_key(request, scope.visible_owner_ids, "today", scope.team, day),
+            "tasks": SimpleLazyObject(lambda: sections.tasks_due(scope, today=day)),
+            "renewals": SimpleLazyObject(lambda: sections.renewals_in_window(scope, today=day)),
+            "worsened": SimpleLazyObject(lambda: sections.health_worsened(scope, today=day)),
+            "silent": SimpleLazyObject(lambda: sections.not_heard_from(scope, now=now)),
+            "onboarding": SimpleLazyObject(lambda: sections.onboarding_overdue(scope, today=day)),
+        },
+    )
+
+
+@require_safe
+def today_charts(request: HttpRequest) -> HttpResponse:
+    """The Today page's charts, loaded after the page so the lists show at once."""
+    scope = sections.Scope.for_request(request.user, request.GET.get("view"))
+    return render(request, "accounts/_today_charts.html", sections.charts(scope, today=timezone.localdate()))
+
+
+def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]:
+    day = timezone.localdate()
+    form = AccountFilterForm(request.GET or None, user=request.user)
+    accounts = form.filter(Account.objects.visible_to(request.user), today=day)
+    return form, form.order(accounts, today=day)
+
+
+@require_safe
+def account_list(request: HttpRequest) -> HttpResponse:
+    form, accounts = _filtered_accounts(request)
+    filtered = form.is_bound and any(value for key, value in request.GET.items() if key not in ("page", "sort"))
+    count_key = None if filtered else f"account-list-count:{request.user.pk}"
+    paginator = BookPaginator(accounts, PAGE_SIZE, count_key=count_key)
+    # The page of rows is read only when the page's cached fragment is missing or stale.
+    page = SimpleLazyObject(lambda: paginator.get_page(request.GET.get("page")))
+    return render(
+        request,
+        "accounts/account_list.html",
+        {
+            "page_cache_seconds": freshness.seconds(),
+            "page_cache_key": freshness.fragment_key(
+                request, visible_owner_ids(request.user), "accounts", sorted(request.GET.lists())
+            ),
+            "page": page,
+            "form": form,
+            "filtered": filtered,
+            "sort": form.sort_key,
+            "columns": sort_columns(form.sort_key),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def sort_columns(current: str) -> dict[str, dict]:
+    """Each sortable column: the sort its header link asks for and how it is sorted now."""
+    columns = {}
+    for name, ascending, descending in (
+        ("name", "name", "-name"),
+        ("owner", "owner", None),
+        ("program", "program", None),
+        ("stage", "stage", None),
+        ("renewal", "renewal", None),
+        ("arr", "-arr", None),
+    ):
+        active = current in (ascending, descending)
+        link = descending if descending and current == ascending else ascending
+        direction = "descending" if current.startswith("-") else "ascending"
+        columns[name] = {"link": link, "active": active, "direction": direction if active else ""}
+    return columns
+
+
+@require_safe
+def account_export(request: HttpRequest) -> StreamingHttpResponse:
+    _, accounts = _filtered_accounts(request)
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.account_rows(accounts)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="accounts-{timezone.localdate():%Y-%m-%d}.csv"'
+    return response
+
+
+def _account_for(request: HttpRequest, pk: int) -> Account:
+    # Another CSM's account is a 404, not a 403: its existence is not ours to reveal.
+    return get_object_or_404(Account.objects.visible_to(request.user).select_related("owner", "program"), pk=pk)
+
+
+@require_safe
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_for(request, pk)
+    day = timezone.localdate()
+    context = account360.overview(account, today=day)
+    context["touchpoint_form"] = TouchpointForm(account=account, today=day)
+    return render(request, "accounts/account_detail.html", context)
+
+
+@require_POST
+def log_touchpoint(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_for(request, pk)
+    _require_write(request)
+    day = timezone.localdate()
+    form = TouchpointForm(request.POST, account=account, today=day)
+    if form.is_valid():
+        try:
+            services.log_touchpoint(account=account, by=request.user, now=timezone.now(), **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if not _is_htmx(request):
+        if form.errors:
+            messages.error(request, "The touchpoint was not saved: " + "; ".join(form.errors.get("__all__", [])))
+        else:
+            messages.success(request, "Touchpoint logged.")
+        return redirect("front:account-detail", pk=account.pk)
+    saved = not form.errors
+    context = account360.overview(account, today=day)
+    context["touchpoint_form"] = TouchpointForm(account=account, today=day) if saved else form
+    context["saved"] = saved
+    # 200 either way: htmx swaps the form back in, with its errors when there are some.
+    return render(request, "accounts/_touchpoint_logged.html", context)

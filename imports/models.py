@@ -1,0 +1,37 @@
+from django.conf import settings
+from django.db import models
+
+
+class ImportJob(models.Model):
+    """One uploaded CSV: validated in a dry run first, then imported all or nothing."""
+
+    class Kind(models.TextChoices):
+        ACCOUNTS = "accounts", "Accounts"
+        CONTACTS = "contacts", "Contacts"
+        CONTRACTS = "contracts", "Contracts"
+        USAGE = "usage", "Usage snapshots"
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", "Has errors"
+        VALIDATED = "validated", "Ready to import"
+        IMPORTED = "imported", "Imported"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    file_name = models.CharField(max_length=200)
+    content = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    total_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    will_create = models.PositiveIntegerField(default=0)
+    will_update = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.file_name} ({self.status})"
