@@ -242,11 +242,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
+# The worker's consumer and beat reconnect for as long as the broker is away (None: no limit;
+# 0 would mean "give up at the first refusal" and stop them for good after a Redis restart).
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must never hang a caller when the broker is away: fail fast, rows wait.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishers fail fast instead: a publish tries one reconnect, and a connection attempt gives up
+# after the connect timeout, so a job or command never hangs on a missing broker; rows wait as
+# outbox rows and the sweepers publish them later (a web request never publishes, STYLE.md).
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
-CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -258,6 +264,12 @@ if REDIS_URL:
     }
     CELERY_REDIS_SOCKET_TIMEOUT = 5
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
+    # The result backend's own reconnect loop (20 tries by default) would ignore the timeouts
+    # above and hold a publisher for about 20 s: one quick retry, then the caller fails.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+    }
+    CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 10
 else:
     # Tests point CSM_BROKER_DIR elsewhere so they never eat a dev server's messages.
     CELERY_DIR = Path(os.environ.get("CSM_BROKER_DIR", VAR_DIR / "celery"))

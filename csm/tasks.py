@@ -19,7 +19,7 @@ def add(x: int, y: int) -> int:
     return x + y
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def deliver_webhook(delivery_id: int) -> str:
     return webhooks.deliver(delivery_id, now=timezone.now())
 

@@ -17,8 +17,10 @@ def plan_renewal_notices() -> dict | None:
 
 
 # Backoff stays far inside the Redis visibility timeout (1 h) and below services.STUCK_AFTER.
+# ignore_result: nobody reads a send's result, and publishing it must not wait on the result backend.
 @shared_task(
     acks_late=True,
+    ignore_result=True,
     autoretry_for=(emails.TransientSendError,),
     retry_backoff=30,
     retry_backoff_max=600,
