@@ -179,7 +179,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # all of them.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A cache Redis that is away is a miss, not a 500 (csm/cache.py).
+    CACHES = {"default": {"BACKEND": "csm.cache.ForgivingRedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "csm"}}
 # How long a cached Today section or account-list page may live at most; any write request or
