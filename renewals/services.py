@@ -633,9 +633,16 @@ def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
 
 def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date) -> None:
     account = notice.contract.account
+    # An unclear send had, in every observed case, reached the server: sending again on the
+    # word "not delivered" sent a second copy (docs/operations.md).
+    what = (
+        "may already have been delivered — check before sending again"
+        if notice.status == RenewalNotice.Status.NEEDS_REVIEW
+        else "was not delivered"
+    )
     open_task(
         account=account,
-        title=f"Renewal notice to {notice.email} was not delivered",
+        title=f"Renewal notice to {notice.email} {what}",
         due_on=today,
         key=f"renewal:notice-problem:{notice.pk}",
         assignee=notice.renewal.owner or account.owner,
@@ -771,6 +778,13 @@ class Resolution:
     CONFIRM_SENT = "confirm_sent"
     DISMISS = "dismiss"
     CHOICES = ((RESEND, "Send again"), (CONFIRM_SENT, "It was delivered"), (DISMISS, "Do not send"))
+    # For an unclear send the safe answer comes first (the default), and sending again says
+    # what it risks.
+    UNCLEAR_CHOICES = (
+        (CONFIRM_SENT, "It was delivered"),
+        (DISMISS, "Do not send"),
+        (RESEND, "Send again (may send a second copy)"),
+    )
 
 
 @transaction.atomic

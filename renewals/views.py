@@ -167,6 +167,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "lose_form": LoseForm(),
             "resolve_choices": ResolveNoticeForm().fields["action"].choices,
+            "unclear_choices": services.Resolution.UNCLEAR_CHOICES,
         },
     )
 
