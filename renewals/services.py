@@ -589,6 +589,8 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
         for start in range(0, len(ids), PLAN_CHUNK):
             Renewal.objects.filter(pk__in=ids[start : start + PLAN_CHUNK]).update(contact_coverage=coverage)
     tasks_opened = _open_coverage_tasks(changed, today=today)
+    corrected = _replan_corrected_addresses(today=today, now=now)
+    planned += corrected
     published = planned[:ENQUEUE_LIMIT] if publish else []
     if published:
         RenewalNotice.objects.filter(pk__in=published).update(enqueued_at=now)
@@ -600,7 +602,53 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
         "published": len(published),
         "coverage_changes": {coverage: len(ids) for coverage, ids in by_coverage.items()},
         "tasks_opened": tasks_opened,
+        "addresses_corrected": len(corrected),
     }
+
+
+def _replan_corrected_addresses(*, today: date, now: datetime) -> list[int]:
+    """Failed or bounced notices whose contact now has another address: pending again, to it.
+
+    The unique (contract, cycle, contact) key would otherwise keep the planner from ever
+    planning the corrected contact, also when they are a renewal's only contact. Problem rows
+    are few, so this reads them one by one.
+    """
+    rows = (
+        RenewalNotice.objects.filter(
+            status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED],
+            contract__status=Contract.Status.ACTIVE,
+            contract__ends_on__gte=today,
+            renewal__stage__in=Renewal.OPEN_STAGES,
+        )
+        .filter(contact__in=Contact.objects.renewal_recipients(today=today))
+        .select_related("contact")
+    )
+    replanned = []
+    for notice in rows:
+        current = notice.contact.email.strip().lower()
+        if current == notice.email or _address_taken(notice, current):
+            continue
+        RenewalNotice.objects.filter(pk=notice.pk, status=notice.status).update(
+            status=RenewalNotice.Status.PENDING,
+            email=current,
+            attempts=0,
+            enqueued_at=None,
+            claimed_at=None,
+            handed_over_at=None,
+            last_error=f"address corrected from {notice.email}"[:500],
+            updated_at=now,
+        )
+        replanned.append(notice.pk)
+    return replanned
+
+
+def _address_taken(notice: RenewalNotice, email: str) -> bool:
+    """Another notice of this cycle already goes to ``email`` (one email per address and cycle)."""
+    return (
+        RenewalNotice.objects.filter(contract_id=notice.contract_id, cycle=notice.cycle, email=email)
+        .exclude(pk=notice.pk)
+        .exists()
+    )
 
 
 def _publish_after_commit(notice_ids: list[int]) -> None:
@@ -628,6 +676,21 @@ def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
     stages = Renewal.OPEN_STAGES if notice.cycle == RenewalNotice.FIRST else Renewal.FOLLOW_UP_STAGES
     if notice.renewal.stage not in stages:
         return f"renewal is {notice.renewal.get_stage_display().lower()}"
+    return ""
+
+
+def _follow_current_address(notice: RenewalNotice, *, now: datetime) -> str:
+    """Send to the contact's address of now, not of planning time (a corrected bounce).
+
+    Returns why not to send: the corrected address already has this cycle's notice.
+    """
+    current = notice.contact.email.strip().lower()
+    if not current or current == notice.email:
+        return ""
+    if _address_taken(notice, current):
+        return f"{current} already has this notice"
+    RenewalNotice.objects.filter(pk=notice.pk).update(email=current, updated_at=now)
+    notice.email = current
     return ""
 
 
@@ -694,7 +757,7 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         "contract__account__owner", "contract__program", "renewal__owner", "contact"
     ).get(pk=notice_id)
     today = timezone.localtime(now).date()
-    why_not = _still_eligible(notice, today=today)
+    why_not = _still_eligible(notice, today=today) or _follow_current_address(notice, now=now)
     if why_not:
         RenewalNotice.objects.filter(pk=notice_id).update(
             status=RenewalNotice.Status.SKIPPED, last_error=why_not, updated_at=now
@@ -804,6 +867,10 @@ def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: 
     if action == Resolution.RESEND:
         notice.status, notice.enqueued_at, notice.claimed_at = RenewalNotice.Status.PENDING, None, None
         notice.handed_over_at = None
+        # To the contact's address of now: a bounce is usually fixed by correcting it.
+        current = notice.contact.email.strip().lower()
+        if current and current != notice.email and not _address_taken(notice, current):
+            notice.email = current
     elif action == Resolution.CONFIRM_SENT:
         _mark_sent(notice, now=now, by=by)
         notice.refresh_from_db()
