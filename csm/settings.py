@@ -288,6 +288,10 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{RESULTS_DIR}"
+# Seconds a scheduled job's run may take; a "running" JobRun older than this was cut short
+# (worker killed) and the next tick takes the day over. Well above the 1M-account timings in
+# docs/benchmarks.md. JOB_MAX_DURATION_SECONDS lowers the default (the fault tests).
+JOB_MAX_DURATION = {"default": env_int("JOB_MAX_DURATION_SECONDS", 60 * 60)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The schedule is code; django-celery-beat copies it into the database so admins can
 # change times in Django admin.

@@ -1,0 +1,47 @@
+"""What an administrator needs to see before customers notice: scheduled jobs that did not
+finish, the worker and beat heartbeats, paused sending and notices waiting on a person."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from .models import JobRun
+
+# Jobs that must finish once a day (their beat entries tick hourly and catch up).
+DAILY_JOBS = {
+    "renewals.plan_notices": "Plan renewal notices",
+    "recalculate_health": "Recalculate health scores",
+    "playbook-rules": "Evaluate playbook rules",
+}
+LOOK_BACK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class JobState:
+    job: str
+    label: str
+    last: JobRun | None
+    missed: list[date]  # recent days without a finished run (today only once it is late)
+
+
+def job_states(*, today: date, now: datetime, since: date | None = None) -> list[JobState]:
+    """The last run of every daily job and the recent days it did not finish.
+
+    Today counts as missed only after 07:00 (the first ticks run from 00:05): a day the
+    planner was killed mid-run and nobody took it over shows here instead of passing silently.
+    ``since`` (e.g. the first day the system ran) keeps days before it out.
+    """
+    start = max(today - timedelta(days=LOOK_BACK_DAYS), since) if since else today - timedelta(days=LOOK_BACK_DAYS)
+    runs = JobRun.objects.filter(job__in=DAILY_JOBS, day__gte=start, day__lte=today)
+    done = {(run.job, run.day) for run in runs if run.status == JobRun.Status.DONE}
+    states = []
+    for job, label in DAILY_JOBS.items():
+        last = JobRun.objects.filter(job=job).order_by("-day").first()
+        days = [start + timedelta(days=n) for n in range((today - start).days + 1)]
+        if timezone.localtime(now).hour < 7:
+            days = days[:-1]
+        first_run = JobRun.objects.filter(job=job).order_by("day").values_list("day", flat=True).first()
+        missed = [day for day in days if (job, day) not in done and first_run is not None and day >= first_run]
+        states.append(JobState(job, label, last, missed))
+    return states
