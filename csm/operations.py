@@ -1,12 +1,15 @@
 """What an administrator needs to see before customers notice: scheduled jobs that did not
 finish, the worker and beat heartbeats, paused sending and notices waiting on a person."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from .models import JobRun
+
+logger = logging.getLogger(__name__)
 
 # Jobs that must finish once a day (their beat entries tick hourly and catch up).
 DAILY_JOBS = {
@@ -45,3 +48,35 @@ def job_states(*, today: date, now: datetime, since: date | None = None) -> list
         missed = [day for day in days if (job, day) not in done and first_run is not None and day >= first_run]
         states.append(JobState(job, label, last, missed))
     return states
+
+
+def open_alert(*, key: str, title: str, detail: str, now: datetime) -> bool:
+    """Open the alert ``key`` unless it is open already; True when this call opened it.
+
+    The partial unique index on open keys makes two workers racing here open it once.
+    """
+    from django.db import IntegrityError, transaction
+
+    from .models import OpsAlert
+
+    if OpsAlert.objects.filter(key=key, resolved_at__isnull=True).exists():
+        return False
+    try:
+        with transaction.atomic():
+            OpsAlert.objects.create(key=key, title=title[:200], detail=detail, opened_at=now)
+    except IntegrityError:
+        return False
+    logger.error("Operations alert: %s (%s)", title, detail)
+    return True
+
+
+def resolve_alert(*, key: str, now: datetime) -> int:
+    from .models import OpsAlert
+
+    return OpsAlert.objects.filter(key=key, resolved_at__isnull=True).update(resolved_at=now)
+
+
+def is_open(key: str) -> bool:
+    from .models import OpsAlert
+
+    return OpsAlert.objects.filter(key=key, resolved_at__isnull=True).exists()

@@ -397,5 +397,13 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Renewal notices while the mail server is away: retried from NOTICE_RETRY_BASE_SECONDS on,
+# doubling up to an hour, for up to NOTICE_MAX_DELAY_HOURS before a notice fails (mail servers
+# retry for days too); an administrator is alerted once the outage outlasts
+# NOTICE_OUTAGE_ALERT_MINUTES (the old retry budget).
+NOTICE_RETRY_BASE_SECONDS = env_int("NOTICE_RETRY_BASE_SECONDS", 60)
+NOTICE_MAX_DELAY_HOURS = env_int("NOTICE_MAX_DELAY_HOURS", 48)
+NOTICE_OUTAGE_ALERT_MINUTES = env_int("NOTICE_OUTAGE_ALERT_MINUTES", 15)
+
 # Product settings.
 CSM_DEMO_PASSWORD = os.environ.get("CSM_DEMO_PASSWORD", "demo-pass-2026")
