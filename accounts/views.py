@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST, require_safe
 
-from csm import freshness
+from csm import freshness, operations
 
 from . import account360, exports, roles, services
 from . import today as sections
@@ -46,6 +46,8 @@ def today(request: HttpRequest) -> HttpResponse:
             "worsened": SimpleLazyObject(lambda: sections.health_worsened(scope, today=day)),
             "silent": SimpleLazyObject(lambda: sections.not_heard_from(scope, now=now)),
             "onboarding": SimpleLazyObject(lambda: sections.onboarding_overdue(scope, today=day)),
+            # Administrators see stopped background work here before customers notice it.
+            "ops_attention": operations.needs_attention(today=day, now=now) if request.user.is_staff else [],
         },
     )
 

@@ -80,3 +80,67 @@ def is_open(key: str) -> bool:
     from .models import OpsAlert
 
     return OpsAlert.objects.filter(key=key, resolved_at__isnull=True).exists()
+
+
+# A heartbeat older than this means the process stopped: beat writes one at every tick (at most
+# every 15 s), the worker one per heartbeat task, which beat publishes every minute.
+STALE_AFTER = {"beat": timedelta(minutes=3), "worker": timedelta(minutes=3)}
+
+
+def beat(key: str, *, now: datetime, detail: dict | None = None) -> None:
+    from .models import Heartbeat
+
+    Heartbeat.objects.update_or_create(key=key, defaults={"at": now, "detail": detail or {}})
+
+
+@dataclass(frozen=True)
+class Liveness:
+    key: str
+    at: datetime | None
+    alive: bool
+    detail: dict
+
+    def as_json(self) -> dict:
+        return {"alive": self.alive, "last_heartbeat": self.at.isoformat() if self.at else None, **self.detail}
+
+
+def liveness(*, now: datetime) -> dict[str, Liveness]:
+    from .models import Heartbeat
+
+    rows = {row.key: row for row in Heartbeat.objects.filter(key__in=STALE_AFTER)}
+    result = {}
+    for key, stale in STALE_AFTER.items():
+        row = rows.get(key)
+        at = row.at if row else None
+        result[key] = Liveness(key, at, bool(at and now - at < stale), row.detail if row else {})
+    return result
+
+
+def open_alerts() -> list:
+    from .models import OpsAlert
+
+    return list(OpsAlert.objects.filter(resolved_at__isnull=True))
+
+
+def ping_workers(timeout: float = 1.0) -> list[str] | None:
+    """Names of the workers that answer a broker ping, or None when the broker cannot be reached."""
+    from .celery import app
+
+    try:
+        replies = app.control.inspect(timeout=timeout).ping() or {}
+    except Exception:  # broker away: reported as such, never raised into the page
+        return None
+    return sorted(replies)
+
+
+def needs_attention(*, today: date, now: datetime) -> list[str]:
+    """One line per problem, for the admin banner on Today."""
+    lines = [alert.title for alert in open_alerts()]
+    for key, state in liveness(now=now).items():
+        if not state.alive:
+            lines.append(f"No {key} heartbeat since {state.at:%d %b %H:%M}" if state.at else f"No {key} heartbeat yet")
+    for state in job_states(today=today, now=now):
+        if state.missed:
+            days = ", ".join(f"{day:%d %b}" for day in state.missed)
+            lines.append(f"{state.label}: no finished run on {days}")
+    return lines

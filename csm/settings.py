@@ -292,11 +292,13 @@ else:
 # (worker killed) and the next tick takes the day over. Well above the 1M-account timings in
 # docs/benchmarks.md. JOB_MAX_DURATION_SECONDS lowers the default (the fault tests).
 JOB_MAX_DURATION = {"default": env_int("JOB_MAX_DURATION_SECONDS", 60 * 60)}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, writing the ``beat`` heartbeat as it ticks (csm/beat.py).
+CELERY_BEAT_SCHEDULER = "csm.beat:HeartbeatScheduler"
 # The schedule is code; django-celery-beat copies it into the database so admins can
 # change times in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {
-    "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # Expires: a heartbeat that waited out a broker outage is not a sign of life now.
+    "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
     # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
     "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},

@@ -27,6 +27,7 @@ urlpatterns = [
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("operations/", views.operations_page, name="operations"),
     path("metrics/", metrics_views.metrics_page, name="metrics"),
     path("metrics/ledger.csv", metrics_views.ledger_csv, name="metrics-ledger-csv"),
     path("imports/", include("csm.import_urls")),
