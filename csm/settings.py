@@ -404,6 +404,7 @@ LOGGING = {
 # retry for days too); an administrator is alerted once the outage outlasts
 # NOTICE_OUTAGE_ALERT_MINUTES (the old retry budget).
 NOTICE_RETRY_BASE_SECONDS = env_int("NOTICE_RETRY_BASE_SECONDS", 60)
+NOTICE_RETRY_MAX_SECONDS = env_int("NOTICE_RETRY_MAX_SECONDS", 60 * 60)
 NOTICE_MAX_DELAY_HOURS = env_int("NOTICE_MAX_DELAY_HOURS", 48)
 NOTICE_OUTAGE_ALERT_MINUTES = env_int("NOTICE_OUTAGE_ALERT_MINUTES", 15)
 

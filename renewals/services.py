@@ -765,7 +765,7 @@ OUTAGE = "smtp:outage"
 
 def _retry_delay(attempts: int) -> timedelta:
     base = settings.NOTICE_RETRY_BASE_SECONDS
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.NOTICE_RETRY_MAX_SECONDS))
 
 
 def _wait_for_server(notice: RenewalNotice, *, error: str, now: datetime) -> str:
