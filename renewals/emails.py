@@ -149,7 +149,11 @@ def notice_context(notice: RenewalNotice) -> dict:
         "renewal_amount": money(renewal.renewal_amount, contract.currency),
         "csm_name": (csm.get_full_name() or csm.username) if csm else "Customer Success",
         "csm_email": csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
-        "is_follow_up": notice.cycle != RenewalNotice.FIRST,
+        # A contract recorded late gets a follow-up cycle as its first email: not "A reminder:".
+        "is_follow_up": notice.cycle != RenewalNotice.FIRST
+        and RenewalNotice.objects.filter(contract_id=notice.contract_id, status=RenewalNotice.Status.SENT)
+        .exclude(cycle=notice.cycle)
+        .exists(),
     }
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, Contact
@@ -984,3 +984,19 @@ def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: 
     notice.last_error = f"{notice.last_error} · resolved by {by}: {action}"[-500:]
     notice.save()
     return notice
+
+
+def resend_failed_notices(notices: QuerySet, *, by: User | None, now: datetime) -> int:
+    """Send again every failed or bounced notice among ``notices``, each as its own resolution.
+
+    Unclear (needs review) notices are left out: they may have been delivered, so each needs
+    a person's look (resolve_notice).
+    """
+    ids = list(
+        notices.filter(status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED]).values_list(
+            "pk", flat=True
+        )
+    )
+    for notice in RenewalNotice.objects.filter(pk__in=ids).select_related("contact"):
+        resolve_notice(notice, action=Resolution.RESEND, by=by, now=now)
+    return len(ids)
