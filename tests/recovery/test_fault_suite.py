@@ -257,3 +257,28 @@ def test_pages_while_the_cache_redis_is_down(settings, client, alice, alice_cont
     print(f"\n[fault] pages with the cache's Redis down: {results}")
     assert {code for code, _ in results.values()} == {200}
     assert max(took for _, took in results.values()) < 3
+
+
+def test_planning_with_the_broker_away_fails_fast_and_leaves_rows_unmarked(
+    alice, program, worker_env, redis, tmp_path
+) -> None:
+    """The planner publishes after commit; with Redis stopped the publish gives up within
+    seconds (result backend included) and no row is marked enqueued, so the next sweep sends it."""
+    expected = book(alice, program)
+    redis.stop()
+    script = (
+        "import time, django; django.setup()\n"
+        "from django.utils import timezone\n"
+        "from renewals import services\n"
+        "started = time.monotonic()\n"
+        "services.plan_renewal_notices(today=timezone.localdate(), now=timezone.now())\n"
+        "print(round(time.monotonic() - started, 2))\n"
+    )
+    env = {**worker_env, "DJANGO_SETTINGS_MODULE": "csm.settings", "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0"}
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-3000:]
+    took = float(run.stdout.strip().splitlines()[-1])
+    print(f"\n[fault] planning with the broker away: {len(expected)} planned in {took} s, none marked enqueued")
+    assert took < 8
+    assert RenewalNotice.objects.count() == len(expected)
+    assert not RenewalNotice.objects.filter(enqueued_at__isnull=False).exists()

@@ -116,3 +116,28 @@ def test_planning_with_the_broker_away_leaves_rows_for_the_next_sweep(
     assert set(RenewalNotice.objects.values_list("enqueued_at", flat=True)) == {None}
     # The next sweep (minutes later, not STUCK_AFTER) publishes them all.
     assert len(due_after_sweep(at(NOTICE_DAY) + timedelta(minutes=2), django_capture_on_commit_callbacks)) == 3
+
+
+def test_a_535_at_auth_pauses_sending(notices, settings) -> None:
+    """A relay whose credentials stopped working refuses every notice: a server problem."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.renewals.conftest import SmtpSink, _free_port
+
+    sink = SmtpSink()
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=_free_port(), auth_require_tls=False,
+        authenticator=lambda *args: AuthResult(success=False, handled=False),
+    )  # fmt: skip
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", controller.port, 5
+        settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD, settings.EMAIL_USE_TLS = "csm", "expired", False
+        outcome = send_all(notices[:1], T0)
+        assert outcome == ["paused"]
+        assert "535" in OpsAlert.objects.get(key=services.PAUSED).detail
+        assert sink.messages == []
+    finally:
+        controller.stop()
