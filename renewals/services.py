@@ -594,7 +594,7 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
     planned += corrected
     published = planned[:ENQUEUE_LIMIT] if publish else []
     if published:
-        _publish_after_commit(published)
+        _publish_after_commit(published, now=now)
     return {
         "renewals_created": renewals_created,
         "contracts_due": len(due),
@@ -651,7 +651,7 @@ def _address_taken(notice: RenewalNotice, email: str) -> bool:
     )
 
 
-def _publish_after_commit(notice_ids: list[int]) -> None:
+def _publish_after_commit(notice_ids: list[int], *, now: datetime) -> None:
     """After commit, publish each send and only then mark the row enqueued.
 
     A row whose publish failed keeps ``enqueued_at`` empty, so the next sweep (minutes, not
@@ -673,8 +673,8 @@ def _publish_after_commit(notice_ids: list[int]) -> None:
                 RenewalNotice.objects.filter(
                     pk__in=done[start : start + PLAN_CHUNK],
                     status=RenewalNotice.Status.PENDING,
-                    updated_at__lte=started,
-                ).update(enqueued_at=started)
+                    updated_at__lte=max(started, now),
+                ).update(enqueued_at=now)
 
     # robust: a broker that is down must not fail the caller; the rows wait and the sweeper
     # publishes them later.
@@ -926,7 +926,7 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     if due:
-        _publish_after_commit(due)
+        _publish_after_commit(due, now=now)
     return {"republished": len(due), "reset": reset, "needs_review": len(unknown)}
 
 
