@@ -38,3 +38,39 @@ class ChangeStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} changed {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OpsAlert(models.Model):
+    """Something an administrator must know about, open once per ``key`` until it is resolved.
+
+    ``smtp:paused`` is also a state: while it is open, notices wait instead of being sent
+    (the relay refused the sender or the session; renewals.services).
+    """
+
+    key = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=models.Q(resolved_at__isnull=True), name="opsalert_one_open_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a process kind (``beat``, ``worker``): /healthz reads these."""
+
+    key = models.CharField(max_length=50, unique=True)
+    at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.at:%Y-%m-%d %H:%M:%S}"

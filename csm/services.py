@@ -1,11 +1,19 @@
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import freshness
 from .models import JobRun
+
+
+def max_duration(job: str) -> timedelta:
+    """How long a run of ``job`` may take before a later tick takes it over (settings.JOB_MAX_DURATION)."""
+    seconds = settings.JOB_MAX_DURATION.get(job, settings.JOB_MAX_DURATION["default"])
+    return timedelta(seconds=seconds)
 
 
 def run_job_once(*, job: str, day: date, work: Callable[[], dict]) -> JobRun | None:
@@ -18,8 +26,15 @@ def run_job_once(*, job: str, day: date, work: Callable[[], dict]) -> JobRun | N
         with transaction.atomic():
             run = JobRun.objects.create(job=job, day=day)
     except IntegrityError:
-        claimed = JobRun.objects.filter(job=job, day=day, status=JobRun.Status.FAILED).update(
-            status=JobRun.Status.RUNNING, started_at=timezone.now()
+        # A failed run, or a "running" one older than the job can take (its worker was killed
+        # and its transaction rolled back), is taken over; a live run is left alone.
+        now = timezone.now()
+        claimed = (
+            JobRun.objects.filter(job=job, day=day)
+            .filter(
+                Q(status=JobRun.Status.FAILED) | Q(status=JobRun.Status.RUNNING, started_at__lt=now - max_duration(job))
+            )
+            .update(status=JobRun.Status.RUNNING, started_at=now, finished_at=None)
         )
         if not claimed:
             return None

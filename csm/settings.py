@@ -186,7 +186,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # all of them.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A cache Redis that is away is a miss, not a 500 (csm/cache.py).
+    CACHES = {"default": {"BACKEND": "csm.cache.ForgivingRedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "csm"}}
 # How long a cached Today section or account-list page may live at most; any write request or
@@ -249,11 +250,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
+# The worker's consumer and beat reconnect for as long as the broker is away (None: no limit;
+# 0 would mean "give up at the first refusal" and stop them for good after a Redis restart).
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must never hang a caller when the broker is away: fail fast, rows wait.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishers fail fast instead: a publish tries one reconnect, and a connection attempt gives up
+# after the connect timeout, so a job or command never hangs on a missing broker; rows wait as
+# outbox rows and the sweepers publish them later (a web request never publishes, STYLE.md).
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
-CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -265,6 +272,12 @@ if REDIS_URL:
     }
     CELERY_REDIS_SOCKET_TIMEOUT = 5
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
+    # The result backend's own reconnect loop (20 tries by default) would ignore the timeouts
+    # above and hold a publisher for about 20 s: one quick retry, then the caller fails.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+    }
+    CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 10
 else:
     # Tests point CSM_BROKER_DIR elsewhere so they never eat a dev server's messages.
     CELERY_DIR = Path(os.environ.get("CSM_BROKER_DIR", VAR_DIR / "celery"))
@@ -282,11 +295,17 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{RESULTS_DIR}"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Seconds a scheduled job's run may take; a "running" JobRun older than this was cut short
+# (worker killed) and the next tick takes the day over. Well above the 1M-account timings in
+# docs/benchmarks.md. JOB_MAX_DURATION_SECONDS lowers the default (the fault tests).
+JOB_MAX_DURATION = {"default": env_int("JOB_MAX_DURATION_SECONDS", 60 * 60)}
+# django-celery-beat's DatabaseScheduler, writing the ``beat`` heartbeat as it ticks (csm/beat.py).
+CELERY_BEAT_SCHEDULER = "csm.beat:HeartbeatScheduler"
 # The schedule is code; django-celery-beat copies it into the database so admins can
 # change times in Django admin.
 CELERY_BEAT_SCHEDULE: dict = {
-    "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # Expires: a heartbeat that waited out a broker outage is not a sign of life now.
+    "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
     # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
     "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
@@ -386,6 +405,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Renewal notices while the mail server is away: retried from NOTICE_RETRY_BASE_SECONDS on,
+# doubling up to an hour, for up to NOTICE_MAX_DELAY_HOURS before a notice fails (mail servers
+# retry for days too); an administrator is alerted once the outage outlasts
+# NOTICE_OUTAGE_ALERT_MINUTES (the old retry budget).
+NOTICE_RETRY_BASE_SECONDS = env_int("NOTICE_RETRY_BASE_SECONDS", 60)
+NOTICE_RETRY_MAX_SECONDS = env_int("NOTICE_RETRY_MAX_SECONDS", 60 * 60)
+NOTICE_MAX_DELAY_HOURS = env_int("NOTICE_MAX_DELAY_HOURS", 48)
+NOTICE_OUTAGE_ALERT_MINUTES = env_int("NOTICE_OUTAGE_ALERT_MINUTES", 15)
 
 # Product settings.
 CSM_DEMO_PASSWORD = os.environ.get("CSM_DEMO_PASSWORD", "demo-pass-2026")

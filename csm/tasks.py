@@ -2,11 +2,16 @@ from celery import shared_task
 from django.db import connection
 from django.utils import timezone
 
+from . import operations
 
-@shared_task
-def heartbeat() -> dict:
-    """Prove the worker runs and reaches the database; used by tests and the beat schedule."""
+
+@shared_task(bind=True)
+def heartbeat(self) -> dict:
+    """Prove the worker runs and reaches the database; beat publishes it every minute, and the
+    ``worker`` heartbeat row it writes is what /healthz and the operations page read."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         (one,) = cursor.fetchone()
-    return {"ok": one == 1, "at": timezone.now().isoformat(), "db": connection.vendor}
+    now = timezone.now()
+    operations.beat("worker", now=now, detail={"hostname": self.request.hostname or ""})
+    return {"ok": one == 1, "at": now.isoformat(), "db": connection.vendor}

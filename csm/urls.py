@@ -17,6 +17,7 @@ from accounts.api import (
     TouchpointViewSet,
     UsageSnapshotViewSet,
 )
+from front import operations as front_operations
 from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
@@ -48,6 +49,7 @@ urlpatterns = [
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("operations/", front_operations.operations_page, name="operations"),
     path("metrics/", include("metrics.urls")),
     path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),

@@ -165,10 +165,20 @@ def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     # The details, only for the rows shown: current renewal recipients, notices by outcome.
     recipients = Contact.objects.renewal_recipients(today=today).filter(account=OuterRef("account_id"))
     notices = RenewalNotice.objects.filter(contract=OuterRef("pk"))
-    # Failed and bounced notices are counted together; the unclear ones (needs review) apart.
-    problems = [s for s in RenewalNotice.NEEDS_A_PERSON if s != RenewalNotice.Status.NEEDS_REVIEW]
+    problems = [RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED]
+    # A notice waiting on a person shows whatever its contract's place in the window: those
+    # contracts come first (few rows, read by the notice status index), then the earliest ends.
+    flagged = list(
+        RenewalNotice.objects.problems()
+        .filter(contract__in=contracts)
+        .order_by("contract__ends_on", "contract_id")
+        .values_list("contract_id", flat=True)
+        .distinct()[: limit * 4]
+    )
+    flagged = list(dict.fromkeys(flagged))[:limit]
+    shown = flagged + [pk for pk in window if pk not in set(flagged)][: limit - len(flagged)]
     rows = list(
-        Contract.objects.filter(pk__in=window[:limit])
+        Contract.objects.filter(pk__in=shown)
         .select_related("account", "renewal")
         .annotate(
             recipients=_count_of(recipients, "account"),
@@ -178,6 +188,7 @@ def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
         )
         .order_by("ends_on", "pk")
     )
+    rows.sort(key=lambda contract: contract.pk not in flagged)  # stable: by end within each group
     for contract in rows:
         contract.days_to_end = contract.days_left(today)
         contract.notice_status = notice_status(contract)

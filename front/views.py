@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import services
 from accounts.forms import TouchpointForm
 from accounts.models import Account, visible_owner_ids
-from csm import freshness, roles
+from csm import freshness, operations, roles
 
 from . import account360, exports
 from . import today as sections
@@ -48,6 +48,8 @@ def today(request: HttpRequest) -> HttpResponse:
             "worsened": SimpleLazyObject(lambda: sections.health_worsened(scope, today=day)),
             "silent": SimpleLazyObject(lambda: sections.not_heard_from(scope, now=now)),
             "onboarding": SimpleLazyObject(lambda: sections.onboarding_overdue(scope, today=day)),
+            # Administrators see stopped background work here before customers notice it.
+            "ops_attention": operations.needs_attention(today=day, now=now) if request.user.is_staff else [],
         },
     )
 

@@ -60,9 +60,16 @@ def open_coverage_tasks(changed: list[tuple[int, str]], *, today: date) -> int:
 
 def open_notice_failed_task(notice: RenewalNotice, *, error: str, today: date) -> None:
     account = notice.contract.account
+    # An unclear send had, in every observed case, reached the server: sending again on the
+    # word "not delivered" sent a second copy (docs/operations.md).
+    what = (
+        "may already have been delivered — check before sending again"
+        if notice.status == RenewalNotice.Status.NEEDS_REVIEW
+        else "was not delivered"
+    )
     open_task(
         account=account,
-        title=f"Renewal notice to {notice.email} was not delivered",
+        title=f"Renewal notice to {notice.email} {what}",
         due_on=today,
         key=f"renewal:notice-problem:{notice.pk}",
         assignee=notice.renewal.owner or account.owner,

@@ -59,6 +59,13 @@ class UnknownOutcomeError(Exception):
     """The connection broke after the body went out: the server may or may not have it."""
 
 
+class ServerRefusedError(Exception):
+    """The relay refused the session or the sender (5xx greeting, 535 at AUTH, 5xx at MAIL FROM).
+
+    Not the recipient's fault: every notice would fail the same way, so sending pauses.
+    """
+
+
 @dataclass(frozen=True)
 class Sources:
     subject: str
@@ -142,7 +149,11 @@ def notice_context(notice: RenewalNotice) -> dict:
         "renewal_amount": money(renewal.renewal_amount, contract.currency),
         "csm_name": (csm.get_full_name() or csm.username) if csm else "Customer Success",
         "csm_email": csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
-        "is_follow_up": notice.cycle != RenewalNotice.FIRST,
+        # A contract recorded late gets a follow-up cycle as its first email: not "A reminder:".
+        "is_follow_up": notice.cycle != RenewalNotice.FIRST
+        and RenewalNotice.objects.filter(contract_id=notice.contract_id, status=RenewalNotice.Status.SENT)
+        .exclude(cycle=notice.cycle)
+        .exists(),
     }
 
 
@@ -200,15 +211,12 @@ def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None])
         return
     handed_over = False
     try:
-        backend.open()
-        smtp = backend.connection
+        smtp = _open_session(backend)
         encoding = message.encoding or settings.DEFAULT_CHARSET
         from_address = sanitize_address(message.from_email, encoding)
         recipients = [sanitize_address(address, encoding) for address in message.recipients()]
         payload = message.message().as_bytes(linesep="\r\n")
-        smtp.ehlo_or_helo_if_needed()
-        code, reply = smtp.mail(from_address)
-        _check(code, reply, "MAIL FROM")
+        _mail_from(smtp, from_address)
         for address in recipients:
             code, reply = smtp.rcpt(address)
             _check(code, reply, f"RCPT TO {address}")
@@ -224,6 +232,49 @@ def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None])
         raise (UnknownOutcomeError if handed_over else TransientSendError)(repr(exc)) from exc
     finally:
         # Closing a broken connection must not hide the real error.
+        with contextlib.suppress(Exception):
+            backend.close()
+
+
+def _open_session(backend: SMTPBackend) -> smtplib.SMTP:
+    """Connect, greet and authenticate; a 5xx refusal of the session is the server's problem."""
+    try:
+        backend.open()
+        smtp = backend.connection
+        smtp.ehlo_or_helo_if_needed()
+    except smtplib.SMTPAuthenticationError as exc:
+        raise ServerRefusedError(f"AUTH: {exc.smtp_code} {exc.smtp_error!r}") from exc
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code >= 500:
+            raise ServerRefusedError(f"session: {exc.smtp_code} {exc.smtp_error!r}") from exc
+        raise
+    return smtp
+
+
+def _mail_from(smtp: smtplib.SMTP, from_address: str) -> None:
+    code, reply = smtp.mail(from_address)
+    if code >= 500:
+        raise ServerRefusedError(f"MAIL FROM: {code} {reply.decode(errors='replace')}")
+    _check(code, reply, "MAIL FROM")
+
+
+def probe() -> None:
+    """Ask the relay whether it takes mail from our sender again, sending nothing.
+
+    Raises ServerRefusedError or TransientSendError as a send would.
+    """
+    backend = get_connection()
+    if not isinstance(backend, SMTPBackend):
+        return
+    try:
+        smtp = _open_session(backend)
+        _mail_from(smtp, sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET))
+        smtp.rset()
+    except smtplib.SMTPResponseException as exc:
+        raise TransientSendError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TransientSendError(repr(exc)) from exc
+    finally:
         with contextlib.suppress(Exception):
             backend.close()
 

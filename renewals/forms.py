@@ -41,6 +41,9 @@ class RenewalFilterForm(forms.Form):
     coverage = forms.ChoiceField(
         choices=[("", "Any coverage"), ("flagged", "Fewer than two contacts")], required=False, label="Contacts"
     )
+    notices = forms.ChoiceField(
+        choices=[("", "Any"), ("problems", "Failed, bounced or unclear")], required=False, label="Notices"
+    )
 
 
 class StageForm(forms.Form):

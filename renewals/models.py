@@ -348,6 +348,10 @@ class RenewalNotice(models.Model):
     # Set just before the message body goes to the SMTP server: from then on the outcome of
     # a crash is unknown, so the sweeper sends the row to review instead of sending again.
     handed_over_at = models.DateTimeField(null=True, blank=True)
+    # A mail server that is away delays a notice instead of failing it: the sweeper publishes
+    # the row again from ``next_attempt_at`` on, until NOTICE_MAX_DELAY_HOURS after ``failing_since``.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=500, blank=True)

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Program
+from csm import operations
 
 from . import emails, signals
 from .models import Contract, NoticeSchedule, ReasonCode, Renewal, RenewalNotice, RevenueEntry
@@ -25,7 +27,6 @@ DEFAULT_FOLLOW_UPS = (30, 14)
 # A send that has not finished this long after its claim was cut short (worker killed).
 # Retries back off at most 10 minutes, so a pending row older than this lost its message.
 STUCK_AFTER = timedelta(minutes=15)
-MAX_ATTEMPTS = 8
 # Publish at most this many sends per planning run; the sweeper publishes the rest in batches,
 # so a first run over a large book does not flood the broker inside one job.
 ENQUEUE_LIMIT = 2000
@@ -544,10 +545,11 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
     # let errors through, because the planner reports each coverage change only once.
     responses = signals.renewal_coverage_changed.send(sender=Renewal, changed=changed, today=today) if changed else []
     tasks_opened = sum(response for _, response in responses if isinstance(response, int))
+    corrected = _replan_corrected_addresses(today=today, now=now)
+    planned += corrected
     published = planned[:ENQUEUE_LIMIT] if publish else []
     if published:
-        RenewalNotice.objects.filter(pk__in=published).update(enqueued_at=now)
-        _publish_after_commit(published)
+        _publish_after_commit(published, now=now)
     return {
         "renewals_created": renewals_created,
         "contracts_due": len(due),
@@ -555,18 +557,82 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
         "published": len(published),
         "coverage_changes": {coverage: len(ids) for coverage, ids in by_coverage.items()},
         "tasks_opened": tasks_opened,
+        "addresses_corrected": len(corrected),
     }
 
 
-def _publish_after_commit(notice_ids: list[int]) -> None:
+def _replan_corrected_addresses(*, today: date, now: datetime) -> list[int]:
+    """Failed or bounced notices whose contact now has another address: pending again, to it.
+
+    The unique (contract, cycle, contact) key would otherwise keep the planner from ever
+    planning the corrected contact, also when they are a renewal's only contact. Problem rows
+    are few, so this reads them one by one.
+    """
+    rows = (
+        RenewalNotice.objects.filter(
+            status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED],
+            contract__status=Contract.Status.ACTIVE,
+            contract__ends_on__gte=today,
+            renewal__stage__in=Renewal.OPEN_STAGES,
+        )
+        .filter(contact__in=Contact.objects.renewal_recipients(today=today))
+        .select_related("contact")
+    )
+    replanned = []
+    for notice in rows:
+        current = notice.contact.email.strip().lower()
+        if current == notice.email or _address_taken(notice, current):
+            continue
+        RenewalNotice.objects.filter(pk=notice.pk, status=notice.status).update(
+            status=RenewalNotice.Status.PENDING,
+            email=current,
+            attempts=0,
+            enqueued_at=None,
+            claimed_at=None,
+            handed_over_at=None,
+            last_error=f"address corrected from {notice.email}"[:500],
+            updated_at=now,
+        )
+        replanned.append(notice.pk)
+    return replanned
+
+
+def _address_taken(notice: RenewalNotice, email: str) -> bool:
+    """Another notice of this cycle already goes to ``email`` (one email per address and cycle)."""
+    return (
+        RenewalNotice.objects.filter(contract_id=notice.contract_id, cycle=notice.cycle, email=email)
+        .exclude(pk=notice.pk)
+        .exists()
+    )
+
+
+def _publish_after_commit(notice_ids: list[int], *, now: datetime) -> None:
+    """After commit, publish each send and only then mark the row enqueued.
+
+    A row whose publish failed keeps ``enqueued_at`` empty, so the next sweep (minutes, not
+    STUCK_AFTER) publishes it; the first failure stops the loop, since the broker is away.
+    """
     from . import tasks
 
     def publish() -> None:
-        for notice_id in notice_ids:
-            tasks.send_renewal_notice.delay(notice_id)
+        done: list[int] = []
+        started = timezone.now()
+        try:
+            for notice_id in notice_ids:
+                tasks.send_renewal_notice.delay(notice_id)
+                done.append(notice_id)
+        finally:
+            # Marked after the fact; a row a worker has touched since (claimed, sent, or put
+            # back to wait) keeps what the worker wrote.
+            for start in range(0, len(done), PLAN_CHUNK):
+                RenewalNotice.objects.filter(
+                    pk__in=done[start : start + PLAN_CHUNK],
+                    status=RenewalNotice.Status.PENDING,
+                    updated_at__lte=max(started, now),
+                ).update(enqueued_at=now)
 
     # robust: a broker that is down must not fail the caller; the rows wait and the sweeper
-    # publishes them again later.
+    # publishes them later.
     transaction.on_commit(publish, robust=True)
 
 
@@ -583,6 +649,21 @@ def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
     stages = Renewal.OPEN_STAGES if notice.cycle == RenewalNotice.FIRST else Renewal.FOLLOW_UP_STAGES
     if notice.renewal.stage not in stages:
         return f"renewal is {notice.renewal.get_stage_display().lower()}"
+    return ""
+
+
+def _follow_current_address(notice: RenewalNotice, *, now: datetime) -> str:
+    """Send to the contact's address of now, not of planning time (a corrected bounce).
+
+    Returns why not to send: the corrected address already has this cycle's notice.
+    """
+    current = notice.contact.email.strip().lower()
+    if not current or current == notice.email:
+        return ""
+    if _address_taken(notice, current):
+        return f"{current} already has this notice"
+    RenewalNotice.objects.filter(pk=notice.pk).update(email=current, updated_at=now)
+    notice.email = current
     return ""
 
 
@@ -604,7 +685,12 @@ def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime) -> N
 @transaction.atomic
 def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) -> None:
     RenewalNotice.objects.filter(pk=notice.pk).update(
-        status=RenewalNotice.Status.SENT, sent_at=now, last_error="", updated_at=now
+        status=RenewalNotice.Status.SENT,
+        sent_at=now,
+        last_error="",
+        next_attempt_at=None,
+        failing_since=None,
+        updated_at=now,
     )
     renewal = Renewal.objects.select_for_update().get(pk=notice.renewal_id)
     if renewal.stage == Renewal.Stage.UPCOMING:
@@ -614,6 +700,88 @@ def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) 
         _stage_changed(renewal, Renewal.Stage.UPCOMING, by)
 
 
+PAUSED = "smtp:paused"
+OUTAGE = "smtp:outage"
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = settings.NOTICE_RETRY_BASE_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.NOTICE_RETRY_MAX_SECONDS))
+
+
+def _wait_for_server(notice: RenewalNotice, *, error: str, now: datetime) -> str:
+    """The server is away (4xx, no connection): keep the notice pending with a later attempt.
+
+    Mail servers retry for days; a notice fails only after NOTICE_MAX_DELAY_HOURS of this.
+    One alert for an administrator when it lasts longer than NOTICE_OUTAGE_ALERT_MINUTES,
+    not a task per recipient.
+    """
+    since = notice.failing_since or now
+    if now - since >= timedelta(hours=settings.NOTICE_MAX_DELAY_HOURS):
+        _fail(
+            notice,
+            status=RenewalNotice.Status.FAILED,
+            error=f"mail server away since {since:%Y-%m-%d %H:%M}: {error}",
+            now=now,
+        )
+        return "failed"
+    RenewalNotice.objects.filter(pk=notice.pk, status=RenewalNotice.Status.SENDING).update(
+        status=RenewalNotice.Status.PENDING,
+        claimed_at=None,
+        handed_over_at=None,
+        enqueued_at=None,
+        failing_since=since,
+        next_attempt_at=now + _retry_delay(notice.attempts),
+        last_error=error[:500],
+        updated_at=now,
+    )
+    if now - since >= timedelta(minutes=settings.NOTICE_OUTAGE_ALERT_MINUTES):
+        operations.open_alert(
+            key=OUTAGE,
+            title="The mail server is not accepting renewal notices; they are delayed, not failed",
+            detail=f"Since {since:%Y-%m-%d %H:%M}. Last error: {error[:300]}",
+            now=now,
+        )
+    return "delayed"
+
+
+def _pause_sending(notice: RenewalNotice, *, error: str, now: datetime) -> str:
+    """The relay refused us, not the recipient: the notice waits, sending pauses, admins are told once."""
+    RenewalNotice.objects.filter(pk=notice.pk, status=RenewalNotice.Status.SENDING).update(
+        status=RenewalNotice.Status.PENDING,
+        claimed_at=None,
+        handed_over_at=None,
+        enqueued_at=None,
+        attempts=F("attempts") - 1,  # not this notice's attempt: none was made for it
+        last_error=f"sending paused: {error}"[:500],
+        updated_at=now,
+    )
+    operations.open_alert(
+        key=PAUSED,
+        title="Sending is paused: the mail relay refused the sender or the session",
+        detail=f"{error[:400]}. Notices wait; sending resumes once the relay accepts the sender again.",
+        now=now,
+    )
+    return "paused"
+
+
+def _mail_is_flowing(now: datetime) -> None:
+    operations.resolve_alert(key=OUTAGE, now=now)
+    operations.resolve_alert(key=PAUSED, now=now)
+
+
+def probe_paused_sending(*, now: datetime) -> bool:
+    """While sending is paused, ask the relay whether it takes our sender again; True: resumed."""
+    if not operations.is_open(PAUSED):
+        return True
+    try:
+        emails.probe()
+    except (emails.ServerRefusedError, emails.TransientSendError):
+        return False
+    operations.resolve_alert(key=PAUSED, now=now)
+    return True
+
+
 def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
     """Claim the notice, send it, record the outcome; return what happened.
 
@@ -621,6 +789,10 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
     in a state that says how far it got (``sending`` without ``handed_over_at``: nothing
     reached the server; with it: unknown, a person reviews).
     """
+    if operations.is_open(PAUSED):
+        # The sweeper publishes the row again once a probe finds the relay accepting us.
+        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(enqueued_at=None)
+        return "paused"
     # The claim: 0 rows when another worker has it or it is already done. Then do nothing.
     claimed = RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(
         status=RenewalNotice.Status.SENDING,
@@ -635,7 +807,7 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         "contract__account__owner", "contract__program", "renewal__owner", "contact"
     ).get(pk=notice_id)
     today = timezone.localtime(now).date()
-    why_not = _still_eligible(notice, today=today)
+    why_not = _still_eligible(notice, today=today) or _follow_current_address(notice, now=now)
     if why_not:
         RenewalNotice.objects.filter(pk=notice_id).update(
             status=RenewalNotice.Status.SKIPPED, last_error=why_not, updated_at=now
@@ -654,21 +826,12 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
     except emails.UnknownOutcomeError as exc:
         _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error=f"outcome unknown: {exc}", now=now)
         return "needs review"
+    except emails.ServerRefusedError as exc:
+        return _pause_sending(notice, error=str(exc), now=now)
     except emails.TransientSendError as exc:
-        if notice.attempts >= MAX_ATTEMPTS:
-            _fail(notice, status=RenewalNotice.Status.FAILED, error=f"gave up after {notice.attempts}: {exc}", now=now)
-            return "failed"
-        # Back to pending so the retry can claim it again; the retry's message is in flight.
-        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.SENDING).update(
-            status=RenewalNotice.Status.PENDING,
-            claimed_at=None,
-            handed_over_at=None,
-            enqueued_at=now,
-            last_error=str(exc)[:500],
-            updated_at=now,
-        )
-        raise
+        return _wait_for_server(notice, error=str(exc), now=now)
     _mark_sent(notice, now=now)
+    _mail_is_flowing(now)
     return "sent"
 
 
@@ -694,15 +857,17 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
     for notice in unknown:
         _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error="worker stopped mid-send", now=now)
 
+    if not probe_paused_sending(now=now):
+        return {"republished": 0, "reset": reset, "needs_review": len(unknown), "paused": True}
     due = list(
         RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     if due:
-        RenewalNotice.objects.filter(pk__in=due).update(enqueued_at=now)
-        _publish_after_commit(due)
+        _publish_after_commit(due, now=now)
     return {"republished": len(due), "reset": reset, "needs_review": len(unknown)}
 
 
@@ -719,6 +884,13 @@ class Resolution:
     CONFIRM_SENT = "confirm_sent"
     DISMISS = "dismiss"
     CHOICES = ((RESEND, "Send again"), (CONFIRM_SENT, "It was delivered"), (DISMISS, "Do not send"))
+    # For an unclear send the safe answer comes first (the default), and sending again says
+    # what it risks.
+    UNCLEAR_CHOICES = (
+        (CONFIRM_SENT, "It was delivered"),
+        (DISMISS, "Do not send"),
+        (RESEND, "Send again (may send a second copy)"),
+    )
 
 
 @transaction.atomic
@@ -734,6 +906,10 @@ def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: 
     if action == Resolution.RESEND:
         notice.status, notice.enqueued_at, notice.claimed_at = RenewalNotice.Status.PENDING, None, None
         notice.handed_over_at = None
+        # To the contact's address of now: a bounce is usually fixed by correcting it.
+        current = notice.contact.email.strip().lower()
+        if current and current != notice.email and not _address_taken(notice, current):
+            notice.email = current
     elif action == Resolution.CONFIRM_SENT:
         _mark_sent(notice, now=now, by=by)
         notice.refresh_from_db()
@@ -745,3 +921,19 @@ def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: 
     notice.last_error = f"{notice.last_error} · resolved by {by}: {action}"[-500:]
     notice.save()
     return notice
+
+
+def resend_failed_notices(notices: QuerySet, *, by: User | None, now: datetime) -> int:
+    """Send again every failed or bounced notice among ``notices``, each as its own resolution.
+
+    Unclear (needs review) notices are left out: they may have been delivered, so each needs
+    a person's look (resolve_notice).
+    """
+    ids = list(
+        notices.filter(status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED]).values_list(
+            "pk", flat=True
+        )
+    )
+    for notice in RenewalNotice.objects.filter(pk__in=ids).select_related("contact"):
+        resolve_notice(notice, action=Resolution.RESEND, by=by, now=now)
+    return len(ids)

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from csm.services import run_job_once
 
-from . import emails, services
+from . import services
 
 
 @shared_task
@@ -16,15 +16,10 @@ def plan_renewal_notices() -> dict | None:
     return run.detail if run else None
 
 
-# Backoff stays far inside the Redis visibility timeout (1 h) and below services.STUCK_AFTER.
-@shared_task(
-    acks_late=True,
-    autoretry_for=(emails.TransientSendError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
+# No Celery retries: a send that must wait (server away, sending paused) goes back to pending
+# with its next attempt time, and the sweeper publishes it then (renewals.services).
+# ignore_result: nobody reads a send's result, and publishing it must not wait on the result backend.
+@shared_task(acks_late=True, ignore_result=True)
 def send_renewal_notice(notice_id: int) -> str:
     return services.send_renewal_notice(notice_id=notice_id, now=timezone.now())
 

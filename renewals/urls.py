@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/update/", views.renewal_update, name="renewal-update"),
     path("<int:pk>/renew/", views.renewal_renew, name="renewal-renew"),
     path("<int:pk>/lose/", views.renewal_lose, name="renewal-lose"),
+    path("notices/resend/", views.notices_resend, name="renewal-notices-resend"),
     path("notices/<int:pk>/resolve/", views.notice_resolve, name="renewal-notice-resolve"),
 ]

@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
@@ -37,6 +38,8 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet, RenewalFilterForm]:
         renewals = renewals.ending_within(today=timezone.localdate(), days=int(data["window"]))
     if data.get("coverage") == "flagged":
         renewals = renewals.needing_contacts()
+    if data.get("notices") == "problems":
+        renewals = renewals.filter(Exists(RenewalNotice.objects.problems().filter(renewal=OuterRef("pk"))))
     return renewals, form
 
 
@@ -154,6 +157,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "lose_form": LoseForm(),
             "resolve_choices": ResolveNoticeForm().fields["action"].choices,
+            "unclear_choices": services.Resolution.UNCLEAR_CHOICES,
         },
     )
 
@@ -261,6 +265,20 @@ def renewal_lose(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "Marked lost, with its reason.",
     )
+
+
+@login_required
+@require_POST
+def notices_resend(request: HttpRequest) -> HttpResponse:
+    """Send again every failed or bounced notice of the filtered renewals (never an unclear one)."""
+    if not roles.can_write(request.user):
+        raise PermissionDenied("Read-only users change nothing.")
+    renewals, _ = _filtered(request)
+    count = services.resend_failed_notices(
+        RenewalNotice.objects.visible_to(request.user).filter(renewal__in=renewals), by=request.user, now=timezone.now()
+    )
+    messages.success(request, f"{count} notice{'s' if count != 1 else ''} will be sent again.")
+    return redirect(f"{reverse('renewals:renewal-list')}?notices=problems")
 
 
 @login_required

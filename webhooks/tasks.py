@@ -4,7 +4,7 @@ from django.utils import timezone
 from . import services
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def deliver_webhook(delivery_id: int) -> str:
     return services.deliver(delivery_id, now=timezone.now())
 

@@ -29,6 +29,8 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.mail_reply: str | None = None  # e.g. "550 5.7.1 sender rejected": refuse the sender
+        self.mail_froms = 0
         self.rcpt_reply: str | None = None
         self.data_reply: str | None = None
         self.hold_after: int | None = None
@@ -39,6 +41,14 @@ class SmtpSink:
     @property
     def recipients(self) -> list[str]:
         return [address for message in self.messages for address in message["X-Rcpt"].split(",")]
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:  # noqa: N802
+        self.mail_froms += 1
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
         if self.rcpt_reply:
