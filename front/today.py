@@ -166,7 +166,7 @@ def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     recipients = Contact.objects.renewal_recipients(today=today).filter(account=OuterRef("account_id"))
     notices = RenewalNotice.objects.filter(contract=OuterRef("pk"))
     # Failed and bounced notices are counted together; the unclear ones (needs review) apart.
-    problems = [s for s in RenewalNotice.NEEDS_A_PERSON if s != RenewalNotice.Status.NEEDS_REVIEW]
+    problems = RenewalNotice.UNDELIVERED
     rows = list(
         Contract.objects.filter(pk__in=window[:limit])
         .select_related("account", "renewal")
