@@ -165,7 +165,8 @@ def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     # The details, only for the rows shown: current renewal recipients, notices by outcome.
     recipients = Contact.objects.renewal_recipients(today=today).filter(account=OuterRef("account_id"))
     notices = RenewalNotice.objects.filter(contract=OuterRef("pk"))
-    problems = [RenewalNotice.Status.BOUNCED, RenewalNotice.Status.FAILED]
+    # Failed and bounced notices are counted together; the unclear ones (needs review) apart.
+    problems = RenewalNotice.UNDELIVERED
     # A notice waiting on a person shows whatever its contract's place in the window: those
     # contracts come first (few rows, read by the notice status index), then the earliest ends.
     flagged = list(

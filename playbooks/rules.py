@@ -19,12 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Team, Touchpoint, UsageSnapshot
-from renewals.models import Contract, Renewal
+from accounts.models import Account, Contact, HealthScore, Team, Touchpoint, UsageSnapshot
+from renewals.models import Contract, Renewal, RenewalNotice
 
 from .models import OnboardingItem, PlaybookRule, PlaybookRun, Task
 
@@ -60,21 +59,6 @@ class Condition:
     where_params: tuple
     reason: str
     reason_params: tuple = ()
-
-
-def notice_model() -> type | None:
-    """renewals.RenewalNotice once the renewals app has it (the trigger degrades to events only)."""
-    try:
-        return apps.get_model("renewals", "RenewalNotice")
-    except LookupError:
-        return None
-
-
-def health_model() -> type | None:
-    try:
-        return apps.get_model("accounts", "HealthScore")
-    except LookupError:
-        return None
 
 
 Near = Callable[[str], tuple[str, tuple]]
@@ -168,9 +152,7 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
             reason_params=(*sums_params, *window_params),
         )
     if rule.trigger in (Trigger.HEALTH_WORSENED, Trigger.SCORE_DROP):
-        health = health_model()
-        if health is None:
-            return None
+        health = HealthScore
         # The nightly scores of the last N days (default: today's and yesterday's run).
         since = today - timedelta(days=max(n, 1) if rule.trigger == Trigger.HEALTH_WORSENED else 1)
         if rule.trigger == Trigger.HEALTH_WORSENED:
@@ -189,13 +171,12 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
             reason_params=params,
         )
     if rule.trigger == Trigger.NOTICE_BOUNCED:
-        notice = notice_model()
-        if notice is None:
-            return None
+        notice = RenewalNotice
+        undelivered = ", ".join(f"'{status}'" for status in RenewalNotice.UNDELIVERED)  # fixed enum values
         since = today - timedelta(days=n or 30)
         failed = (
             f"FROM {_t(notice)} n JOIN {_t(Contract)} c ON c.id = n.contract_id "
-            f"WHERE c.account_id = a.id AND n.status IN ('failed', 'bounced') AND n.scheduled_on >= %s"
+            f"WHERE c.account_id = a.id AND n.status IN ({undelivered}) AND n.scheduled_on >= %s"
         )
         return Condition(
             where=f"EXISTS (SELECT 1 {failed} AND {near('c.account_id')[0]})",

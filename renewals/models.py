@@ -332,6 +332,8 @@ class RenewalNotice(models.Model):
     FIRST = "first"
     # The statuses a person must look at and resolve (resend, or accept): nothing retries them.
     NEEDS_A_PERSON = (Status.FAILED, Status.BOUNCED, Status.NEEDS_REVIEW)
+    # Of those, the ones that surely did not reach the contact (needs review: nobody knows).
+    UNDELIVERED = (Status.FAILED, Status.BOUNCED)
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="notices")
     renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="notices")

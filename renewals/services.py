@@ -570,7 +570,7 @@ def _replan_corrected_addresses(*, today: date, now: datetime) -> list[int]:
     """
     rows = (
         RenewalNotice.objects.filter(
-            status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED],
+            status__in=RenewalNotice.UNDELIVERED,
             contract__status=Contract.Status.ACTIVE,
             contract__ends_on__gte=today,
             renewal__stage__in=Renewal.OPEN_STAGES,
@@ -929,11 +929,7 @@ def resend_failed_notices(notices: QuerySet, *, by: User | None, now: datetime) 
     Unclear (needs review) notices are left out: they may have been delivered, so each needs
     a person's look (resolve_notice).
     """
-    ids = list(
-        notices.filter(status__in=[RenewalNotice.Status.FAILED, RenewalNotice.Status.BOUNCED]).values_list(
-            "pk", flat=True
-        )
-    )
+    ids = list(notices.filter(status__in=RenewalNotice.UNDELIVERED).values_list("pk", flat=True))
     for notice in RenewalNotice.objects.filter(pk__in=ids).select_related("contact"):
         resolve_notice(notice, action=Resolution.RESEND, by=by, now=now)
     return len(ids)

@@ -45,6 +45,7 @@ def test_bands_rank_from_best_to_worst() -> None:
 
 def test_the_statuses_needing_a_person_are_failed_bounced_and_unclear() -> None:
     assert set(RenewalNotice.NEEDS_A_PERSON) == {"failed", "bounced", "needs_review"}
+    assert set(RenewalNotice.UNDELIVERED) == {"failed", "bounced"}
 
 
 def test_contact_roles_are_one_list_for_the_handoff_the_import_and_the_successor() -> None:
