@@ -126,7 +126,7 @@ class ContactQuerySet(models.QuerySet):
         contacts still at the customer who have not opted out."""
         return (
             self.current(today=today)
-            .filter(email_opt_out=False)
+            .filter(email_opt_out=False, email_bad_at__isnull=True)
             .exclude(email="")
             .filter(Q(is_decision_maker=True) | Q(is_renewal=True) | Q(is_billing=True))
         )
@@ -157,6 +157,11 @@ class Contact(models.Model):
         help_text="Who took over after this contact left.",
     )
     email_opt_out = models.BooleanField(default=False)
+    email_opt_out_at = models.DateTimeField(null=True, blank=True)
+    email_opt_out_source = models.CharField(max_length=50, blank=True, help_text="How the contact opted out.")
+    # A hard bounce or a complaint: no more notices to this address until someone fixes it.
+    email_bad_at = models.DateTimeField(null=True, blank=True)
+    email_bad_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContactQuerySet.as_manager()

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     # Optional two-factor sign-in for staff (csm/otp.py).
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Mail providers' delivery-event webhooks, and their sending backends (renewals/delivery.py).
+    "anymail",
     "csm",
     "accounts",
     "renewals",
@@ -304,6 +306,28 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# A mail provider instead of SMTP: CSM_EMAIL_PROVIDER picks django-anymail's backend, and its
+# webhooks (/anymail/<provider>/tracking/) report deliveries, bounces and complaints back.
+EMAIL_PROVIDERS = {
+    "amazon_ses": "anymail.backends.amazon_ses.EmailBackend",
+    "brevo": "anymail.backends.brevo.EmailBackend",
+    "mailgun": "anymail.backends.mailgun.EmailBackend",
+    "mailjet": "anymail.backends.mailjet.EmailBackend",
+    "postmark": "anymail.backends.postmark.EmailBackend",
+    "resend": "anymail.backends.resend.EmailBackend",
+    "sendgrid": "anymail.backends.sendgrid.EmailBackend",
+    "sparkpost": "anymail.backends.sparkpost.EmailBackend",
+}
+EMAIL_PROVIDER = os.environ.get("CSM_EMAIL_PROVIDER", "").strip().lower()
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in EMAIL_PROVIDERS:
+        raise ImproperlyConfigured(f"CSM_EMAIL_PROVIDER must be one of {', '.join(sorted(EMAIL_PROVIDERS))}.")
+    EMAIL_BACKEND = EMAIL_PROVIDERS[EMAIL_PROVIDER]
+# Every ANYMAIL_* variable becomes an ANYMAIL setting, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN,
+# ANYMAIL_MAILGUN_API_KEY, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ANYMAIL_WEBHOOK_SECRET (user:password,
+# the basic auth every provider's webhook URL must carry).
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

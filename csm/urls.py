@@ -32,6 +32,8 @@ urlpatterns = [
     path("imports/", include("csm.import_urls")),
     path("audit/", audit.audit_log, name="audit-log"),
     path("admin/", admin.site.urls),
+    # Mail providers' tracking webhooks (basic auth / signature checked by anymail).
+    path("anymail/", include("anymail.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

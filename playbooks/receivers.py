@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import contact_left
-from renewals.signals import notice_failed
+from renewals.signals import contact_email_bad, contact_opted_out, notice_failed
 
 from . import services
 from .models import PlaybookRule
@@ -39,3 +39,46 @@ def on_notice_failed(sender: object, notice: object, error: str = "", **kwargs: 
         )
     except Exception:
         log.exception("playbooks: notice_failed for notice %s failed", getattr(notice, "pk", None))
+
+
+def _renewal_owner(notice: object) -> object:
+    return getattr(notice.renewal, "owner", None) or notice.contract.account.owner
+
+
+@receiver(contact_email_bad, dispatch_uid="playbooks.contact_email_bad")
+def on_contact_email_bad(
+    sender: object, contact: object, notice: object, reason: str = "", fallback: object = None, **kwargs: object
+) -> None:
+    """The CSM finds a working address or the successor (the fallback, if any, is already planned)."""
+    try:
+        then = f" The notice now goes to {fallback.email}." if fallback is not None else ""
+        services.open_task(
+            account=contact.account,
+            title=f"Find a working address or successor for {contact.name}",
+            due_on=timezone.localdate(),
+            key=f"renewal:bad-address:{contact.pk}",
+            assignee=_renewal_owner(notice),
+            description=f"The renewal notice to {contact.email} did not arrive: {reason}.{then}"[:2000],
+            reason="Renewal notice bounced",
+        )
+    except Exception:
+        log.exception("playbooks: contact_email_bad for contact %s failed", getattr(contact, "pk", None))
+
+
+@receiver(contact_opted_out, dispatch_uid="playbooks.contact_opted_out")
+def on_contact_opted_out(
+    sender: object, contact: object, notice: object = None, source: str = "", **kwargs: object
+) -> None:
+    """The renewal now reaches fewer people: the CSM checks it still reaches enough."""
+    try:
+        services.open_task(
+            account=contact.account,
+            title=f"{contact.name} unsubscribed from renewal notices",
+            due_on=timezone.localdate(),
+            key=f"renewal:opted-out:{contact.pk}",
+            assignee=_renewal_owner(notice) if notice is not None else contact.account.owner,
+            description=f"{contact.email} opted out ({source}); the renewal notices now reach fewer recipients.",
+            reason="Renewal contact opted out",
+        )
+    except Exception:
+        log.exception("playbooks: contact_opted_out for contact %s failed", getattr(contact, "pk", None))

@@ -350,6 +350,8 @@ class RenewalNotice(models.Model):
     handed_over_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
+    # What the mail provider last reported (renewals/delivery.py ranks them; never moves back).
+    delivery = models.CharField(max_length=20, blank=True, default="", db_default="")
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -376,3 +378,27 @@ class RenewalNotice(models.Model):
         if self.cycle == self.FIRST:
             return "First notice"
         return f"Follow-up ({self.cycle.removeprefix('follow-up-')} days)"
+
+
+class NoticeEvent(models.Model):
+    """One delivery event a mail provider reported for a notice (renewals/delivery.py).
+
+    Unique per (provider, event id): a provider that delivers its webhook twice adds nothing.
+    """
+
+    notice = models.ForeignKey(RenewalNotice, on_delete=models.CASCADE, related_name="events")
+    provider = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=30)
+    recipient = models.CharField(max_length=254, blank=True)
+    occurred_at = models.DateTimeField()
+    description = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="notice_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} for notice {self.notice_id}"

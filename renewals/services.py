@@ -19,7 +19,7 @@ from accounts.models import Account, Contact
 from playbooks.models import Program, Task
 from playbooks.services import open_task
 
-from . import emails, signals
+from . import delivery, emails, signals
 from .models import Contract, NoticeSchedule, ReasonCode, Renewal, RenewalNotice, RevenueEntry
 
 DEFAULT_LEAD_DAYS = 60  # DOMAIN §8: at least two months ahead, for contracts without a program.
@@ -373,7 +373,7 @@ def _program_filter(group: ScheduleGroup) -> tuple[str, list]:
 
 # Who is eligible, mirrored from ContactQuerySet.renewal_recipients for set-based SQL.
 ELIGIBLE_CONTACT_SQL = """
-    ct.email <> '' AND ct.email_opt_out = %s AND (ct.left_on IS NULL OR ct.left_on > %s)
+    ct.email <> '' AND ct.email_opt_out = %s AND ct.email_bad_at IS NULL AND (ct.left_on IS NULL OR ct.left_on > %s)
     AND (ct.is_decision_maker OR ct.is_renewal OR ct.is_billing)
 """
 
@@ -702,6 +702,8 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         emails.deliver(message, before_data=hand_over)
     except emails.PermanentSendError as exc:
         _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now)
+        if delivery.refuses_recipient(str(exc)):
+            delivery.mark_address_bad(notice, reason=f"SMTP: {exc}", now=now)
         return "failed"
     except emails.UnknownOutcomeError as exc:
         _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error=f"outcome unknown: {exc}", now=now)
@@ -720,6 +722,7 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
             updated_at=now,
         )
         raise
+    delivery.record_message_id(notice, message)
     _mark_sent(notice, now=now)
     return "sent"
 
