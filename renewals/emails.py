@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
 
+from . import unsubscribe
 from .models import NoticeTemplate, RenewalNotice
 
 # Variables a template may use; shown to admins next to the editor.
@@ -41,6 +42,7 @@ CONTEXT_HELP = {
     "csm_name": "The success manager's name",
     "csm_email": "The success manager's email (also the Reply-To)",
     "is_follow_up": "True for follow-up notices",
+    "unsubscribe_url": "Link that stops renewal notices to this recipient",
 }
 
 SANDBOX = Engine(loaders=[], libraries={}, autoescape=True)
@@ -122,6 +124,7 @@ def sample_context() -> dict:
         "csm_name": "Alice Martin",
         "csm_email": "alice@example.com",
         "is_follow_up": False,
+        "unsubscribe_url": "https://csm.example.com/r/unsubscribe/sample/",
     }
 
 
@@ -143,6 +146,7 @@ def notice_context(notice: RenewalNotice) -> dict:
         "csm_name": (csm.get_full_name() or csm.username) if csm else "Customer Success",
         "csm_email": csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
         "is_follow_up": notice.cycle != RenewalNotice.FIRST,
+        "unsubscribe_url": unsubscribe.unsubscribe_url(notice),
     }
 
 
@@ -181,6 +185,7 @@ def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
             # The same id on every attempt lets mail systems drop a duplicate delivery.
             "Message-ID": f"<renewal-notice-{notice.pk}@{message_domain()}>",
             "Auto-Submitted": "auto-generated",
+            **unsubscribe.headers_for(notice),
         },
     )
     message.attach_alternative(html, "text/html")
