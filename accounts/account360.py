@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from playbooks import services as playbook_services
-from renewals.models import Contract, NoticeEvent, RenewalNotice, RevenueEntry
+from renewals.models import Contract, NoticeEvent, RenewalAnswer, RenewalNotice, RevenueEntry
 
 from . import health
 from .models import Account, Contact, HealthScore
@@ -73,6 +73,11 @@ def overview(account: Account, *, today: date) -> dict:
             scores=trend["scores"],
             tasks=tasks,
             events=notice_events(account),
+            answers=list(
+                RenewalAnswer.objects.filter(renewal__contract__account=account).select_related("notice")[
+                    :TIMELINE_LIMIT
+                ]
+            ),
         ),
     }
     # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
@@ -124,7 +129,9 @@ def notice_events(account: Account) -> list[NoticeEvent]:
     return list(NoticeEvent.objects.filter(notice__contract__account=account).select_related("notice")[:TIMELINE_LIMIT])
 
 
-def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list, events: list = ()) -> list[TimelineEntry]:
+def timeline(
+    *, touchpoints: list, notices: list, scores: list, tasks: list, events: list = (), answers: list = ()
+) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
             when=tp.occurred_at,
@@ -159,6 +166,17 @@ def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list, eve
             who=event.notice.email,
         )
         for event in events
+    ]
+    entries += [
+        TimelineEntry(
+            when=answer.answered_at,
+            kind="notice",
+            title=f"Renewal notice answered: {answer.get_kind_display()}",
+            detail=f"Named {answer.named_name} <{answer.named_email}>" if answer.named_email else "",
+            tone="positive" if answer.kind == RenewalAnswer.Kind.PLAN_TO_RENEW else "",
+            who=answer.notice.email,
+        )
+        for answer in answers
     ]
     previous = None
     for score in scores:

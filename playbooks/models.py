@@ -30,6 +30,13 @@ class Program(models.Model):
         default=30, validators=[MinValueValidator(1)], help_text="Most days allowed without a touchpoint."
     )
     # Renewal notices (DOMAIN §8): at least two months ahead.
+    answer_link_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days a renewal notice's answer links keep working (renewals/answers.py)."
+    )
+    answer_contacts_at_once = models.BooleanField(
+        default=False,
+        help_text="A contact named through “I'm not the right person” is added at once, without the CSM confirming.",
+    )
     renewal_notice_lead_days = models.PositiveSmallIntegerField(
         default=60,
         validators=[MinValueValidator(60)],

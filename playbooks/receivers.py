@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import contact_left
-from renewals.signals import contact_email_bad, contact_opted_out, notice_failed
+from renewals.signals import contact_email_bad, contact_opted_out, notice_failed, renewal_answered
 
 from . import services
 from .models import PlaybookRule
@@ -82,3 +82,37 @@ def on_contact_opted_out(
         )
     except Exception:
         log.exception("playbooks: contact_opted_out for contact %s failed", getattr(contact, "pk", None))
+
+
+@receiver(renewal_answered, dispatch_uid="playbooks.renewal_answered")
+def on_renewal_answered(sender: object, answer: object, **kwargs: object) -> None:
+    """ "Let's talk" asks the CSM to call; a named person waits for the CSM to confirm them."""
+    try:
+        notice = answer.notice
+        who = f"{notice.contact.name} <{notice.email}>"
+        if answer.kind == "talk":
+            title, key, description = (
+                f"Call {notice.contact.name} about the renewal",
+                f"renewal:talk:{notice.pk}",
+                f"{who} answered the renewal notice: “Let's talk”.",
+            )
+        elif answer.kind == "wrong_person" and answer.new_contact_id is None:
+            title, key, description = (
+                f"Confirm {answer.named_name} as renewal contact",
+                f"renewal:named:{answer.pk}",
+                f"{who} is not the right person and named {answer.named_name} <{answer.named_email}> "
+                f"({answer.get_named_role_display()}). Confirm on the renewal page to send them the notice.",
+            )
+        else:
+            return
+        services.open_task(
+            account=notice.contract.account,
+            title=title,
+            due_on=timezone.localdate(),
+            key=key,
+            assignee=_renewal_owner(notice),
+            description=description,
+            reason="Renewal notice answered",
+        )
+    except Exception:
+        log.exception("playbooks: renewal_answered for answer %s failed", getattr(answer, "pk", None))

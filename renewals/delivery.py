@@ -166,16 +166,26 @@ def plan_fallback_notice(
     successor = next((c for c in candidates if c.email.lower() not in taken), None)
     if successor is None:
         return None
-    fallback = RenewalNotice.objects.create(
-        contract_id=notice.contract_id,
-        renewal_id=notice.renewal_id,
-        contact=successor,
-        cycle=notice.cycle,
-        email=successor.email.lower(),
+    return plan_notice_to(successor, like=notice, today=today, now=now)
+
+
+def plan_notice_to(contact: Contact, *, like: RenewalNotice, today: date, now: datetime) -> RenewalNotice | None:
+    """The same cycle of ``like``'s notice for ``contact``, published after commit; None if it has one."""
+    fresh = RenewalNotice(
+        contract_id=like.contract_id,
+        renewal_id=like.renewal_id,
+        contact=contact,
+        cycle=like.cycle,
+        email=contact.email.lower(),
         scheduled_on=today,
         enqueued_at=now,
     )
+    try:
+        with transaction.atomic():
+            fresh.save()
+    except IntegrityError:
+        return None  # the unique keys: this address already has this cycle's notice
     from . import services
 
-    services._publish_after_commit([fallback.pk])
-    return fallback
+    services._publish_after_commit([fresh.pk])
+    return fresh

@@ -24,7 +24,7 @@ from django.core.validators import validate_email
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
 
-from . import unsubscribe
+from . import answers, unsubscribe
 from .models import NoticeTemplate, RenewalNotice
 
 # Variables a template may use; shown to admins next to the editor.
@@ -43,6 +43,9 @@ CONTEXT_HELP = {
     "csm_email": "The success manager's email (also the Reply-To)",
     "is_follow_up": "True for follow-up notices",
     "unsubscribe_url": "Link that stops renewal notices to this recipient",
+    "answer_renew_url": "Answer link: “We plan to renew”",
+    "answer_talk_url": "Answer link: “Let's talk” (the CSM gets a call task)",
+    "answer_wrong_person_url": "Answer link: “I'm not the right person” (names who is)",
 }
 
 SANDBOX = Engine(loaders=[], libraries={}, autoescape=True)
@@ -125,6 +128,9 @@ def sample_context() -> dict:
         "csm_email": "alice@example.com",
         "is_follow_up": False,
         "unsubscribe_url": "https://csm.example.com/r/unsubscribe/sample/",
+        "answer_renew_url": "https://csm.example.com/r/answer/renew/",
+        "answer_talk_url": "https://csm.example.com/r/answer/talk/",
+        "answer_wrong_person_url": "https://csm.example.com/r/answer/wrong-person/",
     }
 
 
@@ -147,6 +153,7 @@ def notice_context(notice: RenewalNotice) -> dict:
         "csm_email": csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
         "is_follow_up": notice.cycle != RenewalNotice.FIRST,
         "unsubscribe_url": unsubscribe.unsubscribe_url(notice),
+        **answers.answer_urls(notice),
     }
 
 

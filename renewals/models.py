@@ -402,3 +402,43 @@ class NoticeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} for notice {self.notice_id}"
+
+
+class RenewalAnswer(models.Model):
+    """What a notice's recipient answered through a signed link in the notice (renewals/answers.py).
+
+    One row per (notice, kind): a second click on the same link changes that answer only.
+    """
+
+    class Kind(models.TextChoices):
+        PLAN_TO_RENEW = "renew", "We plan to renew"
+        LETS_TALK = "talk", "Let's talk"
+        NOT_RIGHT_PERSON = "wrong_person", "I'm not the right person"
+
+    class Role(models.TextChoices):
+        DECISION_MAKER = "is_decision_maker", "Decision maker"
+        RENEWAL = "is_renewal", "Renewal contact"
+        BILLING = "is_billing", "Billing"
+
+    renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="answers")
+    notice = models.ForeignKey(RenewalNotice, on_delete=models.CASCADE, related_name="answers")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    named_name = models.CharField(max_length=200, blank=True)
+    named_email = models.EmailField(blank=True)
+    named_role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    # The contact created from the named person: at once, or when the CSM confirms.
+    new_contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-answered_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["notice", "kind"], name="answer_once_per_notice_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.notice.email})"
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        return self.kind == self.Kind.NOT_RIGHT_PERSON and self.new_contact_id is None

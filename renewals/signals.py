@@ -14,3 +14,5 @@ notice_failed = Signal()
 contact_email_bad = Signal()
 # contact=Contact, notice=RenewalNotice|None, source=str: the contact opted out of notices.
 contact_opted_out = Signal()
+# answer=RenewalAnswer: a notice's recipient answered (renewals/answers.py).
+renewal_answered = Signal()
