@@ -294,6 +294,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csm <csm@localhost>")
+# Your company as notices name it ("the contract between Acme and <vendor>").
+CSM_VENDOR_NAME = os.environ.get("CSM_VENDOR_NAME", "")
 # Where recipients' links in notices point (unsubscribe, answers): the site as customers reach it.
 CSM_PUBLIC_URL = os.environ.get("CSM_PUBLIC_URL", "http://localhost:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

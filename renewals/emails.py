@@ -30,6 +30,7 @@ from .models import NoticeTemplate, RenewalNotice
 # Variables a template may use; shown to admins next to the editor.
 CONTEXT_HELP = {
     "account": "Customer account name",
+    "vendor": "Your company's name (CSM_VENDOR_NAME)",
     "program": "Program name (may be empty)",
     "contact_name": "Recipient's full name",
     "contact_first_name": "Recipient's first name",
@@ -115,6 +116,7 @@ def pretty_date(day: date) -> str:
 def sample_context() -> dict:
     return {
         "account": "Acme",
+        "vendor": "Example Software",
         "program": "Professional",
         "contact_name": "Dana Buyer",
         "contact_first_name": "Dana",
@@ -140,6 +142,7 @@ def notice_context(notice: RenewalNotice) -> dict:
     uplift = renewal.uplift_pct.normalize()
     return {
         "account": contract.account.name,
+        "vendor": settings.CSM_VENDOR_NAME,
         "program": contract.program.name if contract.program else "",
         "contact_name": contact.name,
         "contact_first_name": contact.name.split(" ")[0] if contact.name else "",
