@@ -9,10 +9,15 @@ class CsmConfig(AppConfig):
         from accounts.signals import health_bands_changed
         from renewals.signals import renewal_stage_changed
 
+        from django.db.models.signals import post_migrate
+
         from . import (
+            beat,
             checks,  # noqa: F401  (registers the system checks)
             webhooks,
         )
+
+        post_migrate.connect(beat.sync_after_migrate, sender=self, dispatch_uid="csm.beat.sync")
 
         health_bands_changed.connect(webhooks.on_health_bands_changed, dispatch_uid="csm.webhooks.health")
         renewal_stage_changed.connect(webhooks.on_renewal_stage_changed, dispatch_uid="csm.webhooks.renewal")

@@ -278,9 +278,11 @@ else:
     }
     CELERY_RESULT_BACKEND = f"file://{RESULTS_DIR}"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The schedule is code; django-celery-beat copies it into the database so admins can
-# change times in Django admin.
-CELERY_BEAT_SCHEDULE: dict = {
+# The default schedule. It seeds django-celery-beat's tables after migrate (csm/beat.py) and
+# admins change times in Django admin; a beat restart keeps their changes because
+# CELERY_BEAT_SCHEDULE, which DatabaseScheduler would write over the rows at start, is empty.
+CELERY_BEAT_SCHEDULE: dict = {}
+CSM_BEAT_DEFAULTS: dict = {
     "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*/15")},
     # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
     "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
