@@ -6,10 +6,10 @@ class CsmConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from accounts.signals import health_bands_changed
         from renewals.signals import renewal_stage_changed
-
-        from django.db.models.signals import post_migrate
 
         from . import (
             beat,
