@@ -33,7 +33,7 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit-log"),
     path("admin/", admin.site.urls),
     # Mail providers' tracking webhooks (basic auth / signature checked by anymail).
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("renewals.delivery_urls")),
     # What a notice's recipient opens from the email, without signing in (renewals/public_views.py).
     path("r/", include("renewals.public_urls")),
     path("api/", include(router.urls)),

@@ -200,3 +200,17 @@ def test_events_show_on_the_account_timeline(client, billing_notice, alice) -> N
     page = client.get(f"/accounts/{billing_notice.contract.account_id}/")
     assert page.status_code == 200
     assert "Renewal notice delivered (mailgun)" in page.content.decode()
+
+
+def test_webhooks_stay_closed_without_the_shared_secret(client, settings) -> None:
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "x"}
+    body = {"RecordType": "Delivery", "MessageID": "renewal-notice-1@localhost"}
+    response = client.post("/anymail/postmark/tracking/", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 404
+
+
+def test_a_malformed_payload_is_a_400(client, anymail_settings) -> None:
+    response = client.post(
+        "/anymail/postmark/tracking/", data="not json", content_type="application/json", **basic_auth()
+    )
+    assert response.status_code == 400
