@@ -170,7 +170,11 @@ def plan_fallback_notice(
 
 
 def plan_notice_to(contact: Contact, *, like: RenewalNotice, today: date, now: datetime) -> RenewalNotice | None:
-    """The same cycle of ``like``'s notice for ``contact``, published after commit; None if it has one."""
+    """The same cycle of ``like``'s notice for ``contact``; None if that address already has it.
+
+    Left unpublished: webhooks and answer pages are web requests, which never talk to the
+    broker (docs: "pages up while the broker is down"); the sweeper publishes it within minutes.
+    """
     fresh = RenewalNotice(
         contract_id=like.contract_id,
         renewal_id=like.renewal_id,
@@ -178,14 +182,10 @@ def plan_notice_to(contact: Contact, *, like: RenewalNotice, today: date, now: d
         cycle=like.cycle,
         email=contact.email.lower(),
         scheduled_on=today,
-        enqueued_at=now,
     )
     try:
         with transaction.atomic():
             fresh.save()
     except IntegrityError:
         return None  # the unique keys: this address already has this cycle's notice
-    from . import services
-
-    services._publish_after_commit([fresh.pk])
     return fresh

@@ -119,6 +119,7 @@ def test_a_mailgun_hard_bounce_marks_the_address_bad_and_reaches_the_fallback_co
     assert "bounced" in contact.email_bad_reason
     fallback = RenewalNotice.objects.get(email="bea@acme.test")
     assert (fallback.cycle, fallback.status) == (billing_notice.cycle, RenewalNotice.Status.PENDING)
+    assert fallback.enqueued_at is None  # the sweeper publishes it: a web request never talks to the broker
     assert Task.objects.filter(key=f"renewal:bad-address:{contact.pk}", status=Task.Status.OPEN).exists()
     # A bad address is no longer a renewal recipient.
     assert not Contact.objects.filter(pk=contact.pk).renewal_recipients(today=NOTICE_DAY).exists()
