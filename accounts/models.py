@@ -36,6 +36,13 @@ class Program(models.Model):
         default=30, validators=[MinValueValidator(1)], help_text="Most days allowed without a touchpoint."
     )
     # Renewal notices (docs/domain.md §8): at least two months ahead.
+    answer_link_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days a renewal notice's answer links keep working (renewals/answers.py)."
+    )
+    answer_contacts_at_once = models.BooleanField(
+        default=False,
+        help_text="A contact named through “I'm not the right person” is added at once, without the CSM confirming.",
+    )
     renewal_notice_lead_days = models.PositiveSmallIntegerField(
         default=60,
         validators=[MinValueValidator(60)],
@@ -166,7 +173,12 @@ class ContactQuerySet(models.QuerySet):
         holds_a_renewal_role = Q()
         for field in Contact.RENEWAL_ROLE_FIELDS:
             holds_a_renewal_role |= Q(**{field: True})
-        return self.current(today=today).filter(email_opt_out=False).exclude(email="").filter(holds_a_renewal_role)
+        return (
+            self.current(today=today)
+            .filter(email_opt_out=False, email_bad_at__isnull=True)
+            .exclude(email="")
+            .filter(holds_a_renewal_role)
+        )
 
     def visible_to(self, user: roles.User) -> "ContactQuerySet":
         return self.filter(account__in=Account.objects.visible_to(user))
@@ -194,6 +206,11 @@ class Contact(models.Model):
         help_text="Who took over after this contact left.",
     )
     email_opt_out = models.BooleanField(default=False)
+    email_opt_out_at = models.DateTimeField(null=True, blank=True)
+    email_opt_out_source = models.CharField(max_length=50, blank=True, help_text="How the contact opted out.")
+    # A hard bounce or a complaint: no more notices to this address until someone fixes it.
+    email_bad_at = models.DateTimeField(null=True, blank=True)
+    email_bad_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContactQuerySet.as_manager()
@@ -234,6 +251,8 @@ class Contact(models.Model):
             return "left"
         if self.email_opt_out:
             return "opted out"
+        if self.email_bad_at is not None:
+            return "email bounced"
         if not self.email:
             return "no email"
         if not any(getattr(self, field) for field in self.RENEWAL_ROLE_FIELDS):

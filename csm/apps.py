@@ -6,4 +6,8 @@ class CsmConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from django.db.models.signals import post_migrate
+
+        from . import beat, checks  # noqa: F401  (checks registers the system checks)
+
+        post_migrate.connect(beat.sync_after_migrate, sender=self, dispatch_uid="csm.beat.sync")

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     # Optional two-factor sign-in for staff (csm/otp.py).
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Mail providers' delivery-event webhooks, and their sending backends (renewals/delivery.py).
+    "anymail",
     # The layers, bottom to top (docs/architecture.md).
     "csm",
     "accounts",
@@ -301,11 +303,13 @@ else:
 JOB_MAX_DURATION = {"default": env_int("JOB_MAX_DURATION_SECONDS", 60 * 60)}
 # django-celery-beat's DatabaseScheduler, writing the ``beat`` heartbeat as it ticks (csm/beat.py).
 CELERY_BEAT_SCHEDULER = "csm.beat:HeartbeatScheduler"
-# The schedule is code; django-celery-beat copies it into the database so admins can
-# change times in Django admin.
-CELERY_BEAT_SCHEDULE: dict = {
-    # Expires: a heartbeat that waited out a broker outage is not a sign of life now.
-    "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
+# The default schedule. It seeds django-celery-beat's tables after migrate (csm/beat.py) and
+# admins change times in Django admin; a beat restart keeps their changes because
+# CELERY_BEAT_SCHEDULE, which DatabaseScheduler would write over the rows at start, is empty.
+CELERY_BEAT_SCHEDULE: dict = {}
+CSM_BEAT_DEFAULTS: dict = {
+    # Every minute. Expires: a heartbeat that waited out a broker outage is not a sign of life now.
+    "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*"), "options": {"expires": 55}},
     # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
     "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
@@ -318,6 +322,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csm <csm@localhost>")
+# Your company as notices name it ("the contract between Acme and <vendor>").
+CSM_VENDOR_NAME = os.environ.get("CSM_VENDOR_NAME", "")
+# Where recipients' links in notices point (unsubscribe, answers): the site as customers reach it.
+CSM_PUBLIC_URL = os.environ.get("CSM_PUBLIC_URL", "http://localhost:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
@@ -330,6 +338,28 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# A mail provider instead of SMTP: CSM_EMAIL_PROVIDER picks django-anymail's backend, and its
+# webhooks (/anymail/<provider>/tracking/) report deliveries, bounces and complaints back.
+EMAIL_PROVIDERS = {
+    "amazon_ses": "anymail.backends.amazon_ses.EmailBackend",
+    "brevo": "anymail.backends.brevo.EmailBackend",
+    "mailgun": "anymail.backends.mailgun.EmailBackend",
+    "mailjet": "anymail.backends.mailjet.EmailBackend",
+    "postmark": "anymail.backends.postmark.EmailBackend",
+    "resend": "anymail.backends.resend.EmailBackend",
+    "sendgrid": "anymail.backends.sendgrid.EmailBackend",
+    "sparkpost": "anymail.backends.sparkpost.EmailBackend",
+}
+EMAIL_PROVIDER = os.environ.get("CSM_EMAIL_PROVIDER", "").strip().lower()
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in EMAIL_PROVIDERS:
+        raise ImproperlyConfigured(f"CSM_EMAIL_PROVIDER must be one of {', '.join(sorted(EMAIL_PROVIDERS))}.")
+    EMAIL_BACKEND = EMAIL_PROVIDERS[EMAIL_PROVIDER]
+# Every ANYMAIL_* variable becomes an ANYMAIL setting, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN,
+# ANYMAIL_MAILGUN_API_KEY, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ANYMAIL_WEBHOOK_SECRET (user:password,
+# the basic auth every provider's webhook URL must carry).
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -53,6 +53,10 @@ urlpatterns = [
     path("metrics/", include("metrics.urls")),
     path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
+    # Mail providers' tracking webhooks (basic auth / signature checked by anymail).
+    path("anymail/", include("renewals.delivery_urls")),
+    # What a notice's recipient opens from the email, without signing in (renewals/public_views.py).
+    path("r/", include("renewals.public_urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

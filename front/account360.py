@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact, HealthScore
 from health import health
 from playbooks import services as playbook_services
-from renewals.models import Contract, RenewalNotice, RevenueEntry
+from renewals.models import Contract, NoticeEvent, RenewalAnswer, RenewalNotice, RevenueEntry
 
 from .today import BAND_RANK, health_reason
 
@@ -67,7 +67,18 @@ def overview(account: Account, *, today: date) -> dict:
         "health_trend": trend,
         "notices": notice_rows,
         "coverage": renewal_coverage(current_contacts, today=today),
-        "timeline": timeline(touchpoints=touchpoints, notices=notice_rows, scores=trend["scores"], tasks=tasks),
+        "timeline": timeline(
+            touchpoints=touchpoints,
+            notices=notice_rows,
+            scores=trend["scores"],
+            tasks=tasks,
+            events=notice_events(account),
+            answers=list(
+                RenewalAnswer.objects.filter(renewal__contract__account=account).select_related("notice")[
+                    :TIMELINE_LIMIT
+                ]
+            ),
+        ),
     }
     # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
     # entitlements and open tasks, each with its own actions.
@@ -114,7 +125,14 @@ def notices(account: Account) -> list[RenewalNotice]:
     return list(RenewalNotice.objects.for_account(account).select_related("contact").order_by("-pk")[:50])
 
 
-def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> list[TimelineEntry]:
+def notice_events(account: Account) -> list[NoticeEvent]:
+    """What the mail provider reported about the account's notices (renewals/delivery.py)."""
+    return list(NoticeEvent.objects.filter(notice__contract__account=account).select_related("notice")[:TIMELINE_LIMIT])
+
+
+def timeline(
+    *, touchpoints: list, notices: list, scores: list, tasks: list, events: list = (), answers: list = ()
+) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
             when=tp.occurred_at,
@@ -137,6 +155,29 @@ def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> 
             who=f"{notice.contact.name} <{notice.email}>",
         )
         for notice in notices
+    ]
+    bad = ("bounced", "rejected", "complained", "failed")
+    entries += [
+        TimelineEntry(
+            when=event.occurred_at,
+            kind="notice",
+            title=f"Renewal notice {event.event_type} ({event.provider})",
+            detail=event.description,
+            tone="negative" if event.event_type in bad else "",
+            who=event.notice.email,
+        )
+        for event in events
+    ]
+    entries += [
+        TimelineEntry(
+            when=answer.answered_at,
+            kind="notice",
+            title=f"Renewal notice answered: {answer.get_kind_display()}",
+            detail=f"Named {answer.named_name} <{answer.named_email}>" if answer.named_email else "",
+            tone="positive" if answer.kind == RenewalAnswer.Kind.PLAN_TO_RENEW else "",
+            who=answer.notice.email,
+        )
+        for answer in answers
     ]
     previous = None
     for score in scores:

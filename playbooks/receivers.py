@@ -10,7 +10,14 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import contact_left
-from renewals.signals import notice_failed, notice_marked_failed, renewal_coverage_changed
+from renewals.signals import (
+    contact_email_bad,
+    contact_opted_out,
+    notice_failed,
+    notice_marked_failed,
+    renewal_answered,
+    renewal_coverage_changed,
+)
 
 from . import renewal_tasks, services
 from .models import PlaybookRule
@@ -52,3 +59,80 @@ def on_notice_marked_failed(sender: object, notice: object, error: str, today: d
 @receiver(renewal_coverage_changed, dispatch_uid="playbooks.renewal_coverage_changed")
 def on_renewal_coverage_changed(sender: object, changed: list, today: date, **kwargs: object) -> int:
     return renewal_tasks.open_coverage_tasks(changed, today=today)
+
+
+def _renewal_owner(notice: object) -> object:
+    return getattr(notice.renewal, "owner", None) or notice.contract.account.owner
+
+
+@receiver(contact_email_bad, dispatch_uid="playbooks.contact_email_bad")
+def on_contact_email_bad(
+    sender: object, contact: object, notice: object, reason: str = "", fallback: object = None, **kwargs: object
+) -> None:
+    """The CSM finds a working address or the successor (the fallback, if any, is already planned)."""
+    try:
+        then = f" The notice now goes to {fallback.email}." if fallback is not None else ""
+        services.open_task(
+            account=contact.account,
+            title=f"Find a working address or successor for {contact.name}",
+            due_on=timezone.localdate(),
+            key=f"renewal:bad-address:{contact.pk}",
+            assignee=_renewal_owner(notice),
+            description=f"The renewal notice to {contact.email} did not arrive: {reason}.{then}"[:2000],
+            reason="Renewal notice bounced",
+        )
+    except Exception:
+        log.exception("playbooks: contact_email_bad for contact %s failed", getattr(contact, "pk", None))
+
+
+@receiver(contact_opted_out, dispatch_uid="playbooks.contact_opted_out")
+def on_contact_opted_out(
+    sender: object, contact: object, notice: object = None, source: str = "", **kwargs: object
+) -> None:
+    """The renewal now reaches fewer people: the CSM checks it still reaches enough."""
+    try:
+        services.open_task(
+            account=contact.account,
+            title=f"{contact.name} unsubscribed from renewal notices",
+            due_on=timezone.localdate(),
+            key=f"renewal:opted-out:{contact.pk}",
+            assignee=_renewal_owner(notice) if notice is not None else contact.account.owner,
+            description=f"{contact.email} opted out ({source}); the renewal notices now reach fewer recipients.",
+            reason="Renewal contact opted out",
+        )
+    except Exception:
+        log.exception("playbooks: contact_opted_out for contact %s failed", getattr(contact, "pk", None))
+
+
+@receiver(renewal_answered, dispatch_uid="playbooks.renewal_answered")
+def on_renewal_answered(sender: object, answer: object, **kwargs: object) -> None:
+    """ "Let's talk" asks the CSM to call; a named person waits for the CSM to confirm them."""
+    try:
+        notice = answer.notice
+        who = f"{notice.contact.name} <{notice.email}>"
+        if answer.kind == "talk":
+            title, key, description = (
+                f"Call {notice.contact.name} about the renewal",
+                f"renewal:talk:{notice.pk}",
+                f"{who} answered the renewal notice: “Let's talk”.",
+            )
+        elif answer.kind == "wrong_person" and answer.new_contact_id is None:
+            title, key, description = (
+                f"Confirm {answer.named_name} as renewal contact",
+                f"renewal:named:{answer.pk}",
+                f"{who} is not the right person and named {answer.named_name} <{answer.named_email}> "
+                f"({answer.get_named_role_display()}). Confirm on the renewal page to send them the notice.",
+            )
+        else:
+            return
+        services.open_task(
+            account=notice.contract.account,
+            title=title,
+            due_on=timezone.localdate(),
+            key=key,
+            assignee=_renewal_owner(notice),
+            description=description,
+            reason="Renewal notice answered",
+        )
+    except Exception:
+        log.exception("playbooks: renewal_answered for answer %s failed", getattr(answer, "pk", None))

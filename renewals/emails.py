@@ -24,11 +24,13 @@ from django.core.validators import validate_email
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
 
+from . import answers, unsubscribe
 from .models import NoticeTemplate, RenewalNotice
 
 # Variables a template may use; shown to admins next to the editor.
 CONTEXT_HELP = {
     "account": "Customer account name",
+    "vendor": "Your company's name (CSM_VENDOR_NAME)",
     "program": "Program name (may be empty)",
     "contact_name": "Recipient's full name",
     "contact_first_name": "Recipient's first name",
@@ -41,6 +43,10 @@ CONTEXT_HELP = {
     "csm_name": "The success manager's name",
     "csm_email": "The success manager's email (also the Reply-To)",
     "is_follow_up": "True for follow-up notices",
+    "unsubscribe_url": "Link that stops renewal notices to this recipient",
+    "answer_renew_url": "Answer link: “We plan to renew”",
+    "answer_talk_url": "Answer link: “Let's talk” (the CSM gets a call task)",
+    "answer_wrong_person_url": "Answer link: “I'm not the right person” (names who is)",
 }
 
 SANDBOX = Engine(loaders=[], libraries={}, autoescape=True)
@@ -117,6 +123,7 @@ def pretty_date(day: date) -> str:
 def sample_context() -> dict:
     return {
         "account": "Acme",
+        "vendor": "Example Software",
         "program": "Professional",
         "contact_name": "Dana Buyer",
         "contact_first_name": "Dana",
@@ -129,6 +136,10 @@ def sample_context() -> dict:
         "csm_name": "Alice Martin",
         "csm_email": "alice@example.com",
         "is_follow_up": False,
+        "unsubscribe_url": "https://csm.example.com/r/unsubscribe/sample/",
+        "answer_renew_url": "https://csm.example.com/r/answer/renew/",
+        "answer_talk_url": "https://csm.example.com/r/answer/talk/",
+        "answer_wrong_person_url": "https://csm.example.com/r/answer/wrong-person/",
     }
 
 
@@ -138,6 +149,7 @@ def notice_context(notice: RenewalNotice) -> dict:
     uplift = renewal.uplift_pct.normalize()
     return {
         "account": contract.account.name,
+        "vendor": settings.CSM_VENDOR_NAME,
         "program": contract.program.name if contract.program else "",
         "contact_name": contact.name,
         "contact_first_name": contact.name.split(" ")[0] if contact.name else "",
@@ -154,6 +166,8 @@ def notice_context(notice: RenewalNotice) -> dict:
         and RenewalNotice.objects.filter(contract_id=notice.contract_id, status=RenewalNotice.Status.SENT)
         .exclude(cycle=notice.cycle)
         .exists(),
+        "unsubscribe_url": unsubscribe.unsubscribe_url(notice),
+        **answers.answer_urls(notice),
     }
 
 
@@ -192,6 +206,7 @@ def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
             # The same id on every attempt lets mail systems drop a duplicate delivery.
             "Message-ID": f"<renewal-notice-{notice.pk}@{message_domain()}>",
             "Auto-Submitted": "auto-generated",
+            **unsubscribe.headers_for(notice),
         },
     )
     message.attach_alternative(html, "text/html")

@@ -356,6 +356,8 @@ class RenewalNotice(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
+    # What the mail provider last reported (renewals/delivery.py ranks them; never moves back).
+    delivery = models.CharField(max_length=20, blank=True, default="", db_default="")
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -382,3 +384,67 @@ class RenewalNotice(models.Model):
         if self.cycle == self.FIRST:
             return "First notice"
         return f"Follow-up ({self.cycle.removeprefix('follow-up-')} days)"
+
+
+class NoticeEvent(models.Model):
+    """One delivery event a mail provider reported for a notice (renewals/delivery.py).
+
+    Unique per (provider, event id): a provider that delivers its webhook twice adds nothing.
+    """
+
+    notice = models.ForeignKey(RenewalNotice, on_delete=models.CASCADE, related_name="events")
+    provider = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=30)
+    recipient = models.CharField(max_length=254, blank=True)
+    occurred_at = models.DateTimeField()
+    description = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="notice_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} for notice {self.notice_id}"
+
+
+class RenewalAnswer(models.Model):
+    """What a notice's recipient answered through a signed link in the notice (renewals/answers.py).
+
+    One row per (notice, kind): a second click on the same link changes that answer only.
+    """
+
+    class Kind(models.TextChoices):
+        PLAN_TO_RENEW = "renew", "We plan to renew"
+        LETS_TALK = "talk", "Let's talk"
+        NOT_RIGHT_PERSON = "wrong_person", "I'm not the right person"
+
+    class Role(models.TextChoices):
+        DECISION_MAKER = "is_decision_maker", "Decision maker"
+        RENEWAL = "is_renewal", "Renewal contact"
+        BILLING = "is_billing", "Billing"
+
+    renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="answers")
+    notice = models.ForeignKey(RenewalNotice, on_delete=models.CASCADE, related_name="answers")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    named_name = models.CharField(max_length=200, blank=True)
+    named_email = models.EmailField(blank=True)
+    named_role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    # The contact created from the named person: at once, or when the CSM confirms.
+    new_contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-answered_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["notice", "kind"], name="answer_once_per_notice_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.notice.email})"
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        return self.kind == self.Kind.NOT_RIGHT_PERSON and self.new_contact_id is None

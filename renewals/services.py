@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact, Program
 from csm import operations
 
-from . import emails, signals
+from . import delivery, emails, signals
 from .models import Contract, NoticeSchedule, ReasonCode, Renewal, RenewalNotice, RevenueEntry
 
 DEFAULT_LEAD_DAYS = 60  # docs/domain.md §8: at least two months ahead, for contracts without a program.
@@ -372,7 +372,7 @@ def _program_filter(group: ScheduleGroup) -> tuple[str, list]:
 
 # Who is eligible: ContactQuerySet.renewal_recipients as SQL, with the roles from Contact itself.
 ELIGIBLE_CONTACT_SQL = f"""
-    ct.email <> '' AND ct.email_opt_out = %s AND (ct.left_on IS NULL OR ct.left_on > %s)
+    ct.email <> '' AND ct.email_opt_out = %s AND ct.email_bad_at IS NULL AND (ct.left_on IS NULL OR ct.left_on > %s)
     AND ({" OR ".join(f"ct.{field}" for field in Contact.RENEWAL_ROLE_FIELDS)})
 """
 
@@ -822,6 +822,8 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         emails.deliver(message, before_data=hand_over)
     except emails.PermanentSendError as exc:
         _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now)
+        if delivery.refuses_recipient(str(exc)):
+            delivery.mark_address_bad(notice, reason=f"SMTP: {exc}", now=now)
         return "failed"
     except emails.UnknownOutcomeError as exc:
         _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error=f"outcome unknown: {exc}", now=now)
@@ -830,6 +832,7 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         return _pause_sending(notice, error=str(exc), now=now)
     except emails.TransientSendError as exc:
         return _wait_for_server(notice, error=str(exc), now=now)
+    delivery.record_message_id(notice, message)
     _mark_sent(notice, now=now)
     _mail_is_flowing(now)
     return "sent"

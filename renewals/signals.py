@@ -20,3 +20,10 @@ notice_marked_failed = Signal()
 # the planner just changed, inside its transaction. Each change is reported once. A receiver may
 # return how many tasks it opened (the planner reports the sum).
 renewal_coverage_changed = Signal()
+# contact=Contact, notice=RenewalNotice, reason=str, fallback=RenewalNotice|None: the address
+# bounced hard or complained; someone must find a working address or the successor.
+contact_email_bad = Signal()
+# contact=Contact, notice=RenewalNotice|None, source=str: the contact opted out of notices.
+contact_opted_out = Signal()
+# answer=RenewalAnswer: a notice's recipient answered (renewals/answers.py).
+renewal_answered = Signal()

@@ -57,3 +57,15 @@ def test_an_admin_can_save_a_valid_template_and_a_schedule() -> None:
     assert schedule.is_valid(), schedule.errors
     assert schedule.cleaned_data["follow_up_days"] == "30,14"
     assert not NoticeScheduleForm(data={"follow_up_days": "soon", "is_active": True}).is_valid()
+
+
+def test_the_body_names_the_vendor(alice_contract, settings) -> None:
+    settings.CSM_VENDOR_NAME = "Globex Software"
+    settings.DEFAULT_FROM_EMAIL = "Globex <renewals@globex.test>"
+    services.plan_renewal_notices(today=NOTICE_DAY, now=at(NOTICE_DAY))
+    notice = RenewalNotice.objects.get(email="billing@acme.test")
+    services.send_renewal_notice(notice_id=notice.pk, now=at(NOTICE_DAY, 7))
+    [message] = mail.outbox
+    assert "between Acme and Globex Software runs" in message.body
+    assert "<strong>Acme</strong> and Globex Software" in message.alternatives[0][0]
+    assert message.from_email.endswith("<renewals@globex.test>")

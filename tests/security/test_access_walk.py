@@ -25,6 +25,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.test import Client
+from django.utils import timezone
 
 from tests.security.conftest import MARKER, SEARCH_WORD
 from tests.security.routes import Route, all_routes, models_by_name, path_to_account, url_for
@@ -35,6 +36,10 @@ pytestmark = pytest.mark.django_db
 EXEMPT: dict[str, str] = {
     "admin:login": "the admin sign-in form itself; shows no data",
     "admin:logout": "signing out of the admin is open to anyone signed in; shows no data",
+    # A notice's recipient opens these without an account; the signed token is the access check
+    # (tests/renewals/test_answers.py, test_unsubscribe.py: tampered and expired tokens change nothing).
+    "renewals-public:answer": "recipient's signed answer link; no sign-in by design",
+    "renewals-public:unsubscribe": "recipient's signed unsubscribe link (RFC 8058 one-click); no sign-in by design",
 }
 
 
@@ -45,7 +50,20 @@ def alices_import(book: SimpleNamespace) -> models.Model:
 
 
 # Routes whose row parameters the generic rules below cannot name: {route: {parameter: book → row}}.
+def alices_answer(book: SimpleNamespace) -> models.Model:
+    return apps.get_model("renewals", "RenewalAnswer").objects.create(
+        renewal=book.renewal,
+        notice=book.notice,
+        kind="wrong_person",
+        named_name=MARKER,
+        named_email="named@acme.test",
+        named_role="is_billing",
+        answered_at=timezone.now(),
+    )
+
+
 OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {
+    "renewals:renewal-answer-confirm": {"pk": alices_answer},
     "imports:import-detail": {"pk": alices_import},
     "imports:import-run": {"pk": alices_import},
 }
