@@ -12,12 +12,14 @@ from accounts.models import HealthCheck, HealthScore
 from renewals.models import RevenueEntry
 from tests.factories import AccountFactory
 
-from .conftest import DAY
+from .conftest import DAY, at
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_account_page_shows_the_health_panel(client, alice, healthy_account) -> None:
+def test_the_account_page_shows_the_health_panel(client, alice, healthy_account, time_machine) -> None:
+    # The page reads the clock and charts the last 26 weeks: it is opened on the day it was scored.
+    time_machine.move_to(at(DAY, hour=12), tick=False)
     health.recalculate_health(day=DAY)
     client.force_login(alice)
     response = client.get(reverse("accounts:account-detail", args=[healthy_account.pk]))
