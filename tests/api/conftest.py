@@ -42,12 +42,6 @@ def books(acme, globex):
     return rows
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """The cast's passwords are hashed per test; a fast hasher keeps these tests quick on a busy machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Receiver:
     """A real HTTP server on 127.0.0.1 that records webhook POSTs and answers with ``statuses`` in turn."""
 

@@ -35,9 +35,3 @@ def worked_example(alice, acme):
     # Outside the quarter: must not count.
     entry(hooli, "expansion", "1000", date(2026, 4, 1))
     return {"acme": acme, "initech": initech, "hooli": hooli}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """The cast's passwords are hashed per test; a fast hasher keeps these tests quick on a busy machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

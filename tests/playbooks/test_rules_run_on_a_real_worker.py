@@ -23,6 +23,6 @@ def test_the_nightly_job_opens_tasks_on_a_worker(celery_worker, acme, make_rule)
         assert time.monotonic() < deadline, celery_worker.output()[-3000:]
         time.sleep(0.5)
     assert Task.objects.filter(account=acme, source="playbook").count() == 1
-    tasks.evaluate_playbook_rules.delay()  # the same day: nothing more
-    time.sleep(3)
+    # The same day: the worker ran the job, which found the day's JobRun and opened nothing more.
+    assert tasks.evaluate_playbook_rules.delay().get(timeout=60) is None
     assert Task.objects.count() == 1

@@ -40,12 +40,6 @@ MARKER = "Aliceonly"
 SEARCH_WORD = "Zebrawidgets"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """The walker signs in hundreds of users; a slow hash would cost minutes, proving nothing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def mallory(db):
     """A manager of another team: sees her team's books, not alice's."""
