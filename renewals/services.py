@@ -16,6 +16,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from csm import freshness
 from playbooks.models import Program, Task
 from playbooks.services import open_task
 
@@ -686,6 +687,15 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
     notice = RenewalNotice.objects.select_related(
         "contract__account__owner", "contract__program", "renewal__owner", "contact"
     ).get(pk=notice_id)
+    try:
+        return _send_claimed(notice, now=now)
+    finally:
+        # Whatever the outcome, the notice's status changed: its owners' pages show it (csm/freshness.py).
+        freshness.bump({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})
+
+
+def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
+    notice_id = notice.pk
     today = timezone.localtime(now).date()
     why_not = _still_eligible(notice, today=today)
     if why_not:
@@ -735,6 +745,9 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
     """
     stale = now - STUCK_AFTER
     stuck = RenewalNotice.objects.filter(status=RenewalNotice.Status.SENDING, claimed_at__lt=stale)
+    # A sweep that only republishes changes nothing a page shows; one that resets or flags rows
+    # changes their owners' books (csm/freshness.py).
+    owners = {owner for pair in stuck.values_list("contract__account__owner_id", "renewal__owner_id") for owner in pair}
     reset = stuck.filter(handed_over_at__isnull=True).update(
         status=RenewalNotice.Status.PENDING,
         claimed_at=None,
@@ -755,6 +768,8 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
     if due:
         RenewalNotice.objects.filter(pk__in=due).update(enqueued_at=now)
         _publish_after_commit(due)
+    if reset or unknown:
+        transaction.on_commit(lambda: freshness.bump(owners - {None}))
     return {"republished": len(due), "reset": reset, "needs_review": len(unknown)}
 
 
