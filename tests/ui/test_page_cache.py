@@ -137,6 +137,18 @@ def test_moving_an_account_to_another_owner_changes_both_books(alice, bob, books
     assert before[2] == after[2]  # a third owner's book did not change
 
 
+def test_an_account_loaded_without_its_owner_costs_no_query_and_still_tells_a_move(alice, bob, books) -> None:
+    with CaptureQueriesContext(connection) as loaded:
+        account = Account.objects.only("name").get(pk=books["alice"].pk)
+    assert len(loaded) == 1, "remembering the owner does not load the deferred field"
+    before = freshness.stamp([alice.pk]), freshness.stamp([bob.pk])
+    account.owner = bob  # the old owner was never read: every book is told
+    account.save()
+    after = freshness.stamp([alice.pk]), freshness.stamp([bob.pk])
+    assert before[0] != after[0]
+    assert before[1] != after[1]
+
+
 def test_a_session_never_gets_another_sessions_fragment(alice, bob, books) -> None:
     as_alice, as_bob = signed_in(alice), signed_in(bob)
     assert shows(as_alice, TODAY, "Alpha Works")
