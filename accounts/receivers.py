@@ -2,6 +2,7 @@
 or deleted in the admin, posted through the API, or removed with its account. Tell cached pages
 when an account changes owner."""
 
+from django.db.models import DEFERRED
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
@@ -29,13 +30,22 @@ def refresh_last_touch(sender: type[Touchpoint], instance: Touchpoint, **kwargs:
 
 @receiver(post_init, sender=Account, dispatch_uid="accounts.account_loaded")
 def remember_owner(sender: type[Account], instance: Account, **kwargs: object) -> None:
-    instance._loaded_owner_id = instance.owner_id
+    # Read without loading: ``instance.owner_id`` on a row loaded with ``.only(...)`` would cost
+    # one query per row (the nightly band-change batches load only names).
+    instance._loaded_owner_id = instance.__dict__.get("owner_id", DEFERRED)
 
 
 @receiver(post_save, sender=Account, dispatch_uid="accounts.account_saved")
 def account_moved(sender: type[Account], instance: Account, created: bool, **kwargs: object) -> None:
     """An account given to another owner changes both books, whoever moved it (csm/freshness.py)."""
-    owners = {instance.owner_id, getattr(instance, "_loaded_owner_id", None)} - {None}
+    loaded = getattr(instance, "_loaded_owner_id", None)
+    if loaded is DEFERRED:
+        # Loaded without its owner: only an owner set since then was saved, and the old one is unknown.
+        if "owner_id" in instance.__dict__ and not kwargs.get("raw"):
+            freshness.bump(None)
+        instance._loaded_owner_id = instance.__dict__.get("owner_id", DEFERRED)
+        return
+    owners = {instance.owner_id, loaded} - {None}
     if not kwargs.get("raw") and (created or len(owners) > 1):
         freshness.bump(owners)
     instance._loaded_owner_id = instance.owner_id

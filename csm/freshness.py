@@ -10,7 +10,10 @@ are cached per session and keyed by change stamps, one per book owner plus one f
   replaces the stamp for everyone (``accounts.middleware.BumpOnWriteMiddleware``). Signing in and
   out does not;
 - a write that reaches another owner's book says so with ``bump(owner_ids)`` (the handoff);
-- every Celery task, every daily job and the demo seed replace the stamp for everyone.
+- a task writes through services that say whose books they changed (a renewal notice sent or reset
+  replaces its owners' stamps); every daily job (``run_job_once``), the nightly health command and the
+  demo seed replace the stamp for everyone. A task that changes nothing (a sweep that finds nothing
+  due, a webhook delivery, the heartbeat) replaces none, so cached pages outlive the minute sweeps.
 
 A fragment for the books of owners O is keyed by the stamp for everyone and the stamps of O, so
 the first read after any change to those books computes afresh, while other CSMs' writes leave

@@ -17,7 +17,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Program
-from csm import operations
+from csm import freshness, operations
 
 from . import delivery, emails, signals
 from .models import Contract, NoticeSchedule, ReasonCode, Renewal, RenewalNotice, RevenueEntry
@@ -806,6 +806,15 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
     notice = RenewalNotice.objects.select_related(
         "contract__account__owner", "contract__program", "renewal__owner", "contact"
     ).get(pk=notice_id)
+    try:
+        return _send_claimed(notice, now=now)
+    finally:
+        # Whatever the outcome, the notice's status changed: its owners' pages show it (csm/freshness.py).
+        freshness.bump({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})
+
+
+def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
+    notice_id = notice.pk
     today = timezone.localtime(now).date()
     why_not = _still_eligible(notice, today=today) or _follow_current_address(notice, now=now)
     if why_not:
@@ -849,6 +858,9 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
     """
     stale = now - STUCK_AFTER
     stuck = RenewalNotice.objects.filter(status=RenewalNotice.Status.SENDING, claimed_at__lt=stale)
+    # A sweep that only republishes changes nothing a page shows; one that resets or flags rows
+    # changes their owners' books (csm/freshness.py).
+    owners = {owner for pair in stuck.values_list("contract__account__owner_id", "renewal__owner_id") for owner in pair}
     reset = stuck.filter(handed_over_at__isnull=True).update(
         status=RenewalNotice.Status.PENDING,
         claimed_at=None,
@@ -871,6 +883,8 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
     )
     if due:
         _publish_after_commit(due, now=now)
+    if reset or unknown:
+        transaction.on_commit(lambda: freshness.bump(owners - {None}))
     return {"republished": len(due), "reset": reset, "needs_review": len(unknown)}
 
 

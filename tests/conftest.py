@@ -7,6 +7,7 @@
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,11 +38,44 @@ from tests.factories import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# --- The wall clock, moved ahead ------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("CSM_TEST_CLOCK", ""),
+        help="Run the whole session with the clock moved to this date (YYYY-MM-DD), to find tests that "
+        "depend on the real day. Worker and browser subprocesses keep the real clock.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if day := config.getoption("clock"):
+        import time_machine
+
+        config._clock_travel = time_machine.travel(f"{day}T09:00:00+00:00", tick=True)
+        config._clock_travel.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if travel := getattr(config, "_clock_travel", None):
+        travel.stop()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Each test starts with an empty cache: ids repeat across tests on SQLite, so a cached chart
     of one test's alice would otherwise show in the next test's."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """The cast's passwords are hashed in every test; PBKDF2's million iterations would cost each one a
+    fraction of a second and prove nothing. Production keeps Django's strong default (tests/security checks it);
+    a test whose subprocess checks passwords overrides this fixture to keep the defaults."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -132,6 +166,10 @@ def worker_env(transactional_db) -> dict[str, str]:
     return env
 
 
+TASK_RECEIVED = re.compile(r"Task \S+\[[0-9a-f-]+\] received")
+TASK_DONE = re.compile(r"Task \S+\[[0-9a-f-]+\] (?:succeeded|raised|retry|ignored|rejected|failed)")
+
+
 class Worker:
     """A ``celery worker`` process; ``kill()`` ends it the hard way, mid-task."""
 
@@ -146,6 +184,7 @@ class Worker:
             "--without-heartbeat", "--include=tests.celery_tasks", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
         ]  # fmt: skip
         self.handle = self.log.open("ab")
+        self.log_start = self.log.stat().st_size  # this process's lines start here
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self.handle, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -170,6 +209,27 @@ class Worker:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def wait_idle(self, timeout: float = 90) -> None:
+        """Return once this worker has finished every message published before the call.
+
+        A marker task goes behind them in the queue; once its result is back every earlier message has been
+        received, and the worker is idle when each received task has logged its outcome. A test asserts that
+        nothing more happened after this, instead of after a guessed sleep.
+        """
+        from csm.celery import app
+
+        app.send_task("celery.accumulate", args=(1,)).get(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.log.open("rb") as log:
+                log.seek(self.log_start)
+                lines = log.read().decode(errors="replace")
+            received = len(TASK_RECEIVED.findall(lines))
+            if received and received == len(TASK_DONE.findall(lines)):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the worker did not become idle:\n{self.output()[-3000:]}")
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Program, Team, Touchpoint, UsageSnapshot
+from accounts.models import Account, Contact, HealthCheck, HealthScore, Program, Team, Touchpoint, UsageSnapshot
 from csm import roles
-from renewals.models import Contract
+from playbooks.models import OnboardingItem, Task
+from renewals.models import Contract, Renewal, RevenueEntry
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -99,3 +100,61 @@ class UsageSnapshotFactory(factory.django.DjangoModelFactory):
     basic_users = 15
     advanced_users = 5
     availability_pct = Decimal("99.90")
+
+
+# The factories below declare only what the model cannot leave out, at fixed days (never the real
+# clock): a test names every field its assertion is about.
+
+
+class HealthScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HealthScore
+
+    account = factory.SubFactory(AccountFactory)
+    day = date(2026, 6, 1)
+    score = 70
+    band = "green"
+
+
+class HealthCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HealthCheck
+
+    account = factory.SubFactory(AccountFactory)
+    held_on = date(2026, 5, 1)
+    sentiment = 3
+
+
+class OnboardingItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OnboardingItem
+
+    account = factory.SubFactory(AccountFactory)
+    title = factory.Sequence(lambda n: f"Onboarding step {n}")
+    due_on = date(2026, 6, 1)
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    account = factory.SubFactory(AccountFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    due_on = date(2026, 6, 1)
+
+
+class RenewalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Renewal
+
+    contract = factory.SubFactory(ContractFactory)
+
+
+class RevenueEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RevenueEntry
+
+    account = factory.SubFactory(AccountFactory)
+    kind = RevenueEntry.Kind.NEW
+    amount = Decimal("12000.00")
+    effective_on = date(2026, 1, 1)

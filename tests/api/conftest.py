@@ -6,9 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import HealthScore
-from renewals.models import Renewal
-from tests.factories import ContractFactory, TouchpointFactory, UsageSnapshotFactory
+from tests.factories import ContractFactory, HealthScoreFactory, RenewalFactory, TouchpointFactory, UsageSnapshotFactory
 
 
 @pytest.fixture
@@ -36,16 +34,10 @@ def books(acme, globex):
             "touchpoints": TouchpointFactory(account=account),
             "usage": UsageSnapshotFactory(account=account),
             "contracts": contract,
-            "renewals": Renewal.objects.create(contract=contract),
-            "health": HealthScore.objects.create(account=account, day=date(2026, 3, 1), score=70, band="green"),
+            "renewals": RenewalFactory(contract=contract),
+            "health": HealthScoreFactory(account=account, day=date(2026, 3, 1), score=70, band="green"),
         }
     return rows
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """The cast's passwords are hashed per test; a fast hasher keeps these tests quick on a busy machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class Receiver:

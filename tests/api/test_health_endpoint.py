@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from accounts.models import HealthScore
+from tests.factories import HealthScoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scores(acme, globex):
     return {
-        "acme_old": HealthScore.objects.create(account=acme, day=date(2026, 3, 1), score=80, band="green"),
-        "acme_new": HealthScore.objects.create(account=acme, day=date(2026, 3, 2), score=35, band="red"),
-        "globex": HealthScore.objects.create(account=globex, day=date(2026, 3, 2), score=70, band="yellow"),
+        "acme_old": HealthScoreFactory(account=acme, day=date(2026, 3, 1), score=80, band="green"),
+        "acme_new": HealthScoreFactory(account=acme, day=date(2026, 3, 2), score=35, band="red"),
+        "globex": HealthScoreFactory(account=globex, day=date(2026, 3, 2), score=70, band="yellow"),
     }
 
 

@@ -3,14 +3,14 @@ from datetime import date
 import pytest
 
 from renewals.models import Renewal, RevenueEntry
-from tests.factories import ContractFactory
+from tests.factories import ContractFactory, RenewalFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def acme_renewal(acme) -> Renewal:
-    return Renewal.objects.create(contract=ContractFactory(account=acme, ends_on=date(2026, 6, 30)))
+    return RenewalFactory(contract=ContractFactory(account=acme, ends_on=date(2026, 6, 30)))
 
 
 def test_a_csm_advances_its_renewal(api, alice, acme_renewal) -> None:

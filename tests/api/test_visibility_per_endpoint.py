@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.factories import RevenueEntryFactory
+
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = ["accounts", "contacts", "touchpoints", "usage", "contracts", "renewals", "health"]
@@ -48,11 +50,9 @@ def test_metrics_only_count_the_callers_book(api, alice, bob, books) -> None:
     from datetime import date
     from decimal import Decimal
 
-    from renewals.models import RevenueEntry
-
-    RevenueEntry.objects.create(account=books["acme"]["accounts"], kind="new", amount=Decimal("70"),
+    RevenueEntryFactory(account=books["acme"]["accounts"], kind="new", amount=Decimal("70"),
                                 effective_on=date(2026, 1, 5))  # fmt: skip
-    RevenueEntry.objects.create(account=books["globex"]["accounts"], kind="new", amount=Decimal("30"),
+    RevenueEntryFactory(account=books["globex"]["accounts"], kind="new", amount=Decimal("30"),
                                 effective_on=date(2026, 1, 5))  # fmt: skip
 
     def end_rr(user) -> str:

@@ -10,7 +10,7 @@ from accounts.signals import health_bands_changed
 from health.health import BandChange
 from renewals.models import Renewal
 from renewals.signals import renewal_stage_changed
-from tests.factories import ContractFactory
+from tests.factories import ContractFactory, RenewalFactory
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_nothing_is_queued_when_the_change_rolls_back(acme, endpoints, django_ca
 def test_a_renewal_stage_change_goes_to_renewal_subscribers(
     acme, endpoints, django_capture_on_commit_callbacks
 ) -> None:
-    renewal = Renewal.objects.create(contract=ContractFactory(account=acme), stage="committed")
+    renewal = RenewalFactory(contract=ContractFactory(account=acme), stage="committed")
     with django_capture_on_commit_callbacks(execute=True):
         renewal_stage_changed.send(sender=Renewal, renewal=renewal, old_stage="in_discussion", new_stage="committed",
                                    by=None)  # fmt: skip

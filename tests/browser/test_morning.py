@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Touchpoint
 from playbooks.models import Task
-from tests.factories import TouchpointFactory
+from tests.factories import TaskFactory, TouchpointFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,9 +20,9 @@ def morning(alice, bob, acme, globex, alice_contract):
     today = timezone.localdate()
     # Acme has not been heard from in 100 days and has a task due: it is at risk this morning.
     TouchpointFactory(account=acme, occurred_at=timezone.now() - timedelta(days=100), by=alice)
-    call = Task.objects.create(account=acme, assignee=alice, title="Call Dana about the renewal",
+    call = TaskFactory(account=acme, assignee=alice, title="Call Dana about the renewal",
                                reason="No touchpoint in 100 days", due_on=today)  # fmt: skip
-    Task.objects.create(account=globex, assignee=bob, title="Send Globex the QBR deck", due_on=today)
+    TaskFactory(account=globex, assignee=bob, title="Send Globex the QBR deck", due_on=today)
     return call
 
 

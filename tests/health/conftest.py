@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, HealthCheck, Touchpoint, UsageSnapshot
-from tests.factories import AccountFactory, TouchpointFactory
+from tests.factories import AccountFactory, HealthCheckFactory, TouchpointFactory, UsageSnapshotFactory
 
 DAY = date(2026, 6, 1)
 
@@ -28,7 +28,7 @@ def give_usage(
     cases: int = 1,
     escalations: int = 0,
 ) -> UsageSnapshot:
-    return UsageSnapshot.objects.create(
+    return UsageSnapshotFactory(
         account=account,
         date=day,
         licenses_active=active,
@@ -51,7 +51,7 @@ def give_touchpoints(account: Account, *, day: date = DAY, days_ago: int = 3, po
 
 
 def give_check(account: Account, *, day: date = DAY, sentiment: int = 4, days_ago: int = 10) -> HealthCheck:
-    return HealthCheck.objects.create(account=account, held_on=day - timedelta(days=days_ago), sentiment=sentiment)
+    return HealthCheckFactory(account=account, held_on=day - timedelta(days=days_ago), sentiment=sentiment)
 
 
 @pytest.fixture

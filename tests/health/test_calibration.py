@@ -6,10 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import HealthScore
 from health import health
-from renewals.models import Renewal, RevenueEntry
-from tests.factories import AccountFactory, ContractFactory
+from renewals.models import Renewal
+from tests.factories import AccountFactory, ContractFactory, HealthScoreFactory, RenewalFactory, RevenueEntryFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 1)
@@ -17,7 +16,7 @@ TODAY = date(2026, 11, 1)
 
 def _scored(owner, program, *, band: str, adoption_score: float, days_ago: int = 100):
     account = AccountFactory(owner=owner, program=program)
-    HealthScore.objects.create(
+    HealthScoreFactory(
         account=account,
         day=TODAY - timedelta(days=days_ago),
         score={"green": 80, "yellow": 55, "red": 20}[band],
@@ -31,15 +30,11 @@ def test_each_band_reports_the_share_that_churned_or_contracted(alice, program) 
     greens = [_scored(alice, program, band="green", adoption_score=90) for _ in range(4)]
     reds = [_scored(alice, program, band="red", adoption_score=10) for _ in range(2)]
     # A red account churns 30 days after its score, a green one contracts within the window...
-    RevenueEntry.objects.create(
-        account=reds[0], kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=70)
-    )
+    RevenueEntryFactory(account=reds[0], kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=70))
     contract = ContractFactory(account=greens[0], ends_on=TODAY - timedelta(days=40))
-    Renewal.objects.create(contract=contract, stage=Renewal.Stage.DOWNGRADED, closed_on=TODAY - timedelta(days=40))
+    RenewalFactory(contract=contract, stage=Renewal.Stage.DOWNGRADED, closed_on=TODAY - timedelta(days=40))
     # ...and a loss after the 90-day window does not count for it.
-    RevenueEntry.objects.create(
-        account=greens[1], kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=5)
-    )
+    RevenueEntryFactory(account=greens[1], kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=5))
 
     report = {h["horizon"]: h for h in health.calibration_report(user=alice, today=TODAY)}[90]
 
@@ -88,7 +83,7 @@ def test_a_generated_book_gives_per_band_rates_and_separation(alice, program) ->
         # Red loses more often than yellow, yellow more than green; the first green one always.
         lost = index == 0 or rng.random() < {"green": 0.1, "yellow": 0.3, "red": 0.6}[band]
         if lost:
-            RevenueEntry.objects.create(
+            RevenueEntryFactory(
                 account=account, kind="contraction", amount=Decimal("-50"), effective_on=TODAY - timedelta(days=30)
             )
         expected[band][0] += 1
@@ -111,9 +106,7 @@ def test_a_generated_book_gives_per_band_rates_and_separation(alice, program) ->
 
 def test_an_outcome_before_the_score_does_not_count(alice, program) -> None:
     account = _scored(alice, program, band="red", adoption_score=10, days_ago=100)
-    RevenueEntry.objects.create(
-        account=account, kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=101)
-    )
+    RevenueEntryFactory(account=account, kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=101))
     report = health.calibration_report(user=alice, today=TODAY)[0]
     assert (report["n"], report["lost"], report["lift"]) == (1, 0, None)
 

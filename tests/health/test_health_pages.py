@@ -7,10 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import HealthCheck, HealthScore
+from accounts.models import HealthCheck
 from health import health
-from renewals.models import RevenueEntry
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, HealthScoreFactory, RevenueEntryFactory
 
 from .conftest import DAY, at
 
@@ -78,9 +77,9 @@ def test_the_calibration_page_shows_counts_beside_rates_and_a_chart(client, caro
     today = timezone.localdate()
     for index in range(4):
         account = AccountFactory(owner=alice, program=program)
-        HealthScore.objects.create(account=account, day=today - timedelta(days=91), score=20, band="red", components={})
+        HealthScoreFactory(account=account, day=today - timedelta(days=91), score=20, band="red", components={})
         if index == 0:
-            RevenueEntry.objects.create(
+            RevenueEntryFactory(
                 account=account, kind="churn", amount=Decimal("-100"), effective_on=today - timedelta(days=10)
             )
     client.force_login(carol)

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, HealthComponent, HealthModel, HealthScore
 from health import health
-from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan
+from playbooks.models import Milestone, Objective, SuccessPlan
 from renewals.models import Renewal
-from tests.factories import AccountFactory, ContractFactory, ProgramFactory
+from tests.factories import AccountFactory, ContractFactory, OnboardingItemFactory, ProgramFactory, RenewalFactory
 
 from .conftest import DAY, give_check, give_touchpoints, give_usage
 
@@ -59,7 +59,7 @@ def _varied_book(rng: random.Random, program, owner) -> list[Account]:
             give_check(account, sentiment=rng.randint(1, 5), days_ago=rng.randint(0, 300))
         if rng.random() < 0.5:
             for position in range(rng.randint(1, 5)):
-                OnboardingItem.objects.create(
+                OnboardingItemFactory(
                     account=account,
                     title=f"Step {position}",
                     position=position,
@@ -91,7 +91,7 @@ def _varied_book(rng: random.Random, program, owner) -> list[Account]:
             )
             if rng.random() < 0.7:
                 stage = rng.choice(list(Renewal.Stage.values))
-                Renewal.objects.create(
+                RenewalFactory(
                     contract=contract,
                     stage=stage,
                     closed_on=DAY + timedelta(days=rng.randint(-20, 20)) if stage in Renewal.CLOSED_STAGES else None,

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from renewals.models import ReasonCode, RevenueEntry
-from tests.factories import AccountFactory
+from renewals.models import ReasonCode
+from tests.factories import AccountFactory, RevenueEntryFactory
 
 
 @pytest.fixture
@@ -22,9 +22,7 @@ def worked_example(alice, acme):
     seats = ReasonCode.objects.get_or_create(code="fewer-seats", defaults={"label": "Fewer seats needed"})[0]
 
     def entry(account, kind, amount, day, reason=None):
-        return RevenueEntry.objects.create(
-            account=account, kind=kind, amount=Decimal(amount), effective_on=day, reason=reason
-        )
+        return RevenueEntryFactory(account=account, kind=kind, amount=Decimal(amount), effective_on=day, reason=reason)
 
     entry(acme, "new", "75", date(2025, 6, 1))
     entry(initech, "new", "25", date(2025, 12, 31))
@@ -35,9 +33,3 @@ def worked_example(alice, acme):
     # Outside the quarter: must not count.
     entry(hooli, "expansion", "1000", date(2026, 4, 1))
     return {"acme": acme, "initech": initech, "hooli": hooli}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """The cast's passwords are hashed per test; a fast hasher keeps these tests quick on a busy machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,8 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from renewals.models import RevenueEntry
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, RevenueEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def export(client, user) -> list[list[str]]:
 
 
 def test_the_export_lists_the_periods_entries_of_the_book(client, alice, bob, worked_example, globex) -> None:
-    RevenueEntry.objects.create(account=globex, kind="new", amount=Decimal("999"), effective_on=date(2026, 2, 1))
+    RevenueEntryFactory(account=globex, kind="new", amount=Decimal("999"), effective_on=date(2026, 2, 1))
     rows = export(client, alice)
     assert rows[0][:5] == ["effective_on", "account_external_id", "account_name", "kind", "amount"]
     assert [(r[1], r[3], r[4]) for r in rows[1:]] == [
@@ -34,7 +33,7 @@ def test_the_export_lists_the_periods_entries_of_the_book(client, alice, bob, wo
 
 def test_text_that_looks_like_a_formula_is_neutralised(client, alice, acme) -> None:
     evil = AccountFactory(name='=HYPERLINK("http://x")', external_id="+EVIL", owner=alice, program=acme.program)
-    RevenueEntry.objects.create(account=evil, kind="new", amount=Decimal("10"), effective_on=date(2026, 2, 1),
+    RevenueEntryFactory(account=evil, kind="new", amount=Decimal("10"), effective_on=date(2026, 2, 1),
                                 note="@SUM(A1)")  # fmt: skip
     row = export(client, alice)[1]
     assert row[1] == "'+EVIL"

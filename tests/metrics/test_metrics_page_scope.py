@@ -3,15 +3,15 @@ from decimal import Decimal
 
 import pytest
 
-from renewals.models import RevenueEntry
+from tests.factories import RevenueEntryFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def two_books(acme, globex):
-    RevenueEntry.objects.create(account=acme, kind="new", amount=Decimal("70"), effective_on=date(2025, 1, 5))
-    RevenueEntry.objects.create(account=globex, kind="new", amount=Decimal("30"), effective_on=date(2025, 1, 5))
+    RevenueEntryFactory(account=acme, kind="new", amount=Decimal("70"), effective_on=date(2025, 1, 5))
+    RevenueEntryFactory(account=globex, kind="new", amount=Decimal("30"), effective_on=date(2025, 1, 5))
 
 
 def existing_rr(html: str) -> str:

@@ -6,9 +6,16 @@ from decimal import Decimal
 import pytest
 
 from metrics import report as metrics
-from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan
-from renewals.models import Renewal
-from tests.factories import AccountFactory, ContractFactory, TouchpointFactory, UsageSnapshotFactory
+from playbooks.models import Milestone, Objective, SuccessPlan
+from tests.factories import (
+    AccountFactory,
+    ContractFactory,
+    HealthScoreFactory,
+    OnboardingItemFactory,
+    RenewalFactory,
+    TouchpointFactory,
+    UsageSnapshotFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +37,10 @@ def test_there_are_eight_metrics_in_domain_order(alice, acme) -> None:
 
 def test_onboard_counts_new_customers_whose_checklist_is_complete(alice, acme, globex) -> None:
     other = AccountFactory(owner=alice, program=acme.program)
-    OnboardingItem.objects.create(account=acme, title="Access", due_on=date(2026, 1, 10), completed_on=date(2026, 1, 9))
-    OnboardingItem.objects.create(
-        account=acme, title="First value", due_on=date(2026, 2, 10), completed_on=date(2026, 2, 1)
-    )
-    OnboardingItem.objects.create(account=other, title="Access", due_on=date(2026, 3, 1))
-    OnboardingItem.objects.create(
-        account=globex, title="Access", due_on=date(2026, 3, 1), completed_on=date(2026, 3, 1)
-    )
+    OnboardingItemFactory(account=acme, title="Access", due_on=date(2026, 1, 10), completed_on=date(2026, 1, 9))
+    OnboardingItemFactory(account=acme, title="First value", due_on=date(2026, 2, 10), completed_on=date(2026, 2, 1))
+    OnboardingItemFactory(account=other, title="Access", due_on=date(2026, 3, 1))
+    OnboardingItemFactory(account=globex, title="Access", due_on=date(2026, 3, 1), completed_on=date(2026, 3, 1))
     metric = by_key(alice)["onboard"]
     assert (metric.numerator, metric.denominator, metric.value) == (1, 2, Decimal("50.0"))
 
@@ -76,8 +79,8 @@ def test_engagement_quality_is_the_share_of_positive_touchpoints(alice, acme) ->
 def test_retention_is_the_share_of_renewals_committed_or_renewed(alice, acme) -> None:
     for stage in ("committed", "renewed", "lost", "in_discussion"):
         contract = ContractFactory(account=acme, ends_on=date(2026, 3, 1))
-        Renewal.objects.create(contract=contract, stage=stage)
-    Renewal.objects.create(contract=ContractFactory(account=acme, ends_on=date(2026, 6, 1)), stage="lost")
+        RenewalFactory(contract=contract, stage=stage)
+    RenewalFactory(contract=ContractFactory(account=acme, ends_on=date(2026, 6, 1)), stage="lost")
     metric = by_key(alice)["retention"]
     assert (metric.numerator, metric.denominator, metric.value) == (2, 4, Decimal("50.0"))
 
@@ -98,12 +101,11 @@ def test_filters_narrow_to_one_segment(alice, acme) -> None:
 
 
 def test_health_is_the_share_of_accounts_green_on_their_latest_score(alice, acme) -> None:
-    from accounts.models import HealthScore
 
     other = AccountFactory(owner=alice, program=acme.program)
-    HealthScore.objects.create(account=acme, day=date(2026, 2, 1), score=40, band="red")
-    HealthScore.objects.create(account=acme, day=date(2026, 3, 1), score=85, band="green")
-    HealthScore.objects.create(account=acme, day=date(2026, 4, 2), score=30, band="red")  # after Q1: ignored
-    HealthScore.objects.create(account=other, day=date(2026, 3, 20), score=50, band="yellow")
+    HealthScoreFactory(account=acme, day=date(2026, 2, 1), score=40, band="red")
+    HealthScoreFactory(account=acme, day=date(2026, 3, 1), score=85, band="green")
+    HealthScoreFactory(account=acme, day=date(2026, 4, 2), score=30, band="red")  # after Q1: ignored
+    HealthScoreFactory(account=other, day=date(2026, 3, 20), score=50, band="yellow")
     metric = by_key(alice)["health"]
     assert (metric.numerator, metric.denominator, metric.value) == (1, 2, Decimal("50.0"))

@@ -5,14 +5,15 @@ from datetime import timedelta
 import pytest
 
 from playbooks import services
-from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Task
+from playbooks.models import PlaybookRule, PlaybookRun, Task
+from tests.factories import OnboardingItemFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_dry_run_lists_matches_without_writing(acme, globex, make_rule, today) -> None:
     rule = make_rule(PlaybookRule.Trigger.ONBOARDING_OVERDUE, enabled=False)
-    OnboardingItem.objects.create(account=acme, title="Access", due_on=today - timedelta(days=5))
+    OnboardingItemFactory(account=acme, title="Access", due_on=today - timedelta(days=5))
     result = services.dry_run_rule(rule, today=today)
     assert result["count"] == 1
     assert [(name, reason[:25]) for _, name, reason in result["rows"]] == [("Acme", "1 onboarding item(s) over")]

@@ -6,7 +6,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from playbooks import services
-from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Task
+from playbooks.models import PlaybookRule, PlaybookRun, Task
+from tests.factories import OnboardingItemFactory
 
 pytestmark = pytest.mark.django_db
 Trigger = PlaybookRule.Trigger
@@ -14,7 +15,7 @@ Trigger = PlaybookRule.Trigger
 
 @pytest.fixture
 def overdue(acme, today):
-    return OnboardingItem.objects.create(account=acme, title="Access", due_on=today - timedelta(days=5))
+    return OnboardingItemFactory(account=acme, title="Access", due_on=today - timedelta(days=5))
 
 
 def test_done_closes_the_run_and_the_delay_holds_it_back(acme, alice, overdue, make_rule, today) -> None:
@@ -63,5 +64,5 @@ def test_a_manager_rule_assigns_the_csms_manager(acme, carol, overdue, make_rule
 def test_small_chunks_cover_every_account(acme, globex, make_rule, today) -> None:
     rule = make_rule(Trigger.ONBOARDING_OVERDUE)
     for account in (acme, globex):
-        OnboardingItem.objects.create(account=account, title="Access", due_on=today - timedelta(days=5))
+        OnboardingItemFactory(account=account, title="Access", due_on=today - timedelta(days=5))
     assert services.evaluate_playbook_rules(today=today, chunk=1)["created"][rule.name] == 2

@@ -6,9 +6,18 @@ import pytest
 
 from accounts.models import HealthScore
 from playbooks import services
-from playbooks.models import OnboardingItem, PlaybookRule, PlaybookRun, Task
+from playbooks.models import PlaybookRule, PlaybookRun, Task
 from renewals.models import Renewal
-from tests.factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory, UsageSnapshotFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    HealthScoreFactory,
+    OnboardingItemFactory,
+    RenewalFactory,
+    TouchpointFactory,
+    UsageSnapshotFactory,
+)
 
 Trigger = PlaybookRule.Trigger
 pytestmark = pytest.mark.django_db
@@ -51,11 +60,11 @@ def test_no_touchpoint_fires_once(acme, globex, make_rule, today) -> None:
 
 def test_onboarding_overdue_fires_once(acme, globex, make_rule, today) -> None:
     rule = make_rule(Trigger.ONBOARDING_OVERDUE, 0)
-    OnboardingItem.objects.create(account=acme, title="Access", due_on=today - timedelta(days=2))
-    OnboardingItem.objects.create(
+    OnboardingItemFactory(account=acme, title="Access", due_on=today - timedelta(days=2))
+    OnboardingItemFactory(
         account=globex, title="Access", due_on=today - timedelta(days=9), completed_on=today - timedelta(days=9)
     )
-    OnboardingItem.objects.create(account=globex, title="Training", due_on=today + timedelta(days=10))
+    OnboardingItemFactory(account=globex, title="Training", due_on=today + timedelta(days=10))
     task = _fires_once(rule, acme, today)
     assert task.reason.startswith("1 onboarding item(s) overdue")
 
@@ -64,7 +73,7 @@ def test_renewal_not_committed_fires_once(acme, globex, make_rule, today) -> Non
     rule = make_rule(Trigger.RENEWAL_NOT_COMMITTED, 90)
     ContractFactory(account=acme, ends_on=today + timedelta(days=60))
     committed = ContractFactory(account=globex, ends_on=today + timedelta(days=60))
-    Renewal.objects.create(contract=committed, stage=Renewal.Stage.COMMITTED)
+    RenewalFactory(contract=committed, stage=Renewal.Stage.COMMITTED)
     task = _fires_once(rule, acme, today)
     assert str(today + timedelta(days=60)) in task.reason
 
@@ -89,7 +98,7 @@ def test_usage_drop_fires_once(acme, globex, make_rule, today) -> None:
 
 def test_a_disabled_rule_creates_nothing(acme, make_rule, today) -> None:
     make_rule(Trigger.ONBOARDING_OVERDUE, 0, enabled=False)
-    OnboardingItem.objects.create(account=acme, title="Access", due_on=today - timedelta(days=2))
+    OnboardingItemFactory(account=acme, title="Access", due_on=today - timedelta(days=2))
     assert services.evaluate_playbook_rules(today=today)["total"] == 0
     assert not Task.objects.exists()
 
@@ -97,7 +106,7 @@ def test_a_disabled_rule_creates_nothing(acme, make_rule, today) -> None:
 def test_a_rule_for_another_program_skips_the_account(acme, make_rule, today) -> None:
     other = AccountFactory(name="Other").program
     make_rule(Trigger.ONBOARDING_OVERDUE, 0, program=other)
-    OnboardingItem.objects.create(account=acme, title="Access", due_on=today - timedelta(days=2))
+    OnboardingItemFactory(account=acme, title="Access", due_on=today - timedelta(days=2))
     assert services.evaluate_playbook_rules(today=today)["total"] == 0
 
 
@@ -110,7 +119,7 @@ def test_a_new_account_without_touchpoints_is_not_silent_yet(acme, make_rule, to
 
 
 def _score(account, day, *, score, band, previous_score, previous_band) -> HealthScore:
-    return HealthScore.objects.create(
+    return HealthScoreFactory(
         account=account,
         day=day,
         score=score,

@@ -4,7 +4,7 @@ import pytest
 
 from renewals import services
 from renewals.models import Renewal, RenewalNotice
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, RenewalFactory
 
 from .conftest import NOTICE_DAY, at
 
@@ -75,7 +75,7 @@ def test_follow_ups_go_out_while_the_renewal_is_not_committed(alice_contract) ->
 
 
 def test_closed_renewals_and_ended_contracts_get_no_notice(alice_contract) -> None:
-    Renewal.objects.create(contract=alice_contract, stage=Renewal.Stage.LOST)
+    RenewalFactory(contract=alice_contract, stage=Renewal.Stage.LOST)
     assert plan(NOTICE_DAY)["notices_planned"] == 0
     assert plan(alice_contract.ends_on + timedelta(days=1))["notices_planned"] == 0
 

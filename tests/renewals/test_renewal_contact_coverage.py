@@ -6,6 +6,7 @@ from accounts.models import Contact
 from playbooks.models import Task
 from renewals import services
 from renewals.models import Renewal, RenewalNotice
+from tests.factories import ContactFactory
 
 from .conftest import NOTICE_DAY, at
 
@@ -57,7 +58,7 @@ def test_the_task_is_opened_once_however_often_the_planner_runs(alice_contract) 
 def test_a_contact_added_after_the_warning_gets_the_running_notice_the_next_day(alice_contract) -> None:
     Contact.objects.filter(email__in=["renewal@acme.test", "billing@acme.test"]).update(left_on=date(2026, 1, 1))
     plan()
-    Contact.objects.create(account=alice_contract.account, name="New Buyer", email="new@acme.test", is_renewal=True)
+    ContactFactory(account=alice_contract.account, name="New Buyer", email="new@acme.test", is_renewal=True)
     plan(date(2026, 3, 2))
     assert sorted(RenewalNotice.objects.values_list("email", flat=True)) == ["buyer@acme.test", "new@acme.test"]
     assert Renewal.objects.get(contract=alice_contract).contact_coverage == Renewal.Coverage.OK

@@ -90,3 +90,22 @@ def test_resending_a_reviewed_notice_waits_for_the_sweeper(notices, admin_user) 
     resolved = services.resolve_notice(notices[0], action=services.Resolution.RESEND, by=admin_user, now=LATER)
     assert resolved.status == RenewalNotice.Status.PENDING
     assert resolved.enqueued_at is None
+
+
+def test_a_reset_changes_its_owners_book_and_a_republish_changes_none(
+    notices, alice, bob, django_capture_on_commit_callbacks
+) -> None:
+    from csm import freshness
+
+    stamps = lambda: (freshness.stamp([alice.pk]), freshness.stamp([bob.pk]))  # noqa: E731
+    first = stamps()
+    sweep(django_capture_on_commit_callbacks)  # publishes the three pending notices, changes no status
+    assert stamps() == first
+    RenewalNotice.objects.filter(pk=notices[0].pk).update(
+        status=RenewalNotice.Status.SENDING, claimed_at=LATER - timedelta(minutes=20)
+    )
+    result, _ = sweep(django_capture_on_commit_callbacks)
+    assert result["reset"] == 1
+    after = stamps()
+    assert after[0] != first[0], "alice's notice went back to pending: her pages show it"
+    assert after[1] == first[1], "bob's book did not change"

@@ -11,24 +11,28 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from accounts.models import HealthCheck, HealthScore
+from accounts.models import HealthScore
 from csm import roles
 from playbooks.models import (
     EntitlementUse,
     Handoff,
     Milestone,
     Objective,
-    OnboardingItem,
     PlaybookRule,
     PlaybookRun,
     SuccessPlan,
-    Task,
 )
-from renewals.models import ReasonCode, Renewal, RenewalNotice, RevenueEntry
+from renewals.models import ReasonCode, RenewalNotice, RevenueEntry
 from tests.factories import (
     AccountFactory,
     ContactFactory,
     ContractFactory,
+    HealthCheckFactory,
+    HealthScoreFactory,
+    OnboardingItemFactory,
+    RenewalFactory,
+    RevenueEntryFactory,
+    TaskFactory,
     TeamFactory,
     TouchpointFactory,
     UsageSnapshotFactory,
@@ -38,12 +42,6 @@ from tests.factories import (
 MARKER = "Aliceonly"
 # What a search for alice's account types: echoed back, it must not count as a leak.
 SEARCH_WORD = "Zebrawidgets"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """The walker signs in hundreds of users; a slow hash would cost minutes, proving nothing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -77,11 +75,11 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
     )
     # Configuration, not alice's book: everyone may see it, so it carries no marker.
     reason, _ = ReasonCode.objects.get_or_create(code="price", defaults={"label": "Price"})
-    renewal = Renewal.objects.create(contract=contract, owner=alice, forecast_amount=Decimal("987654.32"))
+    renewal = RenewalFactory(contract=contract, owner=alice, forecast_amount=Decimal("987654.32"))
     touchpoint = TouchpointFactory(account=account, contact=contact, by=alice, notes=f"{MARKER} secret call notes")
     usage = UsageSnapshotFactory(account=account, date=today - timedelta(days=1))
-    task = Task.objects.create(account=account, assignee=alice, title=f"{MARKER} follow-up", due_on=today)
-    onboarding = OnboardingItem.objects.create(
+    task = TaskFactory(account=account, assignee=alice, title=f"{MARKER} follow-up", due_on=today)
+    onboarding = OnboardingItemFactory(
         account=account, owner=alice, title=f"{MARKER} kickoff", due_on=today + timedelta(days=3)
     )
     plan = SuccessPlan.objects.create(account=account, title=f"{MARKER} plan")
@@ -92,8 +90,8 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
     handoff = Handoff.objects.create(
         deal_id=f"{MARKER}-deal", account=account, contract=contract, what_sold=f"{MARKER} bundle", by=alice
     )
-    score = HealthScore.objects.create(account=account, day=today, score=35, band=HealthScore.Band.RED)
-    check = HealthCheck.objects.create(account=account, held_on=today, sentiment=2, notes=f"{MARKER} check", by=alice)
+    score = HealthScoreFactory(account=account, day=today, score=35, band=HealthScore.Band.RED)
+    check = HealthCheckFactory(account=account, held_on=today, sentiment=2, notes=f"{MARKER} check", by=alice)
     notice = RenewalNotice.objects.create(
         contract=contract, renewal=renewal, contact=contact, cycle="60", email=contact.email, scheduled_on=today
     )
@@ -104,7 +102,7 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
         name="Quiet accounts", trigger=PlaybookRule.Trigger.NO_TOUCHPOINT, parameter=30, task_title="Call them"
     )
     run = PlaybookRun.objects.create(rule=rule, account=account, fired_on=today)
-    revenue = RevenueEntry.objects.create(
+    revenue = RevenueEntryFactory(
         account=account, contract=contract, kind=RevenueEntry.Kind.NEW, amount=Decimal("987654.32"), effective_on=today
     )
     return SimpleNamespace(

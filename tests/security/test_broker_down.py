@@ -25,8 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from csm import roles
-from renewals.models import Renewal
-from tests.factories import AccountFactory, ContractFactory, UserFactory
+from tests.factories import AccountFactory, ContractFactory, RenewalFactory, UserFactory
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 ROOT = Path(settings.BASE_DIR)
@@ -148,7 +147,7 @@ def test_with_the_broker_down_pages_and_sign_in_work_and_work_waits_as_rows(conf
         account=account, starts_on=today - timedelta(days=300), ends_on=today + timedelta(days=65),
         recurring_amount=Decimal("1000.00"),
     )  # fmt: skip
-    renewal = Renewal.objects.create(contract=contract, owner=alice)
+    renewal = RenewalFactory(contract=contract, owner=alice)
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", secret="s3cret")
 
     broker["down"]()

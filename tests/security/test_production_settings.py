@@ -31,6 +31,7 @@ print(json.dumps({
     "status": response.status_code,
     "plain_status": plain.status_code,
     "plain_location": plain.headers.get("Location", ""),
+    "password_hasher": settings.PASSWORD_HASHERS[0],
 }))
 """
 
@@ -61,6 +62,8 @@ def test_production_sends_hsts_and_secure_cookies_and_redirects_plain_http() -> 
     assert "secure" in seen["csrf_cookie"].lower()
     assert seen["plain_status"] == 301
     assert seen["plain_location"].startswith("https://csm.example.com/login/")
+    # The tests hash with MD5 for speed (tests/conftest.py); a real process keeps a strong, slow hasher.
+    assert seen["password_hasher"].rsplit(".", 1)[-1] in {"PBKDF2PasswordHasher", "Argon2PasswordHasher"}
 
 
 def test_development_mode_keeps_plain_http_working() -> None:

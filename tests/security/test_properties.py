@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Contact
 from metrics.report import RevenueFigures, period_containing, revenue_figures
-from renewals.models import RevenueEntry
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, ContactFactory, RevenueEntryFactory
 
 TODAY = date(2026, 6, 15)
 QUARTER = period_containing("quarter", TODAY)
@@ -79,7 +78,7 @@ def test_the_ledger_adds_up_to_the_revenue_at_the_end_of_the_period(entries) -> 
     with transaction.atomic():
         account = AccountFactory()
         for kind, amount, offset in entries:
-            RevenueEntry.objects.create(
+            RevenueEntryFactory(
                 account=account, kind=kind, amount=amount * KINDS[kind], effective_on=QUARTER.start + timedelta(offset)
             )
         figures = revenue_figures(type(account).objects.filter(pk=account.pk), QUARTER)

@@ -5,10 +5,20 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import Account, HealthScore
-from playbooks.models import Milestone, Objective, OnboardingItem, SuccessPlan, Task
-from renewals.models import Renewal, RenewalNotice, RevenueEntry
-from tests.factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
+from accounts.models import Account
+from playbooks.models import Milestone, Objective, SuccessPlan
+from renewals.models import Renewal, RenewalNotice
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    HealthScoreFactory,
+    OnboardingItemFactory,
+    RenewalFactory,
+    RevenueEntryFactory,
+    TaskFactory,
+    TouchpointFactory,
+)
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -21,7 +31,7 @@ def fill_account(account: Account, *, today: date | None = None, extra: int = 1)
     for i in range(extra):
         ContactFactory(account=account, is_decision_maker=True, is_primary=i == 0)
         contract = ContractFactory(account=account, ends_on=today + timedelta(days=20 + i))
-        renewal = Renewal.objects.create(contract=contract, stage=Renewal.Stage.NOTIFIED)
+        renewal = RenewalFactory(contract=contract, stage=Renewal.Stage.NOTIFIED)
         contact = account.contacts.first()
         RenewalNotice.objects.create(
             contract=contract,
@@ -32,19 +42,17 @@ def fill_account(account: Account, *, today: date | None = None, extra: int = 1)
             status=RenewalNotice.Status.SENT,
             scheduled_on=today,
         )
-        RevenueEntry.objects.create(
+        RevenueEntryFactory(
             account=account, contract=contract, kind="new", amount=contract.recurring_amount, effective_on=today
         )
         TouchpointFactory(account=account, occurred_at=at(today - timedelta(days=200 + i)), by=account.owner)
-        Task.objects.create(
-            account=account, assignee=account.owner, title=f"Call {i}", due_on=today - timedelta(days=1)
-        )
-        OnboardingItem.objects.create(account=account, title=f"Step {i}", due_on=today - timedelta(days=3))
+        TaskFactory(account=account, assignee=account.owner, title=f"Call {i}", due_on=today - timedelta(days=1))
+        OnboardingItemFactory(account=account, title=f"Step {i}", due_on=today - timedelta(days=3))
         plan, _ = SuccessPlan.objects.get_or_create(account=account)
         objective = Objective.objects.create(plan=plan, title=f"Objective {i}")
         Milestone.objects.create(objective=objective, title=f"Milestone {i}", due_on=today)
-    HealthScore.objects.create(account=account, day=today - timedelta(days=1), score=55, band="yellow")
-    HealthScore.objects.create(account=account, day=today, score=35, band="red", previous_score=55,
+    HealthScoreFactory(account=account, day=today - timedelta(days=1), score=55, band="yellow")
+    HealthScoreFactory(account=account, day=today, score=35, band="red", previous_score=55,
                                previous_band="yellow", score_drop=20, band_worsened=True, flagged=True)  # fmt: skip
     return account
 

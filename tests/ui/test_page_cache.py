@@ -18,8 +18,10 @@ from accounts.middleware import editable_owner_ids
 from accounts.models import Account
 from csm import freshness
 from csm.services import run_job_once
+from csm.tasks import heartbeat
 from playbooks.models import Task
 from renewals.tasks import sweep_renewal_notices
+from webhooks.tasks import sweep_webhooks
 
 from .conftest import fill_account
 
@@ -96,14 +98,26 @@ def test_signing_in_or_failing_to_changes_no_stamp(client, alice) -> None:
     assert freshness.stamp(None) == before
 
 
-def test_jobs_and_celery_tasks_change_every_books_stamp(alice, bob) -> None:
+def test_daily_jobs_change_every_books_stamp(alice, bob) -> None:
     stamps = lambda: (freshness.stamp([alice.pk]), freshness.stamp([bob.pk]), freshness.stamp(None))  # noqa: E731
     before = stamps()
     run_job_once(job="test-job", day=timezone.localdate(), work=lambda: {})
-    after_job = stamps()
-    assert all(a != b for a, b in zip(before, after_job, strict=True))
-    sweep_renewal_notices.apply()  # run in this process; Celery's task_postrun still fires
-    assert all(a != b for a, b in zip(after_job, stamps(), strict=True))
+    assert all(a != b for a, b in zip(before, stamps(), strict=True))
+
+
+def test_sweeps_that_find_nothing_keep_every_cached_page(client, alice, books) -> None:
+    client.force_login(alice)
+    assert shows(client, TODAY, "Call 0")
+    renamed(books["alice"], "Renamed quietly")
+    before = freshness.stamp(None)
+    # Run in this process, as the beat would every minute: nothing is due, so nothing changed.
+    assert sweep_webhooks.apply().get() == 0
+    assert sweep_renewal_notices.apply().get() == {"republished": 0, "reset": 0, "needs_review": 0}
+    heartbeat.apply()
+    assert freshness.stamp(None) == before
+    assert shows(client, TODAY, "Call 0"), "the cached page survived the sweeps"
+    run_job_once(job="test-job", day=timezone.localdate(), work=lambda: {})
+    assert shows(client, TODAY, "Renamed quietly"), "a job that may have written refreshes it"
 
 
 def test_a_write_by_someone_who_edits_everything_changes_every_books_stamp(client, admin_user, alice, bob) -> None:
@@ -123,6 +137,18 @@ def test_moving_an_account_to_another_owner_changes_both_books(alice, bob, books
     assert before[0] != after[0]
     assert before[1] != after[1]
     assert before[2] == after[2]  # a third owner's book did not change
+
+
+def test_an_account_loaded_without_its_owner_costs_no_query_and_still_tells_a_move(alice, bob, books) -> None:
+    with CaptureQueriesContext(connection) as loaded:
+        account = Account.objects.only("name").get(pk=books["alice"].pk)
+    assert len(loaded) == 1, "remembering the owner does not load the deferred field"
+    before = freshness.stamp([alice.pk]), freshness.stamp([bob.pk])
+    account.owner = bob  # the old owner was never read: every book is told
+    account.save()
+    after = freshness.stamp([alice.pk]), freshness.stamp([bob.pk])
+    assert before[0] != after[0]
+    assert before[1] != after[1]
 
 
 def test_a_session_never_gets_another_sessions_fragment(alice, bob, books) -> None:

@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from front import today as sections
-from renewals.models import Renewal
-from tests.factories import ContractFactory
+from tests.factories import ContractFactory, RenewalFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 3, 2)
@@ -28,7 +27,7 @@ def test_a_second_request_is_served_from_the_cache(client, alice, acme, django_a
 
 def test_each_scope_has_its_own_charts(alice, bob, carol, acme, globex) -> None:
     for account in (acme, globex):
-        Renewal.objects.create(contract=ContractFactory(account=account))
+        RenewalFactory(contract=ContractFactory(account=account))
     mine = sections.charts(sections.Scope(user=alice), today=TODAY)
     team = sections.charts(sections.Scope(user=carol, team=True), today=TODAY)
     bobs = sections.charts(sections.Scope(user=bob), today=TODAY)
@@ -38,5 +37,5 @@ def test_each_scope_has_its_own_charts(alice, bob, carol, acme, globex) -> None:
 
 def test_the_cache_holds_the_charts_for_a_few_minutes(alice, acme) -> None:
     first = sections.charts(sections.Scope(user=alice), today=TODAY)
-    Renewal.objects.create(contract=ContractFactory(account=acme))
+    RenewalFactory(contract=ContractFactory(account=acme))
     assert sections.charts(sections.Scope(user=alice), today=TODAY) == first

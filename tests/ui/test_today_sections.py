@@ -5,9 +5,18 @@ from datetime import date, timedelta
 import pytest
 
 from front import today as sections
-from playbooks.models import OnboardingItem, Task
+from playbooks.models import Task
 from renewals.models import Contract
-from tests.factories import AccountFactory, ContactFactory, ContractFactory, ProgramFactory, TouchpointFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    HealthScoreFactory,
+    OnboardingItemFactory,
+    ProgramFactory,
+    TaskFactory,
+    TouchpointFactory,
+)
 from tests.ui.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -15,18 +24,18 @@ TODAY = date(2026, 3, 2)
 
 
 def test_tasks_due_lists_my_overdue_and_todays_tasks_not_later_or_done_ones(alice, bob, acme, globex) -> None:
-    overdue = Task.objects.create(account=acme, assignee=alice, title="Overdue", due_on=TODAY - timedelta(days=3))
-    due = Task.objects.create(account=acme, assignee=alice, title="Today", due_on=TODAY)
-    Task.objects.create(account=acme, assignee=alice, title="Tomorrow", due_on=TODAY + timedelta(days=1))
-    Task.objects.create(account=acme, assignee=alice, title="Done", due_on=TODAY, status=Task.Status.DONE)
-    Task.objects.create(account=globex, assignee=bob, title="Bob's", due_on=TODAY)
+    overdue = TaskFactory(account=acme, assignee=alice, title="Overdue", due_on=TODAY - timedelta(days=3))
+    due = TaskFactory(account=acme, assignee=alice, title="Today", due_on=TODAY)
+    TaskFactory(account=acme, assignee=alice, title="Tomorrow", due_on=TODAY + timedelta(days=1))
+    TaskFactory(account=acme, assignee=alice, title="Done", due_on=TODAY, status=Task.Status.DONE)
+    TaskFactory(account=globex, assignee=bob, title="Bob's", due_on=TODAY)
     section = sections.tasks_due(sections.Scope(user=alice), today=TODAY)
     assert [t.pk for t in section.rows] == [overdue.pk, due.pk]
     assert section.total == 2
 
 
 def test_a_snoozed_task_waits_until_its_snooze_ends(alice, acme) -> None:
-    Task.objects.create(account=acme, assignee=alice, title="Later", due_on=TODAY - timedelta(days=1),
+    TaskFactory(account=acme, assignee=alice, title="Later", due_on=TODAY - timedelta(days=1),
                         status=Task.Status.SNOOZED, snoozed_until=TODAY + timedelta(days=2))  # fmt: skip
     assert sections.tasks_due(sections.Scope(user=alice), today=TODAY).total == 0
 
@@ -80,10 +89,10 @@ def test_not_heard_from_uses_the_programs_cadence_and_lists_the_longest_silence_
 
 
 def test_onboarding_overdue_counts_late_open_items_per_account(alice, acme) -> None:
-    OnboardingItem.objects.create(account=acme, title="Access", due_on=TODAY - timedelta(days=4))
-    OnboardingItem.objects.create(account=acme, title="Training", due_on=TODAY - timedelta(days=1))
-    OnboardingItem.objects.create(account=acme, title="Done", due_on=TODAY - timedelta(days=9), completed_on=TODAY)
-    OnboardingItem.objects.create(account=acme, title="Later", due_on=TODAY + timedelta(days=3))
+    OnboardingItemFactory(account=acme, title="Access", due_on=TODAY - timedelta(days=4))
+    OnboardingItemFactory(account=acme, title="Training", due_on=TODAY - timedelta(days=1))
+    OnboardingItemFactory(account=acme, title="Done", due_on=TODAY - timedelta(days=9), completed_on=TODAY)
+    OnboardingItemFactory(account=acme, title="Later", due_on=TODAY + timedelta(days=3))
     section = sections.onboarding_overdue(sections.Scope(user=alice), today=TODAY)
     assert section.total == 1
     assert section.rows[0]["overdue"] == 2
@@ -91,8 +100,8 @@ def test_onboarding_overdue_counts_late_open_items_per_account(alice, acme) -> N
 
 
 def test_a_manager_toggles_to_the_team_and_a_csm_cannot(alice, bob, carol, acme, globex) -> None:
-    Task.objects.create(account=acme, assignee=alice, title="A", due_on=TODAY)
-    Task.objects.create(account=globex, assignee=bob, title="B", due_on=TODAY)
+    TaskFactory(account=acme, assignee=alice, title="A", due_on=TODAY)
+    TaskFactory(account=globex, assignee=bob, title="B", due_on=TODAY)
     team = sections.Scope.for_request(carol, "team")
     assert team.team
     assert {t.title for t in sections.tasks_due(team, today=TODAY).rows} == {"A", "B"}
@@ -135,18 +144,17 @@ def test_a_renewal_shows_whether_its_notice_was_sent_or_bounced(alice, program) 
 
 
 def test_health_worsened_lists_flagged_accounts_with_what_changed(alice, acme, globex) -> None:
-    from accounts.models import HealthScore
 
     def parts(active_pct: float) -> dict:
         contribution = 40 * active_pct / 100
         return {"adoption": {"base": 40, "input": active_pct, "score": active_pct, "weight": 40,
                              "contribution": contribution, "n": active_pct, "d": 100}}  # fmt: skip
 
-    HealthScore.objects.create(account=acme, day=TODAY - timedelta(days=1), score=70, band="green",
+    HealthScoreFactory(account=acme, day=TODAY - timedelta(days=1), score=70, band="green",
                                components=parts(90))  # fmt: skip
-    HealthScore.objects.create(account=acme, day=TODAY, score=45, band="yellow", previous_band="green",
+    HealthScoreFactory(account=acme, day=TODAY, score=45, band="yellow", previous_band="green",
                                score_drop=25, flagged=True, components=parts(30))  # fmt: skip
-    HealthScore.objects.create(account=globex, day=TODAY, score=20, band="red", flagged=True)
+    HealthScoreFactory(account=globex, day=TODAY, score=20, band="red", flagged=True)
     section = sections.health_worsened(sections.Scope(user=alice), today=TODAY)
     assert [s.account.name for s in section.rows] == ["Acme"]
     assert section.rows[0].reason.startswith("Adoption")
