@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
+from rest_framework.validators import UniqueValidator
 
 from csm import ingest
 from csm.api import IngestThrottle, Pagination, router
@@ -19,6 +20,7 @@ from . import roles
 from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
+EXTERNAL_ID_UNAVAILABLE = "This id cannot be used."
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -48,6 +50,13 @@ class AccountSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            # Not "already exists": the answer does not tell which ids other books hold
+            # (the same words as the handoff's, docs/security.md "Handoff").
+            "external_id": {
+                "validators": [UniqueValidator(queryset=Account.objects.all(), message=EXTERNAL_ID_UNAVAILABLE)]
+            }
+        }
 
     def validate_owner(self, owner: object) -> object:
         user = self.context["request"].user

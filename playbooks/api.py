@@ -54,6 +54,14 @@ class HandoffInSerializer(serializers.Serializer):
     stakeholders = StakeholderSerializer(many=True, required=False, default=list)
     expectations = serializers.CharField(required=False, allow_blank=True, default="")
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the users the caller may assign exist for this field: another book's CSM reads
+        # as an unknown user name, the same answer as a name nobody has.
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["csm"].queryset = services.assignable_csms(request.user)
+
 
 class HandoffSerializer(serializers.ModelSerializer):
     class Meta:
@@ -71,7 +79,7 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Handoff.objects.visible_to(self.request.user).order_by("-created_at")
 
     def create(self, request: Request) -> Response:
-        incoming = HandoffInSerializer(data=request.data)
+        incoming = HandoffInSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
         contract = data.pop("contract", None) or {}

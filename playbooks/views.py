@@ -89,7 +89,7 @@ def task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
 def handoff_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _require_write(request)
-    form = forms.HandoffForm(request.POST or None)
+    form = forms.HandoffForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
