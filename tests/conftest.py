@@ -45,6 +45,12 @@ def _empty_cache() -> None:
 
 
 @pytest.fixture
+def development_mode(settings) -> None:
+    """DJANGO_DEBUG=1, as ``make run`` has it: the demo seed refuses to run without it."""
+    settings.DEBUG = True
+
+
+@pytest.fixture
 def alice():
     return UserFactory(username="alice", first_name="Alice", role=roles.CSM)
 
