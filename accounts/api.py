@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.validators import UniqueValidator
 
-from csm import ingest
+from csm import ingest, input_guards
 from csm.api import IngestThrottle, Pagination, router
 
 from . import roles
@@ -32,7 +32,7 @@ class EditableAccountField(serializers.PrimaryKeyRelatedField):
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(
+    owner = input_guards.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
 
@@ -164,8 +164,8 @@ class TouchpointSerializer(serializers.ModelSerializer):
 
 
 class TouchpointFilter(django_filters.FilterSet):
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = input_guards.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = input_guards.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Touchpoint

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Account
+from csm import input_guards
 from csm.api import router
 
 from . import services
@@ -41,10 +42,10 @@ class HandoffInSerializer(serializers.Serializer):
     deal_id = serializers.CharField(max_length=100)
     account_name = serializers.CharField(max_length=200)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    program = serializers.SlugRelatedField(
+    program = input_guards.SlugRelatedField(
         slug_field="name", queryset=Program.objects.filter(is_active=True), required=False, allow_null=True
     )
-    csm = serializers.SlugRelatedField(
+    csm = input_guards.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     segment = serializers.ChoiceField(choices=Account.Segment.choices, required=False, allow_blank=True, default="")
@@ -81,6 +82,9 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         incoming = HandoffInSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
+        if input_guards.contains_nul(request.data):
+            # The request is kept as received (jsonb), which cannot hold a NUL.
+            raise serializers.ValidationError({"payload": [input_guards.NUL_MESSAGE]})
         data = dict(incoming.validated_data)
         contract = data.pop("contract", None) or {}
         handoff, created = services.record_handoff(

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import EditableAccountField
+from csm import input_guards
 from csm.api import Pagination, router
 from playbooks.models import Program
 
@@ -17,7 +18,7 @@ from . import services
 from .models import Contract, ReasonCode, Renewal
 
 
-class ReasonField(serializers.SlugRelatedField):
+class ReasonField(input_guards.SlugRelatedField):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True), **kwargs)
 
