@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     # Optional two-factor sign-in for staff (csm/otp.py).
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # backup codes
     "csm",
     "accounts",
     "renewals",
@@ -111,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "csm.otp.RequireSecondFactorMiddleware",
     "csm.middleware.LoginRequiredMiddleware",
     # After every successful write, cached page fragments are computed afresh (csm/freshness.py).
     "csm.freshness.BumpOnWriteMiddleware",

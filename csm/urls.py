@@ -31,6 +31,7 @@ urlpatterns = [
     path("metrics/ledger.csv", metrics_views.ledger_csv, name="metrics-ledger-csv"),
     path("imports/", include("csm.import_urls")),
     path("audit/", audit.audit_log, name="audit-log"),
+    path("admin/login/", otp_views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
