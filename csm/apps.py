@@ -11,6 +11,7 @@ class CsmConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registers the system checks)
+            sessions,  # noqa: F401  (records sign-ins and sign-outs)
             webhooks,
         )
 

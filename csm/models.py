@@ -125,6 +125,23 @@ class ImportJob(models.Model):
         return f"{self.get_kind_display()} import {self.file_name} ({self.status})"
 
 
+class UserSession(models.Model):
+    """One signed-in session of a user, so they can list their sessions and end them all."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class ChangeStamp(models.Model):
     """A token replaced whenever the data may have changed: after every write request and job.
 

@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "csm.otp.RequireSecondFactorMiddleware",
+    "csm.sessions.SessionTimeoutMiddleware",
     "csm.middleware.LoginRequiredMiddleware",
     # After every successful write, cached page fragments are computed afresh (csm/freshness.py).
     "csm.freshness.BumpOnWriteMiddleware",
@@ -204,12 +205,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Idle timeout: a session unused this long ends (its expiry moves on at most once a minute,
+# csm/sessions.py); however active, it ends SESSION_ABSOLUTE_SECONDS after sign-in.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 60 * 60)
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 60 * 60 * 12)
 
-# Brute-force lockout: five failures per user name and address, then a one-hour cool-off.
+# Brute-force lockout: five failures per user name and address, and five from one address over
+# any names (password spraying), then a one-hour cool-off.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import audit, import_views, metrics_api, metrics_views, otp, otp_views, views  # noqa: F401 (metrics_api registers on the router)
+from . import audit, import_views, metrics_api, metrics_views, otp, otp_views, session_views, views  # noqa: F401 (metrics_api registers on the router)
 from .api import router
 
 otp.require_otp_in_admin()
@@ -26,6 +26,17 @@ urlpatterns = [
     path("login/code/", otp_views.otp_verify, name="otp-verify"),
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sessions/", session_views.session_list, name="sessions"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics/", metrics_views.metrics_page, name="metrics"),
     path("metrics/ledger.csv", metrics_views.ledger_csv, name="metrics-ledger-csv"),
