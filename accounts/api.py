@@ -11,14 +11,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
+from rest_framework.validators import UniqueValidator
 
 from accounts import ingest
-from csm import roles
+from csm import input_guards, roles
 from csm.api import IngestThrottle, Pagination
 
 from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
+EXTERNAL_ID_UNAVAILABLE = "This id cannot be used."
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -30,7 +32,7 @@ class EditableAccountField(serializers.PrimaryKeyRelatedField):
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(
+    owner = input_guards.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
 
@@ -48,6 +50,13 @@ class AccountSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            # Not "already exists": the answer does not tell which ids other books hold
+            # (the same words as the handoff's, docs/security.md "Handoff").
+            "external_id": {
+                "validators": [UniqueValidator(queryset=Account.objects.all(), message=EXTERNAL_ID_UNAVAILABLE)]
+            }
+        }
 
     def validate_owner(self, owner: object) -> object:
         user = self.context["request"].user
@@ -155,8 +164,8 @@ class TouchpointSerializer(serializers.ModelSerializer):
 
 
 class TouchpointFilter(django_filters.FilterSet):
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = input_guards.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = input_guards.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Touchpoint

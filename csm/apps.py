@@ -8,6 +8,10 @@ class CsmConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import beat, checks  # noqa: F401  (checks registers the system checks)
+        from . import (
+            beat,
+            checks,  # noqa: F401  (registers the system checks)
+            sessions,  # noqa: F401  (records sign-ins and sign-outs)
+        )
 
         post_migrate.connect(beat.sync_after_migrate, sender=self, dispatch_uid="csm.beat.sync")

@@ -5,12 +5,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
-from .otp import PENDING_USER, qr_data_uri, unconfirmed_device
+from .otp import PENDING_USER, manual_secret, new_backup_codes, qr_data_uri, remove_second_factor, unconfirmed_device
 
 
 class LoginView(auth_views.LoginView):
@@ -48,9 +49,33 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/otp_verify.html", {"pending_user": user})
 
 
+@login_not_required
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin signs in through the app's sign-in, so the same second-factor policy applies."""
+    following = request.GET.get("next", "/admin/")
+    if not url_has_allowed_host_and_scheme(following, allowed_hosts={request.get_host()}):
+        following = "/admin/"
+    return redirect(f"{reverse('login')}?{urlencode({'next': following})}")
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def otp_setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app: scan the code, then confirm with one code from the app."""
+    """Enrol an authenticator app: scan the code, then confirm with one code from the app.
+
+    With a device on, the page also makes backup codes and removes the second factor (both
+    need a current code, so a session left open cannot turn it off).
+    """
+    action = request.POST.get("action", "")
+    if action in ("backup-codes", "remove"):
+        if match_token(request.user, request.POST.get("token", "").strip()) is None:
+            messages.error(request, "That code did not match: give a current code (or a backup code).")
+            return redirect("otp-setup")
+        if action == "remove":
+            remove_second_factor(request.user)
+            messages.success(request, "Two-factor sign-in is off: your password alone signs you in.")
+            return redirect("otp-setup")
+        codes = new_backup_codes(request.user)
+        return render(request, "registration/otp_backup_codes.html", {"codes": codes})
     device = unconfirmed_device(request.user)
     if request.method == "POST":
         if device.verify_token(request.POST.get("token", "").strip()):
@@ -64,5 +89,10 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/otp_setup.html",
-        {"qr": qr_data_uri(device.config_url), "secret_url": device.config_url, "enrolled": enrolled},
+        {
+            "qr": qr_data_uri(device.config_url),
+            "secret_url": device.config_url,
+            "secret": manual_secret(device),
+            "enrolled": enrolled,
+        },
     )

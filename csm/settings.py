@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     # Optional two-factor sign-in for staff (csm/otp.py).
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # backup codes
     # Mail providers' delivery-event webhooks, and their sending backends (renewals/delivery.py).
     "anymail",
     # The layers, bottom to top (docs/architecture.md).
@@ -120,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "csm.otp.RequireSecondFactorMiddleware",
+    "csm.sessions.SessionTimeoutMiddleware",
     "csm.middleware.LoginRequiredMiddleware",
     # After every successful write, cached page fragments are computed afresh (csm/freshness.py).
     "accounts.middleware.BumpOnWriteMiddleware",
@@ -212,13 +215,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Idle timeout: a session unused this long ends (its expiry moves on at most once a minute,
+# csm/sessions.py); however active, it ends SESSION_ABSOLUTE_SECONDS after sign-in.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 60 * 60)
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 60 * 60 * 12)
 
-# Brute-force lockout: five failures per user name and address, then a one-hour cool-off.
+# Brute-force lockout: five failures per user name and address, and five from one address over
+# any names (password spraying), then a one-hour cool-off.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# Wrong API tokens from one address: this many in the window, then 429 (csm/token_auth.py).
+TOKEN_FAILURE_LIMIT = env_int("TOKEN_FAILURE_LIMIT", 20)
+TOKEN_FAILURE_WINDOW = env_int("TOKEN_FAILURE_WINDOW", 600)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Internationalisation -------------------------------------------------------------
@@ -364,10 +374,16 @@ ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.it
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "csm.token_auth.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csm.permissions.RolePermission"],
+    # JSON nesting is bounded (csm/input_guards.py): a deep body is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "csm.input_guards.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

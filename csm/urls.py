@@ -22,7 +22,7 @@ from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
 
-from . import otp, otp_views, views
+from . import otp, otp_views, session_views, views
 
 otp.require_otp_in_admin()
 
@@ -48,10 +48,22 @@ urlpatterns = [
     path("login/code/", otp_views.otp_verify, name="otp-verify"),
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sessions/", session_views.session_list, name="sessions"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("healthz", views.healthz, name="healthz"),
     path("operations/", front_operations.operations_page, name="operations"),
     path("metrics/", include("metrics.urls")),
     path("imports/", include("imports.urls")),
+    path("admin/login/", otp_views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     # Mail providers' tracking webhooks (basic auth / signature checked by anymail).
     path("anymail/", include("renewals.delivery_urls")),

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from csm import input_guards
 from csm.roles import can_write
 
 from . import services as imports
@@ -27,9 +28,10 @@ class UploadForm(forms.Form):
         if upload.size > imports.MAX_BYTES:
             raise ValidationError(f"The file is over {imports.MAX_BYTES // (1024 * 1024)} MB; split it.")
         try:
-            return upload.read().decode("utf-8-sig")
+            text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ValidationError("The file is not UTF-8 text; save it as “CSV UTF-8”.") from None
+        return input_guards.reject_nul(text)
 
 
 @login_required

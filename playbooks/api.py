@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Account, Program
+from csm import input_guards
 
 from . import services
 from .models import Handoff, Task
@@ -40,10 +41,10 @@ class HandoffInSerializer(serializers.Serializer):
     deal_id = serializers.CharField(max_length=100)
     account_name = serializers.CharField(max_length=200)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    program = serializers.SlugRelatedField(
+    program = input_guards.SlugRelatedField(
         slug_field="name", queryset=Program.objects.filter(is_active=True), required=False, allow_null=True
     )
-    csm = serializers.SlugRelatedField(
+    csm = input_guards.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     segment = serializers.ChoiceField(choices=Account.Segment.choices, required=False, allow_blank=True, default="")
@@ -52,6 +53,14 @@ class HandoffInSerializer(serializers.Serializer):
     outcomes = OutcomeSerializer(many=True, required=False, default=list)
     stakeholders = StakeholderSerializer(many=True, required=False, default=list)
     expectations = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the users the caller may assign exist for this field: another book's CSM reads
+        # as an unknown user name, the same answer as a name nobody has.
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["csm"].queryset = services.assignable_csms(request.user)
 
 
 class HandoffSerializer(serializers.ModelSerializer):
@@ -70,8 +79,11 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Handoff.objects.visible_to(self.request.user).order_by("-created_at")
 
     def create(self, request: Request) -> Response:
-        incoming = HandoffInSerializer(data=request.data)
+        incoming = HandoffInSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
+        if input_guards.contains_nul(request.data):
+            # The request is kept as received (jsonb), which cannot hold a NUL.
+            raise serializers.ValidationError({"payload": [input_guards.NUL_MESSAGE]})
         data = dict(incoming.validated_data)
         contract = data.pop("contract", None) or {}
         handoff, created = services.record_handoff(

@@ -48,6 +48,14 @@ class HandoffForm(forms.Form):
         label="Expectations set in the sale", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            # A CSM sees only themselves here, a manager their team (docs/security.md, "Handoff").
+            self.fields["csm"].queryset = self.fields["csm"].queryset.filter(
+                pk__in=services.assignable_csms(user).values("pk")
+            )
+
     def clean_outcomes(self) -> list[dict]:
         outcomes = []
         for number, parts in enumerate(_parse_lines(self.cleaned_data["outcomes"]), start=1):

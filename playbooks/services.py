@@ -5,10 +5,11 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
-from accounts.models import Account, Contact
-from renewals.models import Contract
+from accounts.models import Account, Contact, book_owner_ids
+from csm import roles
+from renewals.models import Contract, Renewal
 
 from . import rules
 from .models import (
@@ -367,6 +368,56 @@ def _upsert_contacts(account: Account, stakeholders: list[dict]) -> None:
             existing.append(contact)
 
 
+# Who may hand off what (docs/security.md, "Handoff"): admins (and an integration's token, which
+# belongs to an admin user) assign anyone; a manager assigns within their team; a CSM only
+# themselves. A body id (deal id, external id) that names an account the caller may not change
+# gets the same answer whether the id is taken in another book or not visible at all, and says
+# nothing about that account.
+UNAVAILABLE = "This id cannot be used for this handoff."
+NOT_ASSIGNABLE = "Choose a success manager you may assign."
+
+
+def assignable_csms(user: User | None) -> "QuerySet[User]":
+    """The users ``user`` may make an account's owner through a handoff (None: the system)."""
+    active = User.objects.filter(is_active=True)
+    if user is None or roles.is_admin(user):
+        return active
+    if not roles.can_write(user):
+        return active.none()
+    return active.filter(pk__in=book_owner_ids(user))
+
+
+def _record_handoff_contract(
+    account: Account,
+    contract: Contract | None,
+    *,
+    starts_on: date,
+    ends_on: date,
+    amount: Decimal,
+    by: User | None,
+    today: date,
+) -> Contract:
+    """The deal's contract: created with its renewal and ``new`` ledger entry the first time;
+    a re-sent deal at another amount is a mid-term change (one expansion or contraction entry)."""
+    # renewals.services imports this module (open_task), so import it when first needed.
+    from renewals import services as contracts
+
+    if contract is None:
+        return contracts.create_contract(
+            account=account, starts_on=starts_on, ends_on=ends_on, amount=amount, by=by, program=account.program
+        )
+    if (contract.starts_on, contract.ends_on) != (starts_on, ends_on):
+        if ends_on <= starts_on:
+            raise ValidationError({"contract_ends_on": "The contract must end after it starts."})
+        contract.starts_on, contract.ends_on = starts_on, ends_on
+        contract.save(update_fields=["starts_on", "ends_on"])
+        Renewal.objects.filter(contract=contract).update(close_date=ends_on)
+    effective_on = min(max(today, contract.starts_on), contract.ends_on)
+    contracts.change_contract_amount(contract, amount=amount, effective_on=effective_on, by=by)
+    contract.refresh_from_db()
+    return contract
+
+
 def record_handoff(**kwargs: object) -> tuple[Handoff, bool]:
     """Turn a closed-won deal into an account in onboarding, once per deal id (see ``_record_handoff``)."""
     try:
@@ -410,13 +461,20 @@ def _record_handoff(
         unknown = set(person.get("roles", [])) - set(CONTACT_ROLES)
         if unknown:
             raise ValidationError({"stakeholders": f"Unknown role(s): {', '.join(sorted(unknown))}."})
+    may_change = Account.objects.all() if by is None else Account.objects.editable_by(by)
+    if csm is not None and not assignable_csms(by).filter(pk=csm.pk).exists():
+        raise ValidationError({"csm": NOT_ASSIGNABLE})
     # Lock the deal's row: two deliveries of the same webhook wait for each other.
     handoff = Handoff.objects.select_for_update().filter(deal_id=deal_id).select_related("account").first()
+    if handoff is not None and not may_change.filter(pk=handoff.account_id).exists():
+        raise ValidationError({"deal_id": UNAVAILABLE})
     created = handoff is None
     if handoff:
         account = handoff.account
     else:
         account = Account.objects.filter(external_id=external_id).first() if external_id else None
+        if account is not None and not may_change.filter(pk=account.pk).exists():
+            raise ValidationError({"external_id": UNAVAILABLE})
         if account is None:
             account = Account(name=account_name, external_id=external_id or None)
             account.lifecycle_stage = Account.Stage.ONBOARDING
@@ -430,11 +488,15 @@ def _record_handoff(
 
     contract = handoff.contract if handoff else None
     if contract_starts_on and contract_ends_on and recurring_amount is not None:
-        contract = contract or Contract(account=account)
-        contract.program = account.program
-        contract.starts_on, contract.ends_on = contract_starts_on, contract_ends_on
-        contract.recurring_amount = recurring_amount
-        contract.save()
+        contract = _record_handoff_contract(
+            account,
+            contract,
+            starts_on=contract_starts_on,
+            ends_on=contract_ends_on,
+            amount=recurring_amount,
+            by=by,
+            today=today,
+        )
 
     handoff = handoff or Handoff(deal_id=deal_id)
     handoff.account, handoff.contract, handoff.by = account, contract, by

@@ -13,6 +13,8 @@ from csm import roles
 from . import forms, services
 from .models import Milestone, Objective, OnboardingItem, PlaybookRule, Task
 
+MAX_SNOOZE_DAYS = 3650  # ten years: beyond that the date overflows long before it means anything
+
 
 def _htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
@@ -73,7 +75,9 @@ def task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     today = timezone.localdate()
     days = request.POST.get("days")
-    form = forms.SnoozeForm({"until": today + timedelta(days=int(days))} if days and days.isdigit() else request.POST)
+    if days and (not days.isdigit() or int(days) > MAX_SNOOZE_DAYS):
+        return HttpResponse(f"Snooze for 1 to {MAX_SNOOZE_DAYS} days.", status=400)
+    form = forms.SnoozeForm({"until": today + timedelta(days=int(days))} if days else request.POST)
     if not form.is_valid():
         return HttpResponse("Pick a day to snooze until.", status=400)
     try:
@@ -89,7 +93,7 @@ def task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
 def handoff_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _require_write(request)
-    form = forms.HandoffForm(request.POST or None)
+    form = forms.HandoffForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:

@@ -11,13 +11,14 @@ from rest_framework.response import Response
 
 from accounts.api import EditableAccountField
 from accounts.models import Program
+from csm import input_guards
 from csm.api import Pagination
 
 from . import services
 from .models import Contract, ReasonCode, Renewal
 
 
-class ReasonField(serializers.SlugRelatedField):
+class ReasonField(input_guards.SlugRelatedField):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True), **kwargs)
 

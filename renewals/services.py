@@ -115,6 +115,11 @@ def change_contract_amount(
         raise ValidationError("Only an active contract can change its amount.")
     if amount < 0:
         raise ValidationError({"amount": "The recurring amount cannot be negative."})
+    if not contract.starts_on <= effective_on <= contract.ends_on:
+        # A ledger entry outside the term would count in periods the contract never covered.
+        raise ValidationError(
+            {"effective_on": f"The change must fall within the term, {contract.starts_on} to {contract.ends_on}."}
+        )
     delta = amount - contract.recurring_amount
     if delta == 0:
         return None

@@ -79,6 +79,12 @@ def fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture
+def development_mode(settings) -> None:
+    """DJANGO_DEBUG=1, as ``make run`` has it: the demo seed refuses to run without it."""
+    settings.DEBUG = True
+
+
+@pytest.fixture
 def alice():
     return UserFactory(username="alice", first_name="Alice", role=roles.CSM)
 

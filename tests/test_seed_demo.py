@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact, Touchpoint, UsageSnapshot
 from renewals.models import Contract
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("development_mode")]
 
 
 def test_seed_demo_builds_a_realistic_book() -> None:

@@ -9,7 +9,7 @@ from accounts.models import Account, HealthScore
 from health import health
 from renewals.models import RevenueEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("development_mode")]
 
 
 def test_the_demo_seed_gives_the_calibration_report_outcomes_in_several_bands() -> None:

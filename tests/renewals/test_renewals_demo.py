@@ -6,7 +6,7 @@ from django.core.management import call_command
 from demo.renewals import latest_utilization
 from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("development_mode")]
 
 
 def test_the_demo_has_a_pipeline_closed_renewals_with_reasons_and_revenue_history() -> None:

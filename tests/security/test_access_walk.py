@@ -40,6 +40,8 @@ EXEMPT: dict[str, str] = {
     # (tests/renewals/test_answers.py, test_unsubscribe.py: tampered and expired tokens change nothing).
     "renewals-public:answer": "recipient's signed answer link; no sign-in by design",
     "renewals-public:unsubscribe": "recipient's signed unsubscribe link (RFC 8058 one-click); no sign-in by design",
+    # Django's own reset link: the signed uid and token are the access check (test_passwords_and_sessions.py).
+    "password_reset_confirm": "the emailed password-reset link; no sign-in by design, shows no data",
 }
 
 
@@ -79,6 +81,8 @@ DENIED = {403, 404}
 # the change stamp, replaced after any write request that was not refused (csm/freshness.py).
 VOLATILE_TABLES = {
     "django_session",
+    # The caller's own sign-in record (csm/sessions.py), beside their session row.
+    "csm_usersession",
     "axes_accessattempt",
     "axes_accesslog",
     "axes_accessfailurelog",

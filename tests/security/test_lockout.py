@@ -48,3 +48,17 @@ def test_after_the_cool_off_hour_the_right_password_works_again(client, alice) -
     response = sign_in(client, PASSWORD)
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+def test_spraying_many_names_from_one_address_is_limited_by_the_address(client, alice) -> None:
+    """30 names, one wrong password each, from one address: after five the address is locked,
+    so even alice's right password from there is refused."""
+    answers = [
+        client.post(reverse("login"), {"username": f"user{n}", "password": "Summer2026!"}).status_code
+        for n in range(30)
+    ]
+    assert answers[:4] == [200] * 4
+    assert set(answers[5:]) == {429}
+    assert sign_in(client, PASSWORD).status_code == 429
+    other_address = client.post(reverse("login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="10.9.8.7")
+    assert other_address.status_code == 302

@@ -80,3 +80,74 @@ def test_the_admin_refuses_staff_with_a_device_who_skipped_the_code(client, admi
 def test_staff_without_a_device_use_the_admin_as_before(client, admin_user) -> None:
     client.force_login(admin_user)
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+# --- One policy on every path (issue 14, hole 3) ----------------------------------------
+
+
+def test_admin_login_goes_through_the_app_sign_in(client, admin_user) -> None:
+    enrolled(admin_user)
+    response = client.get("/admin/login/?next=/admin/")
+    assert (response.status_code, response.url) == (302, "/login/?next=%2Fadmin%2F")
+    posted = client.post("/admin/login/", {"username": "admin", "password": PASSWORD})
+    assert posted.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_without_the_code_reaches_nothing(client, admin_user, acme) -> None:
+    """However the session was made (here: force_login), a user with a device who has not given
+    the code is signed out before any page or the session API answers."""
+    enrolled(admin_user)
+    client.force_login(admin_user)
+    assert client.get("/api/accounts/").status_code in (401, 403)
+    assert client.get("/accounts/").status_code == 302
+    assert client.get("/").url.startswith(reverse("login"))
+
+
+def test_a_verified_session_reaches_the_pages_and_the_api(client, admin_user, acme) -> None:
+    device = enrolled(admin_user)
+    client.post(reverse("login"), {"username": "admin", "password": PASSWORD})
+    client.post(reverse("otp-verify"), {"token": code_for(device)})
+    assert client.get("/accounts/").status_code == 200
+    assert client.get("/api/accounts/").status_code == 200
+
+
+def test_the_setup_page_shows_the_key_for_manual_entry(client, alice) -> None:
+    import base64
+
+    client.force_login(alice)
+    page = client.get(reverse("otp-setup")).content.decode()
+    device = TOTPDevice.objects.get(user=alice)
+    assert base64.b32encode(device.bin_key).decode().rstrip("=")[:4] in page.split('id="otp-secret">')[1][:10]
+
+
+def _signed_in_with_code(client, user, device) -> None:
+    client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    client.post(reverse("otp-verify"), {"token": code_for(device)})
+
+
+def test_a_backup_code_signs_in_once(client, alice) -> None:
+    device = enrolled(alice)
+    _signed_in_with_code(client, alice, device)
+    page = client.post(reverse("otp-setup"), {"action": "backup-codes", "token": code_for(device, drift=1)})
+    codes = [line.split("<code>")[1].split("</code>")[0] for line in page.content.decode().split("<li>")[1:]]
+    assert len(codes) == 10
+    client.logout()
+    client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    assert client.post(reverse("otp-verify"), {"token": codes[0]}).url == "/"
+    client.logout()
+    client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    client.post(reverse("otp-verify"), {"token": codes[0]})
+    assert "_auth_user_id" not in client.session  # used once, then gone
+
+
+def test_removing_the_second_factor_needs_a_code_and_then_the_password_suffices(client, alice) -> None:
+    device = enrolled(alice)
+    _signed_in_with_code(client, alice, device)
+    client.post(reverse("otp-setup"), {"action": "remove", "token": "nope"})
+    assert TOTPDevice.objects.filter(user=alice).exists()
+    client.post(reverse("otp-setup"), {"action": "remove", "token": code_for(device, drift=1)})
+    assert not TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+    client.logout()
+    assert client.post(reverse("login"), {"username": "alice", "password": PASSWORD}).url == "/"

@@ -3,7 +3,7 @@ import time
 from importlib import import_module
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import Account
@@ -21,8 +21,22 @@ class Command(BaseCommand):
         parser.add_argument("--accounts", type=int, default=300, help="How many customer accounts to create.")
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when accounts already exist.")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with DEBUG off (a demo server): it creates users with a known password.",
+        )
 
-    def handle(self, *args: object, accounts: int, if_empty: bool, seed: int, **options: object) -> None:
+    def handle(
+        self, *args: object, accounts: int, if_empty: bool, seed: int, allow_production: bool, **options: object
+    ) -> None:
+        # The demo users share one published password: never in production unless asked for.
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "seed_demo creates users with a known password and refuses to run with DJANGO_DEBUG=0. "
+                "Create the first admin with `manage.py ensure_admin` or `createsuperuser`; "
+                "pass --allow-production only for a throw-away demo server."
+            )
         if if_empty and Account.objects.exists():
             self.stdout.write("Demo data already present; nothing to do.")
             return
