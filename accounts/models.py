@@ -100,6 +100,8 @@ class Account(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AccountQuerySet.as_manager()
+    # Owner, program, segment and stage changes made in the app show in the audit log.
+    history = HistoricalRecords(excluded_fields=["last_touch_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -139,6 +141,7 @@ class Contact(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True, db_default="")
     title = models.CharField(max_length=200, blank=True)
     is_decision_maker = models.BooleanField("decision maker", default=False)
     is_renewal = models.BooleanField("renewal contact", default=False)
@@ -147,6 +150,9 @@ class Contact(models.Model):
     is_technical = models.BooleanField("technical contact", default=False)
     is_executive_sponsor = models.BooleanField("executive sponsor", default=False)
     is_primary = models.BooleanField("primary contact", default=False)
+    # Set when a primary contact leaves (services.mark_contact_left hands ``is_primary`` to the
+    # successor or clears it): the "primary contact left" rule still knows who they were.
+    was_primary = models.BooleanField("was the primary contact", default=False, db_default=False, editable=False)
     left_on = models.DateField("left the company on", null=True, blank=True)
     successor = models.ForeignKey(
         "self",
@@ -160,6 +166,7 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContactQuerySet.as_manager()
+    history = HistoricalRecords()
 
     ROLE_FIELDS = (
         ("is_decision_maker", "Decision maker"),

@@ -188,6 +188,8 @@ class Objective(models.Model):
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["plan", "position", "pk"]
 
@@ -212,6 +214,8 @@ class Milestone(models.Model):
     due_on = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     reached_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["objective", "due_on", "pk"]

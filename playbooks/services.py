@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Account, Contact
 from renewals.models import Contract
@@ -541,3 +541,37 @@ def account_panels(account: Account, *, today: date) -> dict:
         "open_tasks": list(account.tasks.open().select_related("assignee", "rule").order_by("due_on", "pk")[:10]),
         "today": today,
     }
+
+
+# --- Tasks a contact change finishes ----------------------------------------------------------------
+
+COVERAGE_KEYS = {"renewal:single-contact:": 2, "renewal:no-contact:": 1}  # key prefix -> recipients needed
+
+
+def contacts_still_to_succeed(account_id: int, *, today: date) -> QuerySet[Contact]:
+    """Primary or renewal contacts who left with nobody named to take over (the CONTACT_LEFT rule)."""
+    return Contact.objects.filter(
+        account_id=account_id, left_on__isnull=False, left_on__lte=today, successor__isnull=True
+    ).filter(Q(is_primary=True) | Q(was_primary=True) | Q(is_renewal=True))
+
+
+@transaction.atomic
+def close_finished_contact_tasks(*, account_id: int, today: date, now: datetime, by: User | None) -> int:
+    """Close the coverage and successor tasks the account's contacts now satisfy; returns how many.
+
+    "Add a second renewal contact" is done once two people receive renewal notices, "Find who is
+    responsible" once one does, "Find the successor" once everyone who left has a successor.
+    """
+    open_tasks = Task.objects.open().filter(account_id=account_id).select_related("rule")
+    recipients = Contact.objects.filter(account_id=account_id).renewal_recipients(today=today).count()
+    finished = [
+        task
+        for task in open_tasks.filter(key__startswith="renewal:")
+        if any(task.key.startswith(prefix) and recipients >= needed for prefix, needed in COVERAGE_KEYS.items())
+    ]
+    successor_tasks = open_tasks.filter(rule__trigger=PlaybookRule.Trigger.CONTACT_LEFT)
+    if successor_tasks.exists() and not contacts_still_to_succeed(account_id, today=today).exists():
+        finished += list(successor_tasks)
+    for task in finished:
+        complete_task(task, by=by, now=now)
+    return len(finished)

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import EditableAccountField
-from csm.api import Pagination, router
+from csm.api import Pagination, parsed, router
 from playbooks.models import Program
 
 from . import services
@@ -54,12 +54,6 @@ class AdvanceSerializer(serializers.Serializer):
 class MarkLostSerializer(serializers.Serializer):
     reason = ReasonField()
     notes = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-def parsed(serializer_class: type, request: Request, **context: object) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request, **context})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ContractSerializer(serializers.ModelSerializer):
