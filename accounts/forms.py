@@ -2,13 +2,14 @@ from datetime import date, timedelta
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from playbooks.models import Program
 from renewals.models import Contract
 
-from . import roles
+from . import roles, services
 from .models import Account, Contact, HealthScore, Touchpoint
 
 
@@ -141,3 +142,62 @@ def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Accoun
     )
     latest = latest_scores(today=today).filter(account=OuterRef("pk"))
     return accounts.annotate(band=Subquery(latest.values("band")[:1]))
+
+
+class ContactForm(forms.ModelForm):
+    """A contact's details and roles; the service (``add_contact`` / ``update_contact``) saves it."""
+
+    succeeds = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Contact
+        fields = list(services.CONTACT_FIELDS)
+
+    def __init__(self, *args: object, account: Account, today: date, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["succeeds"].queryset = Contact.objects.filter(account=account).awaiting_successor(today=today)
+        if self.instance.pk:
+            del self.fields["succeeds"]
+
+    def _post_clean(self) -> None:
+        # The service validates the model (one rule for page and API); the form only parses.
+        pass
+
+
+class SuccessorForm(forms.Form):
+    successor = forms.ModelChoiceField(queryset=Contact.objects.none(), label="Who took over")
+
+    def __init__(self, *args: object, contact: Contact, today: date, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = (
+            Contact.objects.filter(account_id=contact.account_id).current(today=today).exclude(pk=contact.pk)
+        )
+
+
+class AccountForm(forms.ModelForm):
+    """An account's name, ids, segment, program and stage; the owner only for managers and admins."""
+
+    class Meta:
+        model = Account
+        fields = ["name", "external_id", "segment", "program", "lifecycle_stage", "owner"]
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if roles.is_manager(user) or roles.is_admin(user):
+            owners = AccountFilterForm(user=user).fields["owner"].queryset
+            self.fields["owner"].queryset = owners
+            self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        else:
+            del self.fields["owner"]
+
+    def _post_clean(self) -> None:
+        pass  # validated by services.update_account
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: under its field, or above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)

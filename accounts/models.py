@@ -136,6 +136,12 @@ class ContactQuerySet(models.QuerySet):
     def visible_to(self, user: roles.User) -> "ContactQuerySet":
         return self.filter(account__in=Account.objects.visible_to(user))
 
+    def awaiting_successor(self, *, today: date) -> "ContactQuerySet":
+        """Primary or renewal contacts who left with nobody named to take over (DOMAIN §8)."""
+        return self.filter(left_on__isnull=False, left_on__lte=today, successor__isnull=True).filter(
+            Q(is_primary=True) | Q(was_primary=True) | Q(is_renewal=True)
+        )
+
 
 class Contact(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")

@@ -11,7 +11,11 @@ urlpatterns = [
     path("accounts/export.csv", views.account_export, name="account-export"),
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
     path("accounts/<int:pk>/touchpoints/", views.log_touchpoint, name="touchpoint-log"),
+    path("accounts/<int:pk>/edit/", views.account_edit, name="account-edit"),
+    path("accounts/<int:pk>/contacts/", views.contact_add, name="contact-add"),
+    path("contacts/<int:pk>/", views.contact_edit, name="contact-edit"),
     path("contacts/<int:pk>/left/", views.mark_contact_left, name="contact-left"),
+    path("contacts/<int:pk>/successor/", views.contact_successor, name="contact-successor"),
 ]
 
 # Health (issue #4).

@@ -46,6 +46,11 @@ class Program(models.Model):
         return self.name
 
 
+# Renewal-coverage task key prefixes (renewals/services.py COVERAGE_TASKS) and how many renewal
+# recipients finish each: a second contact, or a first one.
+COVERAGE_TASK_KEYS = {"renewal:single-contact:": 2, "renewal:no-contact:": 1}
+
+
 class TaskQuerySet(models.QuerySet):
     def visible_to(self, user: "roles.User") -> "TaskQuerySet":
         from accounts.models import Account
@@ -120,6 +125,16 @@ class Task(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (Task.Status.OPEN, Task.Status.SNOOZED)
+
+    @property
+    def finished_by(self) -> str:
+        """The account page's form that finishes this task: "add_contact" (renewal coverage),
+        "successor" (a primary or renewal contact left), or "" (closed by hand)."""
+        if self.key.startswith(tuple(COVERAGE_TASK_KEYS)):
+            return "add_contact"
+        if self.rule_id and self.rule.trigger == PlaybookRule.Trigger.CONTACT_LEFT:
+            return "successor"
+        return ""
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and self.due_on < today

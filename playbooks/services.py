@@ -5,13 +5,14 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 
 from accounts.models import Account, Contact
 from renewals.models import Contract
 
 from . import rules
 from .models import (
+    COVERAGE_TASK_KEYS,
     EntitlementUse,
     Handoff,
     Milestone,
@@ -219,21 +220,61 @@ def draft_success_plan(
 @transaction.atomic
 def add_objective(account: Account, *, title: str, description: str = "") -> Objective:
     plan, _ = SuccessPlan.objects.get_or_create(account=account)
-    return Objective.objects.create(plan=plan, title=title, description=description, position=plan.objectives.count())
+    objective = Objective(plan=plan, title=title.strip(), description=description, position=plan.objectives.count())
+    objective.full_clean()
+    objective.save()
+    return objective
+
+
+@transaction.atomic
+def update_objective(objective: Objective, *, title: str, description: str = "") -> Objective:
+    objective.title, objective.description = title.strip(), description
+    objective.full_clean()
+    objective.save(update_fields=["title", "description"])
+    return objective
+
+
+@transaction.atomic
+def delete_objective(objective: Objective) -> None:
+    """Remove the objective and its milestones (kept in the audit history)."""
+    for milestone in objective.milestones.all():
+        milestone.delete()
+    objective.delete()
 
 
 @transaction.atomic
 def add_milestone(
     objective: Objective, *, title: str, due_on: date, metric: str = "", target: Decimal | None = None
 ) -> Milestone:
-    return Milestone.objects.create(
+    milestone = Milestone(
         objective=objective,
-        title=title,
+        title=title.strip(),
         metric=metric,
         target=target,
         current=Decimal("0") if target is not None else None,
         due_on=due_on,
     )
+    milestone.full_clean()
+    milestone.save()
+    return milestone
+
+
+@transaction.atomic
+def edit_milestone(
+    milestone: Milestone, *, title: str, due_on: date, metric: str = "", target: Decimal | None = None
+) -> Milestone:
+    """Change what the milestone measures and when it is due (progress: ``update_milestone``)."""
+    milestone.title, milestone.due_on, milestone.metric, milestone.target = title.strip(), due_on, metric, target
+    if target is not None and milestone.current is None:
+        milestone.current = Decimal("0")
+    milestone.full_clean()
+    milestone.save(update_fields=["title", "due_on", "metric", "target", "current"])
+    return milestone
+
+
+@transaction.atomic
+def delete_milestone(milestone: Milestone) -> None:
+    milestone.delete()
 
 
 @transaction.atomic
@@ -545,15 +586,6 @@ def account_panels(account: Account, *, today: date) -> dict:
 
 # --- Tasks a contact change finishes ----------------------------------------------------------------
 
-COVERAGE_KEYS = {"renewal:single-contact:": 2, "renewal:no-contact:": 1}  # key prefix -> recipients needed
-
-
-def contacts_still_to_succeed(account_id: int, *, today: date) -> QuerySet[Contact]:
-    """Primary or renewal contacts who left with nobody named to take over (the CONTACT_LEFT rule)."""
-    return Contact.objects.filter(
-        account_id=account_id, left_on__isnull=False, left_on__lte=today, successor__isnull=True
-    ).filter(Q(is_primary=True) | Q(was_primary=True) | Q(is_renewal=True))
-
 
 @transaction.atomic
 def close_finished_contact_tasks(*, account_id: int, today: date, now: datetime, by: User | None) -> int:
@@ -567,10 +599,11 @@ def close_finished_contact_tasks(*, account_id: int, today: date, now: datetime,
     finished = [
         task
         for task in open_tasks.filter(key__startswith="renewal:")
-        if any(task.key.startswith(prefix) and recipients >= needed for prefix, needed in COVERAGE_KEYS.items())
+        if any(task.key.startswith(prefix) and recipients >= needed for prefix, needed in COVERAGE_TASK_KEYS.items())
     ]
     successor_tasks = open_tasks.filter(rule__trigger=PlaybookRule.Trigger.CONTACT_LEFT)
-    if successor_tasks.exists() and not contacts_still_to_succeed(account_id, today=today).exists():
+    waiting = Contact.objects.filter(account_id=account_id).awaiting_successor(today=today)
+    if successor_tasks.exists() and not waiting.exists():
         finished += list(successor_tasks)
     for task in finished:
         complete_task(task, by=by, now=now)
