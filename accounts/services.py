@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import roles, signals
 from .models import Account, Contact, Touchpoint, book_owner_ids
@@ -263,6 +264,39 @@ def _succeed(contact: Contact, successor: Contact, *, today: date, by: User | No
 def name_successor(contact: Contact, *, successor: Contact, today: date, by: User | None) -> Contact:
     """Say who took over from a contact who already left: they inherit the roles."""
     return _succeed(contact, successor, today=today, by=by)
+
+
+# --- CSV import (csm/imports.py validates every row first) ------------------------------------------
+
+
+@transaction.atomic
+def import_accounts(*, creates: list[Account], updates: list[Account], fields: list[str], by: User) -> None:
+    """Write validated accounts in bulk, each change in the audit history (owners were checked
+    row by row with ``check_owner``)."""
+    bulk_create_with_history(creates, Account, batch_size=1000, default_user=by)
+    if updates:
+        bulk_update_with_history(updates, Account, fields, batch_size=1000, default_user=by)
+
+
+@transaction.atomic
+def import_contacts(
+    *, creates: list[Contact], updates: list[Contact], fields: list[str], today: date, by: User
+) -> None:
+    """Write validated contacts in bulk; a contact the file says has left goes through
+    ``mark_contact_left`` as on the page (``was_primary``, the "primary contact left" rule)."""
+    left_before = dict(Contact.objects.filter(pk__in=[c.pk for c in updates]).values_list("pk", "left_on"))
+    leaving = []
+    for contact in [*creates, *updates]:
+        if contact.left_on is not None and left_before.get(contact.pk) is None:
+            leaving.append((contact, contact.left_on))
+            contact.left_on = None
+    bulk_create_with_history(creates, Contact, batch_size=1000, default_user=by)
+    if updates:
+        bulk_update_with_history(updates, Contact, fields, batch_size=1000, default_user=by)
+    for contact, left_on in leaving:
+        mark_contact_left(contact, left_on=left_on, successor=None, by=by, today=today)
+    for account_id in {c.account_id for c in [*creates, *updates]} - {c.account_id for c, _ in leaving}:
+        signals.contacts_changed.send(sender=Contact, account_id=account_id, today=today, by=by)
 
 
 def refresh_last_touch(*, account_ids: Iterable[int] | None = None) -> int:
