@@ -20,6 +20,8 @@ from . import services
 from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
+# A blank name reads as the page's form and the model say it (accounts/forms.py).
+BLANK_NAME = {"blank": services.BLANK}
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -53,7 +55,7 @@ class AccountSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness is the service's full_clean (one rule for every door).
-        extra_kwargs = {"external_id": {"validators": []}}
+        extra_kwargs = {"external_id": {"validators": []}, "name": {"error_messages": BLANK_NAME}}
 
     def get_fields(self) -> dict:
         fields = super().get_fields()
@@ -145,6 +147,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["was_primary", "left_on", "successor", "created_at"]
+        extra_kwargs = {"name": {"error_messages": BLANK_NAME}}
 
     def get_fields(self) -> dict:
         fields = super().get_fields()

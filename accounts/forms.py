@@ -155,6 +155,7 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args: object, account: Account, today: date, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages["required"] = services.BLANK  # as the API says it
         self.fields["succeeds"].queryset = Contact.objects.filter(account=account).awaiting_successor(today=today)
         if self.instance.pk:
             del self.fields["succeeds"]
@@ -183,6 +184,7 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages["required"] = services.BLANK  # as the API says it
         if roles.is_manager(user) or roles.is_admin(user):
             owners = AccountFilterForm(user=user).fields["owner"].queryset
             self.fields["owner"].queryset = owners

@@ -46,6 +46,8 @@ def check_occurred_at(occurred_at: datetime, *, now: datetime | None) -> None:
 
 # --- Accounts ------------------------------------------------------------------------------------
 
+# Django's own words for a blank required field, used by the page's forms and the API alike.
+BLANK = "This field cannot be blank."
 ACCOUNT_FIELDS = ("name", "external_id", "segment", "program", "lifecycle_stage")
 
 
