@@ -156,6 +156,7 @@ class ContactSerializer(serializers.ModelSerializer):
         return fields
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleContactField(serializers.PrimaryKeyRelatedField):
     """A contact the caller sees; another book's contact reads as not found."""
 
