@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 
 from accounts.models import Account, Contact
-from renewals.models import Contract
+from renewals.models import Contract, Renewal
 
 from . import rules
 from .models import (
@@ -607,4 +607,12 @@ def close_finished_contact_tasks(*, account_id: int, today: date, now: datetime,
         finished += list(successor_tasks)
     for task in finished:
         complete_task(task, by=by, now=now)
+    if any(task.key.startswith("renewal:") for task in finished):
+        # The renewal's recorded coverage follows, so the planner sees it drop again later and
+        # opens a new task then (it opens one only on a change: renewals/services.py).
+        coverage = Renewal.Coverage.OK if recipients >= 2 else Renewal.Coverage.SINGLE_CONTACT
+        Renewal.objects.filter(
+            contract__account_id=account_id,
+            contact_coverage__in=[Renewal.Coverage.SINGLE_CONTACT, Renewal.Coverage.NO_CONTACT],
+        ).update(contact_coverage=coverage)
     return len(finished)

@@ -7,6 +7,8 @@ from django.utils import timezone
 from accounts.models import Contact
 from csm import imports
 from playbooks.models import Task
+from renewals.models import Renewal
+from tests.factories import ContractFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +91,9 @@ def test_a_new_contact_added_as_successor_closes_the_task(
 
 
 def test_adding_a_second_renewal_contact_closes_the_coverage_task(client, bob, globex) -> None:
+    renewal = Renewal.objects.create(
+        contract=ContractFactory(account=globex), contact_coverage=Renewal.Coverage.SINGLE_CONTACT
+    )
     task = Task.objects.create(
         account=globex,
         assignee=bob,
@@ -109,3 +114,5 @@ def test_adding_a_second_renewal_contact_closes_the_coverage_task(client, bob, g
     )
     task.refresh_from_db()
     assert task.status == Task.Status.DONE
+    renewal.refresh_from_db()
+    assert renewal.contact_coverage == Renewal.Coverage.OK
