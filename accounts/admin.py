@@ -26,11 +26,13 @@ class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
     fields = ("name", "email", "title", "is_primary", "is_decision_maker", "is_renewal", "is_billing", "left_on")
+    # Leaving hands the roles to the successor: "Mark as left" on the account page, or the API.
+    readonly_fields = ("left_on",)
     show_change_link = True
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(SimpleHistoryAdmin):
     list_display = ("name", "external_id", "segment", "owner", "program", "lifecycle_stage")
     list_filter = ("segment", "lifecycle_stage", "program", "owner")
     search_fields = ("name", "external_id")
@@ -40,12 +42,15 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(SimpleHistoryAdmin):
     list_display = ("name", "email", "account", "title", "is_primary", "left_on", "email_opt_out")
     list_filter = ("is_decision_maker", "is_renewal", "is_billing", "is_primary", "email_opt_out")
     search_fields = ("name", "email", "account__name")
     list_select_related = ("account",)
-    raw_id_fields = ("account", "successor")
+    raw_id_fields = ("account",)
+    # Leaving and succession go through accounts/services.py (the account page or the API), so
+    # the successor inherits the roles and the "primary contact left" rule fires.
+    readonly_fields = ("left_on", "successor", "was_primary")
 
 
 @admin.register(Touchpoint)

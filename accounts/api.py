@@ -3,6 +3,7 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,16 +12,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
-from rest_framework.validators import UniqueValidator
 
 from accounts import ingest
-from csm import input_guards, roles
-from csm.api import IngestThrottle, Pagination
+from csm import input_guards
+from csm.api import IngestThrottle, Pagination, parsed
 
+from . import services
 from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
-EXTERNAL_ID_UNAVAILABLE = "This id cannot be used."
+# A blank name reads as the page's form and the model say it (accounts/forms.py).
+BLANK_NAME = {"blank": services.BLANK}
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -32,6 +34,9 @@ class EditableAccountField(serializers.PrimaryKeyRelatedField):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    """Renders an account; parses a new one (owner defaults to the caller) and a PATCH of its
+    name, external id, segment, program or stage. Owners change through ``assign-owner``."""
+
     owner = input_guards.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
@@ -50,20 +55,20 @@ class AccountSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {
-            # Not "already exists": the answer does not tell which ids other books hold
-            # (the same words as the handoff's, docs/security.md "Handoff").
-            "external_id": {
-                "validators": [UniqueValidator(queryset=Account.objects.all(), message=EXTERNAL_ID_UNAVAILABLE)]
-            }
-        }
+        # Uniqueness is the service's full_clean (one rule for every door).
+        extra_kwargs = {"external_id": {"validators": []}, "name": {"error_messages": BLANK_NAME}}
 
-    def validate_owner(self, owner: object) -> object:
-        user = self.context["request"].user
-        # A CSM manages their own book; handing accounts to others is for managers and admins.
-        if owner != user and not (roles.is_manager(user) or roles.is_admin(user)):
-            raise serializers.ValidationError("You can only assign accounts to yourself.")
-        return owner
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["owner"].read_only = True
+        return fields
+
+
+class AssignOwnerSerializer(serializers.Serializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
+    )
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -90,11 +95,34 @@ class AccountViewSet(
     def get_queryset(self) -> QuerySet[Account]:
         return Account.objects.visible_to(self.request.user).select_related("owner").order_by("name", "pk")
 
-    def perform_create(self, serializer: AccountSerializer) -> None:
-        serializer.save(owner=serializer.validated_data.get("owner", self.request.user))
+    def create(self, request: Request) -> Response:
+        data = parsed(AccountSerializer, request)
+        account = services.create_account(by=request.user, **data)
+        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+        account = self.get_object()
+        data = parsed(AccountSerializer, request, instance=account, partial=partial)
+        account = services.update_account(account, by=request.user, **data)
+        return Response(AccountSerializer(account).data)
+
+    @extend_schema(request=AssignOwnerSerializer, responses={200: AccountSerializer})
+    @action(detail=True, methods=["post"], url_path="assign-owner")
+    def assign_owner(self, request: Request, pk: str | None = None) -> Response:
+        """Give the account to another success manager (managers and admins only)."""
+        account = self.get_object()
+        data = parsed(AssignOwnerSerializer, request)
+        account = services.assign_owner(account, owner=data["owner"], by=request.user)
+        return Response(AccountSerializer(account).data)
+
+
+CONTACT_WRITABLE = list(services.CONTACT_FIELDS)
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    """Renders a contact; parses its details and roles. Leaving (``left_on``, ``successor``) is
+    the ``mark-left`` action, so the successor always inherits the roles."""
+
     account = EditableAccountField()
 
     class Meta:
@@ -104,6 +132,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "account",
             "name",
             "email",
+            "phone",
             "title",
             "is_decision_maker",
             "is_renewal",
@@ -112,20 +141,33 @@ class ContactSerializer(serializers.ModelSerializer):
             "is_technical",
             "is_executive_sponsor",
             "is_primary",
+            "was_primary",
             "left_on",
             "successor",
             "email_opt_out",
             "created_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["was_primary", "left_on", "successor", "created_at"]
+        extra_kwargs = {"name": {"error_messages": BLANK_NAME}}
 
-    def validate_successor(self, successor: Contact | None) -> Contact | None:
-        if (
-            successor is not None
-            and not Contact.objects.visible_to(self.context["request"].user).filter(pk=successor.pk).exists()
-        ):
-            raise serializers.ValidationError("No such contact.")
-        return successor
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["account"].read_only = True  # a contact does not move between accounts
+        return fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleContactField(serializers.PrimaryKeyRelatedField):
+    """A contact the caller sees; another book's contact reads as not found."""
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        return Contact.objects.visible_to(self.context["request"].user)
+
+
+class MarkLeftSerializer(serializers.Serializer):
+    left_on = serializers.DateField()
+    successor = VisibleContactField(required=False, allow_null=True, default=None)
 
 
 class ContactViewSet(
@@ -135,7 +177,7 @@ class ContactViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Contacts who leave are marked with ``left_on`` (their history matters), never deleted."""
+    """Contacts who leave are marked with ``mark-left`` (their history matters), never deleted."""
 
     serializer_class = ContactSerializer
     pagination_class = Pagination
@@ -146,6 +188,26 @@ class ContactViewSet(
     def get_queryset(self) -> QuerySet[Contact]:
         return Contact.objects.visible_to(self.request.user).order_by("account_id", "name", "pk")
 
+    def create(self, request: Request) -> Response:
+        data = parsed(ContactSerializer, request)
+        contact = services.add_contact(by=request.user, today=timezone.localdate(), **data)
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+        contact = self.get_object()
+        data = parsed(ContactSerializer, request, instance=contact, partial=partial)
+        contact = services.update_contact(contact, by=request.user, today=timezone.localdate(), **data)
+        return Response(ContactSerializer(contact).data)
+
+    @extend_schema(request=MarkLeftSerializer, responses={200: ContactSerializer})
+    @action(detail=True, methods=["post"], url_path="mark-left")
+    def mark_left(self, request: Request, pk: str | None = None) -> Response:
+        """The contact left the customer; the successor, if named, inherits their roles."""
+        contact = self.get_object()
+        data = parsed(MarkLeftSerializer, request)
+        contact = services.mark_contact_left(contact, by=request.user, today=timezone.localdate(), **data)
+        return Response(ContactSerializer(contact).data)
+
 
 class TouchpointSerializer(serializers.ModelSerializer):
     account = EditableAccountField()
@@ -155,12 +217,6 @@ class TouchpointSerializer(serializers.ModelSerializer):
         model = Touchpoint
         fields = ["id", "account", "contact", "kind", "outcome", "notes", "occurred_at", "by", "created_at"]
         read_only_fields = ["created_at"]
-
-    def validate(self, data: dict) -> dict:
-        contact, account = data.get("contact"), data.get("account")
-        if contact is not None and account is not None and contact.account_id != account.pk:
-            raise serializers.ValidationError({"contact": "This contact is not at that account."})
-        return data
 
 
 class TouchpointFilter(django_filters.FilterSet):
@@ -185,8 +241,12 @@ class TouchpointViewSet(
     def get_queryset(self) -> QuerySet[Touchpoint]:
         return Touchpoint.objects.visible_to(self.request.user).select_related("by").order_by("-occurred_at", "pk")
 
-    def perform_create(self, serializer: TouchpointSerializer) -> None:
-        serializer.save(by=self.request.user)
+    def create(self, request: Request) -> Response:
+        # The same rules as the page's form (services.log_touchpoint): never in the future,
+        # the contact at the account.
+        data = parsed(TouchpointSerializer, request)
+        touchpoint = services.log_touchpoint(by=request.user, now=timezone.now(), **data)
+        return Response(TouchpointSerializer(touchpoint).data, status=status.HTTP_201_CREATED)
 
 
 class UsageSnapshotSerializer(serializers.ModelSerializer):

@@ -1,8 +1,10 @@
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from . import services
 from .models import Account, Contact, Touchpoint
 
 
@@ -39,3 +41,43 @@ class ContactLeftForm(forms.Form):
             Contact.objects.filter(account_id=contact.account_id).current(today=today).exclude(pk=contact.pk)
         )
         self.initial.setdefault("left_on", today.isoformat())
+
+
+class ContactForm(forms.ModelForm):
+    """A contact's details and roles; the service (``add_contact`` / ``update_contact``) saves it."""
+
+    succeeds = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Contact
+        fields = list(services.CONTACT_FIELDS)
+
+    def __init__(self, *args: object, account: Account, today: date, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages["required"] = services.BLANK  # as the API says it
+        self.fields["succeeds"].queryset = Contact.objects.filter(account=account).awaiting_successor(today=today)
+        if self.instance.pk:
+            del self.fields["succeeds"]
+
+    def _post_clean(self) -> None:
+        # The service validates the model (one rule for page and API); the form only parses.
+        pass
+
+
+class SuccessorForm(forms.Form):
+    successor = forms.ModelChoiceField(queryset=Contact.objects.none(), label="Who took over")
+
+    def __init__(self, *args: object, contact: Contact, today: date, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = (
+            Contact.objects.filter(account_id=contact.account_id).current(today=today).exclude(pk=contact.pk)
+        )
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: under its field, or above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)

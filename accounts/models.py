@@ -123,7 +123,13 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200, db_index=True)
     external_id = models.CharField(
-        max_length=100, unique=True, null=True, blank=True, help_text="The id in your CRM or billing system."
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The id in your CRM or billing system.",
+        # Not "already exists": the answer does not tell which ids other books hold (docs/security.md).
+        error_messages={"unique": "This id cannot be used."},
     )
     segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMB)
     owner = models.ForeignKey(
@@ -146,6 +152,8 @@ class Account(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AccountQuerySet.as_manager()
+    # Owner, program, segment and stage changes made in the app show in the audit log.
+    history = HistoricalRecords(excluded_fields=["last_touch_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -183,11 +191,18 @@ class ContactQuerySet(models.QuerySet):
     def visible_to(self, user: roles.User) -> "ContactQuerySet":
         return self.filter(account__in=Account.objects.visible_to(user))
 
+    def awaiting_successor(self, *, today: date) -> "ContactQuerySet":
+        """Primary or renewal contacts who left with nobody named to take over (DOMAIN §8)."""
+        return self.filter(left_on__isnull=False, left_on__lte=today, successor__isnull=True).filter(
+            Q(is_primary=True) | Q(was_primary=True) | Q(is_renewal=True)
+        )
+
 
 class Contact(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True, db_default="")
     title = models.CharField(max_length=200, blank=True)
     is_decision_maker = models.BooleanField("decision maker", default=False)
     is_renewal = models.BooleanField("renewal contact", default=False)
@@ -196,6 +211,9 @@ class Contact(models.Model):
     is_technical = models.BooleanField("technical contact", default=False)
     is_executive_sponsor = models.BooleanField("executive sponsor", default=False)
     is_primary = models.BooleanField("primary contact", default=False)
+    # Set when a primary contact leaves (services.mark_contact_left hands ``is_primary`` to the
+    # successor or clears it): the "primary contact left" rule still knows who they were.
+    was_primary = models.BooleanField("was the primary contact", default=False, db_default=False, editable=False)
     left_on = models.DateField("left the company on", null=True, blank=True)
     successor = models.ForeignKey(
         "self",
@@ -214,6 +232,7 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContactQuerySet.as_manager()
+    history = HistoricalRecords()
 
     # The one list of contact roles: field, label and the name the handoff and CSV import use.
     # A contact who leaves hands every one of these to their successor.

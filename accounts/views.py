@@ -27,7 +27,7 @@ def mark_contact_left(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactLeftForm(request.POST, contact=contact, today=day)
     if form.is_valid():
         try:
-            services.mark_contact_left(contact, by=request.user, **form.cleaned_data)
+            services.mark_contact_left(contact, by=request.user, today=day, **form.cleaned_data)
             successor = form.cleaned_data["successor"]
             messages.success(
                 request,

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -24,6 +25,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+def parsed(serializer_class: type, request: Request, **kwargs: object) -> dict:
+    """The request body checked by ``serializer_class`` (a 400 with field errors if bad); the
+    service the view calls holds the rules."""
+    serializer = serializer_class(
+        kwargs.pop("instance", None), data=request.data, context={"request": request}, **kwargs
+    )
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class Pagination(PageNumberPagination):

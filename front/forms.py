@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery, Sum
 
+from accounts import services
 from accounts.models import Account, HealthScore, Program
 from csm import roles
 from renewals.models import Contract
@@ -99,3 +100,24 @@ def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Accoun
     )
     latest = latest_scores(today=today).filter(account=OuterRef("pk"))
     return accounts.annotate(band=Subquery(latest.values("band")[:1]))
+
+
+class AccountForm(forms.ModelForm):
+    """An account's name, ids, segment, program and stage; the owner only for managers and admins."""
+
+    class Meta:
+        model = Account
+        fields = ["name", "external_id", "segment", "program", "lifecycle_stage", "owner"]
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages["required"] = services.BLANK  # as the API says it
+        if roles.is_manager(user) or roles.is_admin(user):
+            owners = AccountFilterForm(user=user).fields["owner"].queryset
+            self.fields["owner"].queryset = owners
+            self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        else:
+            del self.fields["owner"]
+
+    def _post_clean(self) -> None:
+        pass  # validated by services.update_account

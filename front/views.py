@@ -2,18 +2,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import services
-from accounts.forms import TouchpointForm
-from accounts.models import Account, visible_owner_ids
+from accounts.forms import ContactForm, SuccessorForm, TouchpointForm, add_service_errors
+from accounts.models import Account, Contact, visible_owner_ids
 from csm import freshness, operations, roles
 
 from . import account360, exports
 from . import today as sections
-from .forms import AccountFilterForm
+from .forms import AccountFilterForm, AccountForm
 from .pagination import BookPaginator
 
 PAGE_SIZE = 50
@@ -127,13 +128,124 @@ def _account_for(request: HttpRequest, pk: int) -> Account:
     return get_object_or_404(Account.objects.visible_to(request.user).select_related("owner", "program"), pk=pk)
 
 
-@require_safe
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _writable_account(request: HttpRequest, pk: int) -> Account:
     account = _account_for(request, pk)
+    _require_write(request)
+    return account
+
+
+def _writable_contact(request: HttpRequest, pk: int) -> Contact:
+    contact = get_object_or_404(Contact.objects.visible_to(request.user).select_related("account"), pk=pk)
+    _require_write(request)
+    return contact
+
+
+def _account_page(request: HttpRequest, account: Account, **forms: object) -> HttpResponse:
+    """The account page, with any edit form open (``?add_contact=1``, ``?edit_contact=<id>``,
+    ``?successor=1``, ``?edit_account=1``, or a bound form with its errors after a bad POST)."""
     day = timezone.localdate()
     context = account360.overview(account, today=day)
     context["touchpoint_form"] = TouchpointForm(account=account, today=day)
+    if roles.can_write(request.user):
+        query = request.GET
+        if "contact_form" not in forms and query.get("add_contact"):
+            forms["contact_form"] = ContactForm(account=account, today=day, initial=_role_defaults(query))
+        if "contact_form" not in forms and (edit := query.get("edit_contact", "")).isdigit():
+            contact = next((c for c in context["contacts"] if c.pk == int(edit)), None)
+            if contact is not None:
+                forms["contact_form"] = ContactForm(account=account, today=day, instance=contact)
+        if "account_form" not in forms and query.get("edit_account"):
+            forms["account_form"] = AccountForm(instance=account, user=request.user)
+        if query.get("successor") or "successor_forms" in forms:
+            waiting = Contact.objects.filter(account=account).awaiting_successor(today=day)
+            bound = forms.pop("successor_forms", {})
+            forms["successor_forms"] = [
+                (c, bound.get(c.pk) or SuccessorForm(contact=c, today=day, prefix=f"s{c.pk}")) for c in waiting
+            ]
+    context.update(forms)
     return render(request, "accounts/account_detail.html", context)
+
+
+def _role_defaults(query: object) -> dict:
+    """``?add_contact=1&role=is_renewal`` opens the form with that role ticked (coverage tasks);
+    ``&succeeds=<id>`` adds the successor of a contact who left."""
+    role, succeeds = query.get("role", ""), query.get("succeeds", "")
+    initial: dict = {role: True} if role in {field for field, _ in Contact.ROLE_FIELDS} else {}
+    if succeeds.isdigit():
+        initial["succeeds"] = int(succeeds)
+    return initial
+
+
+@require_safe
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _account_page(request, _account_for(request, pk))
+
+
+def _saved(request: HttpRequest, account: Account, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(reverse("front:account-detail", args=[account.pk]) + "#contacts")
+
+
+@require_POST
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _writable_account(request, pk)
+    form = AccountForm(request.POST, instance=account, user=request.user)
+    if form.is_valid():
+        try:
+            services.update_account(account, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Account saved.")
+            return redirect("front:account-detail", pk=account.pk)
+    return _account_page(request, account, account_form=form)
+
+
+@require_POST
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _writable_account(request, pk)
+    day = timezone.localdate()
+    form = ContactForm(request.POST, account=account, today=day)
+    if form.is_valid():
+        try:
+            contact = services.add_contact(account=account, today=day, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return _saved(request, account, f"{contact.name} added.")
+    return _account_page(request, account, contact_form=form)
+
+
+@require_POST
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _writable_contact(request, pk)
+    day = timezone.localdate()
+    form = ContactForm(request.POST, account=contact.account, today=day, instance=contact)
+    if form.is_valid():
+        try:
+            services.update_contact(contact, today=day, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return _saved(request, contact.account, f"{contact.name} saved.")
+    return _account_page(request, _account_for(request, contact.account_id), contact_form=form)
+
+
+@require_POST
+def contact_successor(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _writable_contact(request, pk)
+    day = timezone.localdate()
+    form = SuccessorForm(request.POST, contact=contact, today=day, prefix=f"s{contact.pk}")
+    if form.is_valid():
+        try:
+            services.name_successor(contact, successor=form.cleaned_data["successor"], today=day, by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            successor = form.cleaned_data["successor"]
+            return _saved(request, contact.account, f"{successor.name} takes over from {contact.name}.")
+    account = _account_for(request, contact.account_id)
+    return _account_page(request, account, successor_forms={contact.pk: form})
 
 
 @require_POST

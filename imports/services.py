@@ -16,9 +16,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from accounts import ingest
+from accounts import services as account_services
 from accounts.models import Account, Contact, Program
 from csm import roles
 from renewals import services as renewal_services
@@ -106,7 +108,6 @@ def validate_accounts(rows: list[dict], *, user: roles.User, out: Validation) ->
     editable = set(
         Account.objects.editable_by(user).filter(pk__in=[a.pk for a in existing.values()]).values_list("pk", flat=True)
     )
-    may_assign = roles.is_manager(user) or roles.is_admin(user)
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=FIRST_DATA_ROW):
         errors_before = len(out.errors)
@@ -141,9 +142,12 @@ def validate_accounts(rows: list[dict], *, user: roles.User, out: Validation) ->
             values["owner"] = users.get(row["owner"].lower())
             if values["owner"] is None:
                 out.add(number, "owner", f"no active user {row['owner']!r}")
-            elif values["owner"] != user and not may_assign:
-                out.add(number, "owner", "you can only import accounts into your own book")
         account = existing.get(external_id)
+        if values.get("owner") is not None:
+            try:  # the same rule as the account page and the API
+                account_services.check_owner(values["owner"], by=user, current=account.owner if account else None)
+            except ValidationError as exc:
+                out.add(number, "owner", " ".join(exc.messages))
         if account is not None and account.pk not in editable:
             out.add(number, "external_id", "is already used by an account you cannot change")
         if len(out.errors) > errors_before:
@@ -385,10 +389,18 @@ def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
         model: type = MODELS[job.kind]
         if model is Contract:
             import_contracts(checked, user=user)
+        elif model is Account:
+            account_services.import_accounts(
+                creates=checked.creates, updates=checked.updates, fields=UPDATE_FIELDS[job.kind], by=user
+            )
         else:
-            model.objects.bulk_create(checked.creates, batch_size=1000)
-            if checked.updates:
-                model.objects.bulk_update(checked.updates, UPDATE_FIELDS[job.kind], batch_size=1000)
+            account_services.import_contacts(
+                creates=checked.creates,
+                updates=checked.updates,
+                fields=UPDATE_FIELDS[job.kind],
+                today=timezone.localtime(now).date(),
+                by=user,
+            )
         created, updated = len(checked.creates), len(checked.updates)
     job.status, job.created_count, job.updated_count, job.imported_at = ImportJob.Status.IMPORTED, created, updated, now
     job.save(update_fields=["status", "created_count", "updated_count", "imported_at"])

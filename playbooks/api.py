@@ -3,6 +3,7 @@
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account, Program
 from csm import input_guards
+from csm.api import parsed
 
 from . import services
 from .models import Handoff, Task
@@ -131,16 +133,16 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             tasks = tasks.open()
         return tasks
 
+    @extend_schema(request=None, responses={200: TaskSerializer})
     @action(detail=True, methods=["post"])
     def done(self, request: Request, pk: str | None = None) -> Response:
         task = services.complete_task(self.get_object(), by=request.user, now=timezone.now())
         return Response(TaskSerializer(task).data)
 
+    @extend_schema(request=SnoozeSerializer, responses={200: TaskSerializer})
     @action(detail=True, methods=["post"])
     def snooze(self, request: Request, pk: str | None = None) -> Response:
-        body = SnoozeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        task = services.snooze_task(
-            self.get_object(), until=body.validated_data["until"], today=timezone.localdate(), by=request.user
-        )
+        task = self.get_object()
+        data = parsed(SnoozeSerializer, request)
+        task = services.snooze_task(task, until=data["until"], today=timezone.localdate(), by=request.user)
         return Response(TaskSerializer(task).data)

@@ -9,6 +9,10 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Program
 from csm import roles
 
+# Renewal-coverage task key prefixes (renewals/services.py COVERAGE_TASKS) and how many renewal
+# recipients finish each: a second contact, or a first one.
+COVERAGE_TASK_KEYS = {"renewal:single-contact:": 2, "renewal:no-contact:": 1}
+
 
 class TaskQuerySet(models.QuerySet):
     def visible_to(self, user: "roles.User") -> "TaskQuerySet":
@@ -85,6 +89,16 @@ class Task(models.Model):
     def is_open(self) -> bool:
         return self.status in (Task.Status.OPEN, Task.Status.SNOOZED)
 
+    @property
+    def finished_by(self) -> str:
+        """The account page's form that finishes this task: "add_contact" (renewal coverage),
+        "successor" (a primary or renewal contact left), or "" (closed by hand)."""
+        if self.key.startswith(tuple(COVERAGE_TASK_KEYS)):
+            return "add_contact"
+        if self.rule_id and self.rule.trigger == PlaybookRule.Trigger.CONTACT_LEFT:
+            return "successor"
+        return ""
+
     def is_overdue(self, today: date) -> bool:
         return self.is_open and self.due_on < today
 
@@ -152,6 +166,8 @@ class Objective(models.Model):
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["plan", "position", "pk"]
 
@@ -176,6 +192,8 @@ class Milestone(models.Model):
     due_on = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     reached_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["objective", "due_on", "pk"]

@@ -6,10 +6,11 @@ through (renewals/signals.py)."""
 import logging
 from datetime import date
 
+from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts.signals import contact_left
+from accounts.signals import contact_left, contacts_changed
 from renewals.signals import (
     contact_email_bad,
     contact_opted_out,
@@ -34,6 +35,17 @@ def on_contact_left(sender: object, contact: object, today: date | None = None, 
         )
     except Exception:
         log.exception("playbooks: contact_left for contact %s failed", getattr(contact, "pk", None))
+
+
+@receiver(contacts_changed, dispatch_uid="playbooks.contacts_changed")
+def on_contacts_changed(sender: object, account_id: int, today: date, by: object = None, **kwargs: object) -> None:
+    """A contact change may finish a coverage or successor task: close it in the same transaction."""
+    try:
+        # A savepoint: a failure here rolls back only the closing, never the contact change.
+        with transaction.atomic():
+            services.close_finished_contact_tasks(account_id=account_id, today=today, now=timezone.now(), by=by)
+    except Exception:
+        log.exception("playbooks: contacts_changed for account %s failed", account_id)
 
 
 @receiver(notice_failed, dispatch_uid="playbooks.notice_failed")

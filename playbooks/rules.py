@@ -113,9 +113,10 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
     if rule.trigger == Trigger.CONTACT_LEFT:
         gone = (
             f"FROM {_t(Contact)} c WHERE c.account_id = a.id AND c.left_on IS NOT NULL AND c.left_on <= %s "
-            f"AND c.successor_id IS NULL AND (c.is_primary = %s OR c.is_renewal = %s)"
+            f"AND c.successor_id IS NULL AND (c.is_primary = %s OR c.was_primary = %s OR c.is_renewal = %s)"
         )
-        params: tuple = (_d(today), True, True)
+        # was_primary: leaving hands is_primary on (accounts/services.py mark_contact_left).
+        params: tuple = (_d(today), True, True, True)
         if n:  # N, when set, looks back only that many days.
             gone += " AND c.left_on >= %s"
             params += (_d(today - timedelta(days=n)),)

@@ -13,6 +13,7 @@ from renewals.models import Contract, Renewal
 
 from . import rules
 from .models import (
+    COVERAGE_TASK_KEYS,
     EntitlementUse,
     Handoff,
     Milestone,
@@ -220,21 +221,61 @@ def draft_success_plan(
 @transaction.atomic
 def add_objective(account: Account, *, title: str, description: str = "") -> Objective:
     plan, _ = SuccessPlan.objects.get_or_create(account=account)
-    return Objective.objects.create(plan=plan, title=title, description=description, position=plan.objectives.count())
+    objective = Objective(plan=plan, title=title.strip(), description=description, position=plan.objectives.count())
+    objective.full_clean()
+    objective.save()
+    return objective
+
+
+@transaction.atomic
+def update_objective(objective: Objective, *, title: str, description: str = "") -> Objective:
+    objective.title, objective.description = title.strip(), description
+    objective.full_clean()
+    objective.save(update_fields=["title", "description"])
+    return objective
+
+
+@transaction.atomic
+def delete_objective(objective: Objective) -> None:
+    """Remove the objective and its milestones (kept in the audit history)."""
+    for milestone in objective.milestones.all():
+        milestone.delete()
+    objective.delete()
 
 
 @transaction.atomic
 def add_milestone(
     objective: Objective, *, title: str, due_on: date, metric: str = "", target: Decimal | None = None
 ) -> Milestone:
-    return Milestone.objects.create(
+    milestone = Milestone(
         objective=objective,
-        title=title,
+        title=title.strip(),
         metric=metric,
         target=target,
         current=Decimal("0") if target is not None else None,
         due_on=due_on,
     )
+    milestone.full_clean()
+    milestone.save()
+    return milestone
+
+
+@transaction.atomic
+def edit_milestone(
+    milestone: Milestone, *, title: str, due_on: date, metric: str = "", target: Decimal | None = None
+) -> Milestone:
+    """Change what the milestone measures and when it is due (progress: ``update_milestone``)."""
+    milestone.title, milestone.due_on, milestone.metric, milestone.target = title.strip(), due_on, metric, target
+    if target is not None and milestone.current is None:
+        milestone.current = Decimal("0")
+    milestone.full_clean()
+    milestone.save(update_fields=["title", "due_on", "metric", "target", "current"])
+    return milestone
+
+
+@transaction.atomic
+def delete_milestone(milestone: Milestone) -> None:
+    milestone.delete()
 
 
 @transaction.atomic
@@ -595,3 +636,37 @@ def account_panels(account: Account, *, today: date) -> dict:
         "open_tasks": list(account.tasks.open().select_related("assignee", "rule").order_by("due_on", "pk")[:10]),
         "today": today,
     }
+
+
+# --- Tasks a contact change finishes ----------------------------------------------------------------
+
+
+@transaction.atomic
+def close_finished_contact_tasks(*, account_id: int, today: date, now: datetime, by: User | None) -> int:
+    """Close the coverage and successor tasks the account's contacts now satisfy; returns how many.
+
+    "Add a second renewal contact" is done once two people receive renewal notices, "Find who is
+    responsible" once one does, "Find the successor" once everyone who left has a successor.
+    """
+    open_tasks = Task.objects.open().filter(account_id=account_id).select_related("rule")
+    recipients = Contact.objects.filter(account_id=account_id).renewal_recipients(today=today).count()
+    finished = [
+        task
+        for task in open_tasks.filter(key__startswith="renewal:")
+        if any(task.key.startswith(prefix) and recipients >= needed for prefix, needed in COVERAGE_TASK_KEYS.items())
+    ]
+    successor_tasks = open_tasks.filter(rule__trigger=PlaybookRule.Trigger.CONTACT_LEFT)
+    waiting = Contact.objects.filter(account_id=account_id).awaiting_successor(today=today)
+    if successor_tasks.exists() and not waiting.exists():
+        finished += list(successor_tasks)
+    for task in finished:
+        complete_task(task, by=by, now=now)
+    if any(task.key.startswith("renewal:") for task in finished):
+        # The renewal's recorded coverage follows, so the planner sees it drop again later and
+        # opens a new task then (it opens one only on a change: renewals/services.py).
+        coverage = Renewal.Coverage.OK if recipients >= 2 else Renewal.Coverage.SINGLE_CONTACT
+        Renewal.objects.filter(
+            contract__account_id=account_id,
+            contact_coverage__in=[Renewal.Coverage.SINGLE_CONTACT, Renewal.Coverage.NO_CONTACT],
+        ).update(contact_coverage=coverage)
+    return len(finished)

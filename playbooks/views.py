@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Account
 from csm import roles
@@ -142,7 +143,7 @@ def onboarding_item_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Success plan ----------------------------------------------------------------------------------
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def success_plan(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = _account(request, account_pk)
     today = timezone.localdate()
@@ -151,8 +152,13 @@ def success_plan(request: HttpRequest, account_pk: int) -> HttpResponse:
         _require_write(request)
         objective_form = forms.ObjectiveForm(request.POST, prefix="objective")
         if objective_form.is_valid():
-            services.add_objective(account, **objective_form.cleaned_data)
-            return redirect("playbooks:success-plan", account_pk=account.pk)
+            try:
+                services.add_objective(account, **objective_form.cleaned_data)
+            except ValidationError as exc:
+                objective_form.add_error(None, exc)
+            else:
+                messages.success(request, "Objective added.")
+                return redirect("playbooks:success-plan", account_pk=account.pk)
     return render(
         request,
         "playbooks/success_plan.html",
@@ -168,16 +174,105 @@ def success_plan(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 @require_POST
 def milestone_add(request: HttpRequest, objective_pk: int) -> HttpResponse:
-    _require_write(request)
-    objective = get_object_or_404(
-        Objective.objects.filter(plan__account__in=Account.objects.visible_to(request.user)), pk=objective_pk
-    )
+    objective = _writable_objective(request, objective_pk)
     form = forms.MilestoneForm(request.POST)
     if form.is_valid():
         services.add_milestone(objective, **form.cleaned_data)
     else:
         messages.error(request, "The milestone needs a title and a due date.")
     return redirect("playbooks:success-plan", account_pk=objective.plan.account_id)
+
+
+def _writable_objective(request: HttpRequest, pk: int) -> Objective:
+    objective = get_object_or_404(
+        Objective.objects.filter(plan__account__in=Account.objects.visible_to(request.user)).select_related("plan"),
+        pk=pk,
+    )
+    _require_write(request)
+    return objective
+
+
+def _writable_milestone(request: HttpRequest, pk: int) -> Milestone:
+    milestone = get_object_or_404(
+        Milestone.objects.filter(objective__plan__account__in=Account.objects.visible_to(request.user)).select_related(
+            "objective__plan"
+        ),
+        pk=pk,
+    )
+    _require_write(request)
+    return milestone
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    objective = _writable_objective(request, pk)
+    form = forms.ObjectiveForm(
+        request.POST or None, initial={"title": objective.title, "description": objective.description}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_objective(objective, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Objective saved.")
+            return redirect("playbooks:success-plan", account_pk=objective.plan.account_id)
+    return render(
+        request,
+        "playbooks/plan_item_form.html",
+        {
+            "form": form,
+            "heading": f"Edit objective “{objective.title}”",
+            "delete_url": reverse("playbooks:objective-delete", args=[objective.pk]),
+            "account": objective.plan.account,
+        },
+    )
+
+
+@require_POST
+def objective_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    objective = _writable_objective(request, pk)
+    services.delete_objective(objective)
+    messages.success(request, f"Objective “{objective.title}” deleted.")
+    return redirect("playbooks:success-plan", account_pk=objective.plan.account_id)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = _writable_milestone(request, pk)
+    initial = {
+        "title": milestone.title,
+        "metric": milestone.metric,
+        "target": milestone.target,
+        "due_on": milestone.due_on,
+    }
+    form = forms.MilestoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_milestone(milestone, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Milestone saved.")
+            return redirect("playbooks:success-plan", account_pk=milestone.objective.plan.account_id)
+    return render(
+        request,
+        "playbooks/plan_item_form.html",
+        {
+            "form": form,
+            "heading": f"Edit milestone “{milestone.title}”",
+            "delete_url": reverse("playbooks:milestone-delete", args=[milestone.pk]),
+            "account": milestone.objective.plan.account,
+        },
+    )
+
+
+@require_POST
+def milestone_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = _writable_milestone(request, pk)
+    services.delete_milestone(milestone)
+    messages.success(request, f"Milestone “{milestone.title}” deleted.")
+    return redirect("playbooks:success-plan", account_pk=milestone.objective.plan.account_id)
 
 
 @require_POST

@@ -16,6 +16,15 @@ class ContractAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("account", "previous")
     date_hierarchy = "ends_on"
 
+    # Terms and amounts are revenue events: a new term, an amount change or a lost renewal goes
+    # through renewals/services.py (the contract page, the API or the import) so the ledger and
+    # the renewal row follow. Admin corrects dates, currency, auto-renew and program only.
+    def get_readonly_fields(self, request: HttpRequest, obj: Contract | None = None) -> tuple:
+        return ("account", "recurring_amount", "status", "previous") if obj is not None else ()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
 
 @admin.register(ReasonCode)
 class ReasonCodeAdmin(SimpleHistoryAdmin):
@@ -29,6 +38,16 @@ class RevenueEntryAdmin(admin.ModelAdmin):
     list_filter = ("kind", "currency")
     raw_id_fields = ("account", "contract")
     date_hierarchy = "effective_on"
+
+    # The ledger is written by renewals/services.py only; admin reads it.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RevenueEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: RevenueEntry | None = None) -> bool:
+        return False
 
 
 @admin.register(Renewal)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts.api import EditableAccountField
 from accounts.models import Program
 from csm import input_guards
-from csm.api import Pagination
+from csm.api import Pagination, parsed
 
 from . import services
 from .models import Contract, ReasonCode, Renewal
@@ -55,12 +55,6 @@ class AdvanceSerializer(serializers.Serializer):
 class MarkLostSerializer(serializers.Serializer):
     reason = ReasonField()
     notes = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-def parsed(serializer_class: type, request: Request, **context: object) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request, **context})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ContractSerializer(serializers.ModelSerializer):
