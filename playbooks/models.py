@@ -35,6 +35,12 @@ class Program(models.Model):
         validators=[MinValueValidator(60)],
         help_text="Days before the contract ends when the first renewal notice goes out (60 or more).",
     )
+    # docs/domain.md: a contract past its end with no outcome is overdue, then lapses (churn).
+    renewal_grace_days = models.PositiveSmallIntegerField(
+        "renewal grace period (days)",
+        default=30,
+        help_text="Days after a contract ends without an outcome before it lapses and counts as churn.",
+    )
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()

@@ -7,10 +7,10 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import contact_left
-from renewals.signals import notice_failed
+from renewals.signals import notice_failed, renewal_overdue, renewal_stage_changed
 
 from . import services
-from .models import PlaybookRule
+from .models import PlaybookRule, Task
 
 log = logging.getLogger(__name__)
 Trigger = PlaybookRule.Trigger
@@ -39,3 +39,39 @@ def on_notice_failed(sender: object, notice: object, error: str = "", **kwargs: 
         )
     except Exception:
         log.exception("playbooks: notice_failed for notice %s failed", getattr(notice, "pk", None))
+
+
+def overdue_task_key(renewal_id: int) -> str:
+    return f"renewal:overdue:{renewal_id}"
+
+
+@receiver(renewal_overdue, dispatch_uid="playbooks.renewal_overdue")
+def on_renewal_overdue(sender: object, renewal: object, today: date, lapses_on: date, **kwargs: object) -> None:
+    """Open the CSM's "renewal overdue" task; errors go through (renewals/signals.py: sent once)."""
+    contract = renewal.contract
+    services.open_task(
+        account=contract.account,
+        title=f"Renewal overdue: the contract ended {contract.ends_on:%d %b %Y}",
+        due_on=today,
+        key=overdue_task_key(renewal.pk),
+        assignee=renewal.owner or contract.account.owner,
+        description=(
+            "The contract ended without a renewal decision. Renew it or mark it lost; with no decision it "
+            f"lapses on {lapses_on:%d %b %Y} and its revenue counts as churn."
+        ),
+        reason="Renewal overdue",
+        source=Task.Source.JOB,
+    )
+
+
+@receiver(renewal_stage_changed, dispatch_uid="playbooks.renewal_closed")
+def on_renewal_closed(sender: object, renewal: object, new_stage: str = "", **kwargs: object) -> None:
+    """A closed renewal (renewed, lost or lapsed) is no longer overdue: its task is done."""
+    if new_stage in renewal.OPEN_STAGES:
+        return
+    try:
+        Task.objects.open().filter(account_id=renewal.contract.account_id, key=overdue_task_key(renewal.pk)).update(
+            status=Task.Status.CANCELLED
+        )
+    except Exception:
+        log.exception("playbooks: closing the overdue task of renewal %s failed", getattr(renewal, "pk", None))
