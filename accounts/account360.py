@@ -67,7 +67,13 @@ def overview(account: Account, *, today: date) -> dict:
         "health_trend": trend,
         "notices": notice_rows,
         "coverage": renewal_coverage(current_contacts),
-        "timeline": timeline(touchpoints=touchpoints, notices=notice_rows, scores=trend["scores"], tasks=tasks),
+        "timeline": timeline(
+            touchpoints=touchpoints,
+            notices=notice_rows,
+            scores=trend["scores"],
+            tasks=tasks,
+            stage_changes=list(account.stage_changes.select_related("by")[:TIMELINE_LIMIT]),
+        ),
     }
     # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
     # entitlements and open tasks, each with its own actions.
@@ -113,7 +119,9 @@ def notices(account: Account) -> list[RenewalNotice]:
     return list(RenewalNotice.objects.for_account(account).select_related("contact").order_by("-pk")[:50])
 
 
-def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> list[TimelineEntry]:
+def timeline(
+    *, touchpoints: list, notices: list, scores: list, tasks: list, stage_changes: list = ()
+) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
             when=tp.occurred_at,
@@ -166,5 +174,16 @@ def timeline(*, touchpoints: list, notices: list, scores: list, tasks: list) -> 
                     when=task.created_at, kind="task", title=f"Task opened: {task.title}", detail=task.reason, who=who
                 )
             )
+    entries += [
+        TimelineEntry(
+            when=_at(change.on),
+            kind="stage",
+            title=f"Stage {change.get_from_stage_display()} → {change.get_to_stage_display()}",
+            detail=change.reason,
+            tone="negative" if change.to_stage == "churned" else "",
+            who=_name(change.by),
+        )
+        for change in stage_changes
+    ]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:TIMELINE_LIMIT]

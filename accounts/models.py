@@ -589,3 +589,23 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.account} on {self.held_on}"
+
+
+class StageChange(models.Model):
+    """One move of an account's lifecycle stage, by rule or by hand: the timeline and the audit show it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Account.Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Account.Stage.choices)
+    on = models.DateField()
+    reason = models.CharField(max_length=200)
+    by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.from_stage} → {self.to_stage} on {self.on}"

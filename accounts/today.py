@@ -78,9 +78,10 @@ class Scope:
         return Account.objects.visible_to(self.user) if owners is None else Account.objects.filter(owner_id__in=owners)
 
     def accounts(self) -> QuerySet[Account]:
+        # Churned accounts leave Today; their history stays on the account page.
         if self.team:
-            return self.visible_accounts()
-        return Account.objects.filter(owner=self.user)
+            return self.visible_accounts().active()
+        return Account.objects.filter(owner=self.user).active()
 
     def tasks(self) -> QuerySet[Task]:
         if self.team:

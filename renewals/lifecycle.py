@@ -20,6 +20,8 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from accounts import stages
+from accounts.models import Account
 from playbooks.models import Program
 
 from . import services, signals
@@ -175,7 +177,41 @@ def run_contract_lifecycle(*, today: date) -> dict:
     )
     for chunk in _chunks(renewal_ids):
         overdue += mark_renewals_overdue(chunk, today=today)
-    return {"expired": expired, "auto_renewed": auto_renewed, "overdue": overdue, "lapsed": lapsed}
+    churned, in_renewal = move_stages(today=today)
+    return {
+        "expired": expired,
+        "auto_renewed": auto_renewed,
+        "overdue": overdue,
+        "lapsed": lapsed,
+        "churned": churned,
+        "renewal_stage": in_renewal,
+    }
+
+
+def move_stages(*, today: date) -> tuple[int, int]:
+    """Accounts whose last contract was lost or lapsed churn; accounts in a notice window enter renewal."""
+    in_force = Contract.objects.active()
+    lost = Account.objects.exclude(lifecycle_stage=Account.Stage.CHURNED).filter(
+        contracts__renewal__stage=Renewal.Stage.LOST, contracts__ends_on__lt=today
+    )
+    churned = 0
+    for account in lost.exclude(pk__in=in_force.values("account_id")).distinct():
+        churned += stages.move_stage(account, to=Account.Stage.CHURNED, on=today, reason="Last contract lost or lapsed")
+    window = in_force.filter(renewal__stage__in=Renewal.OPEN_STAGES).filter(_in_notice_window(today))
+    in_renewal = 0
+    movable = (Account.Stage.ONBOARDING, Account.Stage.ADOPTION, Account.Stage.MATURE)
+    for account in Account.objects.filter(lifecycle_stage__in=movable, pk__in=window.values("account_id")):
+        in_renewal += stages.move_stage(
+            account, to=Account.Stage.RENEWAL, on=today, reason="Contract inside its renewal-notice window"
+        )
+    return churned, in_renewal
+
+
+def _in_notice_window(today: date) -> Q:
+    condition = Q(program__isnull=True, ends_on__lte=today + timedelta(days=services.DEFAULT_LEAD_DAYS))
+    for pk, lead in Program.objects.values_list("pk", "renewal_notice_lead_days"):
+        condition |= Q(program_id=pk, ends_on__lte=today + timedelta(days=lead))
+    return condition
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from accounts import stages
 from accounts.models import Account, Contact
 from playbooks.models import Program, Task
 from playbooks.services import open_task
@@ -87,6 +88,14 @@ def create_contract(
         auto_renew=auto_renew,
     )
     Renewal.objects.create(contract=contract, owner=account.owner, forecast_amount=amount, close_date=ends_on)
+    stages.move_stage(
+        account,
+        to=Account.Stage.ONBOARDING,
+        on=starts_on,
+        reason="New contract after churn",
+        by=by,
+        only_from=(Account.Stage.CHURNED,),
+    )
     if amount > 0:
         RevenueEntry.objects.create(
             account=account,
@@ -255,6 +264,14 @@ def renew_contract(
     renewal.save()
     _stage_changed(renewal, old_stage, by)
     _cancel_pending_notices(contract)
+    stages.move_stage(
+        contract.account,
+        to=Account.Stage.ADOPTION,
+        on=today,
+        reason="Renewed late" if lapse is not None else "Renewed",
+        by=by,
+        only_from=(Account.Stage.RENEWAL, Account.Stage.CHURNED),
+    )
     if lapse is not None and lapse.pk:
         RevenueEntry.objects.create(
             account=contract.account,
