@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from .models import Contract, Renewal, RevenueEntry
 
@@ -26,13 +26,15 @@ class Difference:
     contracts: Decimal
 
 
-def ledger_rr(*, on: date) -> dict[tuple[int, str], Decimal]:
-    rows = RevenueEntry.objects.filter(effective_on__lte=on).values("account_id", "currency").annotate(t=Sum("amount"))
+def ledger_rr(*, on: date, accounts: QuerySet | None = None) -> dict[tuple[int, str], Decimal]:
+    entries = RevenueEntry.objects.all() if accounts is None else RevenueEntry.objects.filter(account__in=accounts)
+    rows = entries.filter(effective_on__lte=on).values("account_id", "currency").annotate(t=Sum("amount"))
     return {(row["account_id"], row["currency"]): row["t"] or Decimal("0") for row in rows}
 
 
-def contract_rr(*, on: date) -> dict[tuple[int, str], Decimal]:
-    in_force = Contract.objects.filter(starts_on__lte=on).filter(
+def contract_rr(*, on: date, accounts: QuerySet | None = None) -> dict[tuple[int, str], Decimal]:
+    contracts = Contract.objects.all() if accounts is None else Contract.objects.filter(account__in=accounts)
+    in_force = contracts.filter(starts_on__lte=on).filter(
         Q(ends_on__gte=on) | Q(status=Contract.Status.ACTIVE, renewal__stage__in=Renewal.OPEN_STAGES)
     )
     later = dict(
@@ -48,9 +50,9 @@ def contract_rr(*, on: date) -> dict[tuple[int, str], Decimal]:
     return dict(totals)
 
 
-def differences(*, on: date) -> list[Difference]:
+def differences(*, on: date, accounts: QuerySet | None = None) -> list[Difference]:
     """Every (account, currency) whose two figures differ on ``on``; empty when the ledger reconciles."""
-    ledger, contracts = ledger_rr(on=on), contract_rr(on=on)
+    ledger, contracts = ledger_rr(on=on, accounts=accounts), contract_rr(on=on, accounts=accounts)
     result = []
     for key in sorted(set(ledger) | set(contracts)):
         a, b = ledger.get(key, Decimal("0")), contracts.get(key, Decimal("0"))

@@ -34,3 +34,14 @@ def test_a_difference_is_printed_and_fails(acme, alice) -> None:
     RevenueEntry.objects.create(account=acme, kind="expansion", amount=Decimal("5"), effective_on=date(2025, 6, 1))
     with pytest.raises(CommandError, match="1 difference"):
         call_command("reconcile_revenue", "--date", "2025-07-01")
+
+
+def test_the_metrics_page_says_the_ledger_reconciles_or_shows_the_differences(client, acme, alice) -> None:
+    from django.urls import reverse
+
+    services.create_contract(account=acme, starts_on=date(2025, 5, 1), ends_on=END, amount=Decimal("100"), by=alice)
+    client.force_login(alice)
+    url = reverse("metrics")
+    assert "Ledger reconciled with contracts as of" in client.get(url).content.decode()
+    RevenueEntry.objects.create(account=acme, kind="expansion", amount=Decimal("5"), effective_on=date(2025, 6, 1))
+    assert "Ledger differs from the contracts in force" in client.get(url).content.decode()
