@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class RenewalsConfig(AppConfig):
     name = "renewals"
     verbose_name = "Renewals"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - connects the receivers
