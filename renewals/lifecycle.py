@@ -88,7 +88,7 @@ def auto_renew_contract(contract: Contract, *, today: date) -> Contract:
 @transaction.atomic
 def lapse_contract(contract: Contract, *, today: date) -> Renewal:
     """No outcome by the end of the grace period: the renewal is lost as ``lapsed``, the revenue churns."""
-    contract = Contract.objects.select_for_update().select_related("program").get(pk=contract.pk)
+    contract = Contract.objects.select_for_update(of=("self",)).select_related("program").get(pk=contract.pk)
     renewal = Renewal.objects.select_for_update().get(contract=contract)
     if contract.status != Contract.Status.ACTIVE or not renewal.is_open:
         return renewal  # closed meanwhile: nothing lapses
@@ -128,7 +128,7 @@ def mark_renewals_overdue(renewal_ids: list[int], *, today: date) -> int:
     that cannot be opened fails the run, which the next tick retries, instead of being lost.
     """
     renewals = list(
-        Renewal.objects.select_for_update()
+        Renewal.objects.select_for_update(of=("self",))
         .filter(pk__in=renewal_ids, overdue_on__isnull=True, stage__in=Renewal.OPEN_STAGES)
         .select_related("contract__account", "contract__program", "owner")
     )
