@@ -48,6 +48,12 @@ class Program(models.Model):
         validators=[MinValueValidator(60)],
         help_text="Days before the contract ends when the first renewal notice goes out (60 or more).",
     )
+    # docs/domain.md: a contract past its end with no outcome is overdue, then lapses (churn).
+    renewal_grace_days = models.PositiveSmallIntegerField(
+        "renewal grace period (days)",
+        default=30,
+        help_text="Days after a contract ends without an outcome before it lapses and counts as churn.",
+    )
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -702,3 +708,23 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.account} on {self.held_on}"
+
+
+class StageChange(models.Model):
+    """One move of an account's lifecycle stage, by rule or by hand: the timeline and the audit show it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Account.Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Account.Stage.choices)
+    on = models.DateField()
+    reason = models.CharField(max_length=200)
+    by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.from_stage} → {self.to_stage} on {self.on}"

@@ -322,6 +322,8 @@ CSM_BEAT_DEFAULTS: dict = {
     "heartbeat": {"task": "csm.tasks.heartbeat", "schedule": crontab(minute="*"), "options": {"expires": 55}},
     # Hourly tick, once-per-day work (JobRun): a day the worker was down at 06:00 still runs.
     "renewals-plan-notices": {"task": "renewals.tasks.plan_renewal_notices", "schedule": crontab(minute=5)},
+    # Before the notices: an auto-renewed term is planned the same day. Once a day (JobRun).
+    "renewals-contract-lifecycle": {"task": "renewals.tasks.run_contract_lifecycle", "schedule": crontab(minute=2)},
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
     # Health scores for every day due as of today (catches up missed nights); safe to run twice.
     "recalculate-health": {"task": "health.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},

@@ -78,6 +78,7 @@ def overview(account: Account, *, today: date) -> dict:
                     :TIMELINE_LIMIT
                 ]
             ),
+            stage_changes=list(account.stage_changes.select_related("by")[:TIMELINE_LIMIT]),
         ),
     }
     # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
@@ -131,7 +132,14 @@ def notice_events(account: Account) -> list[NoticeEvent]:
 
 
 def timeline(
-    *, touchpoints: list, notices: list, scores: list, tasks: list, events: list = (), answers: list = ()
+    *,
+    touchpoints: list,
+    notices: list,
+    scores: list,
+    tasks: list,
+    events: list = (),
+    answers: list = (),
+    stage_changes: list = (),
 ) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
@@ -208,5 +216,16 @@ def timeline(
                     when=task.created_at, kind="task", title=f"Task opened: {task.title}", detail=task.reason, who=who
                 )
             )
+    entries += [
+        TimelineEntry(
+            when=_at(change.on),
+            kind="stage",
+            title=f"Stage {change.get_from_stage_display()} → {change.get_to_stage_display()}",
+            detail=change.reason,
+            tone="negative" if change.to_stage == "churned" else "",
+            who=_name(change.by),
+        )
+        for change in stage_changes
+    ]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:TIMELINE_LIMIT]

@@ -78,9 +78,10 @@ class Scope:
         return Account.objects.visible_to(self.user) if owners is None else Account.objects.filter(owner_id__in=owners)
 
     def accounts(self) -> QuerySet[Account]:
+        # Churned accounts leave Today; their history stays on the account page.
         if self.team:
-            return self.visible_accounts()
-        return Account.objects.filter(owner=self.user)
+            return self.visible_accounts().active()
+        return Account.objects.filter(owner=self.user).active()
 
     def tasks(self) -> QuerySet[Task]:
         if self.team:
@@ -158,7 +159,11 @@ def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
 
 def renewals_in_window(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Active contracts inside their notice window, with who the notice reaches and how it went."""
-    contracts = Contract.objects.active().filter(_notice_window(today, scope.programs), account__in=scope.accounts())
+    # Overdue too: past its end with the renewal still open, until it is closed or lapses.
+    overdue = Q(ends_on__lt=today, renewal__stage__in=Renewal.OPEN_STAGES)
+    contracts = Contract.objects.active().filter(
+        _notice_window(today, scope.programs) | overdue, account__in=scope.accounts()
+    )
     window, total, capped = ranked_ids(contracts, order=("ends_on", "pk"))
     if not window:
         return Section()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Program
 from csm.csvcells import safe_cell
+from renewals import reconcile
 from renewals.models import RevenueEntry
 
 from . import report as metrics
@@ -88,6 +89,8 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "formulas": metrics.FORMULAS,
             "chart": chart,
             "export_query": request.GET.urlencode(),
+            "reconciled_on": min(on, timezone.localdate()),
+            "reconcile_differences": reconcile.differences(on=min(on, timezone.localdate()), accounts=accounts)[:20],
         },
     )
 

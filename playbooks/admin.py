@@ -55,8 +55,9 @@ class ProgramAdmin(SimpleHistoryAdmin):
         (
             "Renewal notices",
             {
-                "fields": ("renewal_notice_lead_days",),
-                "description": "The notice schedule and email templates are configured under Renewals.",
+                "fields": ("renewal_notice_lead_days", "renewal_grace_days"),
+                "description": "The notice schedule and email templates are configured under Renewals. A contract"
+                " past its end without an outcome is overdue, and lapses (churn) after the grace period.",
             },
         ),
     )

@@ -18,10 +18,12 @@ from renewals.signals import (
     notice_marked_failed,
     renewal_answered,
     renewal_coverage_changed,
+    renewal_overdue,
+    renewal_stage_changed,
 )
 
 from . import renewal_tasks, services
-from .models import PlaybookRule
+from .models import PlaybookRule, Task
 
 log = logging.getLogger(__name__)
 Trigger = PlaybookRule.Trigger
@@ -148,3 +150,39 @@ def on_renewal_answered(sender: object, answer: object, **kwargs: object) -> Non
         )
     except Exception:
         log.exception("playbooks: renewal_answered for answer %s failed", getattr(answer, "pk", None))
+
+
+def overdue_task_key(renewal_id: int) -> str:
+    return f"renewal:overdue:{renewal_id}"
+
+
+@receiver(renewal_overdue, dispatch_uid="playbooks.renewal_overdue")
+def on_renewal_overdue(sender: object, renewal: object, today: date, lapses_on: date, **kwargs: object) -> None:
+    """Open the CSM's "renewal overdue" task; errors go through (renewals/signals.py: sent once)."""
+    contract = renewal.contract
+    services.open_task(
+        account=contract.account,
+        title=f"Renewal overdue: the contract ended {contract.ends_on:%d %b %Y}",
+        due_on=today,
+        key=overdue_task_key(renewal.pk),
+        assignee=renewal.owner or contract.account.owner,
+        description=(
+            "The contract ended without a renewal decision. Renew it or mark it lost; with no decision it "
+            f"lapses on {lapses_on:%d %b %Y} and its revenue counts as churn."
+        ),
+        reason="Renewal overdue",
+        source=Task.Source.JOB,
+    )
+
+
+@receiver(renewal_stage_changed, dispatch_uid="playbooks.renewal_closed")
+def on_renewal_closed(sender: object, renewal: object, new_stage: str = "", **kwargs: object) -> None:
+    """A closed renewal (renewed, lost or lapsed) is no longer overdue: its task is done."""
+    if new_stage in renewal.OPEN_STAGES:
+        return
+    try:
+        Task.objects.open().filter(account_id=renewal.contract.account_id, key=overdue_task_key(renewal.pk)).update(
+            status=Task.Status.CANCELLED
+        )
+    except Exception:
+        log.exception("playbooks: closing the overdue task of renewal %s failed", getattr(renewal, "pk", None))

@@ -98,12 +98,13 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
         )
     if rule.trigger == Trigger.RENEWAL_NOT_COMMITTED:
         uncommitted = (Renewal.Stage.UPCOMING, Renewal.Stage.NOTIFIED, Renewal.Stage.IN_DISCUSSION)
+        # No lower bound on the end: an active contract past its end is overdue, and still uncommitted.
         ending = (
             f"FROM {_t(Contract)} c LEFT JOIN {_t(Renewal)} r ON r.contract_id = c.id "
-            f"WHERE c.account_id = a.id AND c.status = %s AND c.ends_on >= %s AND c.ends_on <= %s "
+            f"WHERE c.account_id = a.id AND c.status = %s AND c.ends_on <= %s "
             f"AND (r.id IS NULL OR r.stage IN (%s, %s, %s))"
         )
-        params = (Contract.Status.ACTIVE, _d(today), _d(today + timedelta(days=n)), *uncommitted)
+        params = (Contract.Status.ACTIVE, _d(today + timedelta(days=n)), *uncommitted)
         return Condition(
             where=f"EXISTS (SELECT 1 {ending} AND {near('c.account_id')[0]})",
             where_params=(*params, *near("c.account_id")[1]),

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 
+from accounts import stages
 from accounts.models import Account, Contact, book_owner_ids
 from csm import roles
 from renewals.models import Contract, Renewal
@@ -139,6 +140,15 @@ def start_onboarding(account: Account, *, starts_on: date) -> int:
 def set_onboarding_item_done(item: OnboardingItem, *, done: bool, today: date) -> OnboardingItem:
     item.completed_on = today if done else None
     item.save(update_fields=["completed_on"])
+    if done and not OnboardingItem.objects.filter(account_id=item.account_id, completed_on__isnull=True).exists():
+        # The checklist is complete: onboarding is over (docs/domain.md, lifecycle stages).
+        stages.move_stage(
+            item.account,
+            to=Account.Stage.ADOPTION,
+            on=today,
+            reason="Onboarding checklist complete",
+            only_from=(Account.Stage.ONBOARDING,),
+        )
     return item
 
 

@@ -6,4 +6,4 @@ class RenewalsConfig(AppConfig):
     verbose_name = "Renewals"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the mail-provider tracking receiver)
+        from . import receivers  # noqa: F401  (tracking events, and contracts following their account's program)

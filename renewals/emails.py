@@ -11,7 +11,7 @@ import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from email.utils import formataddr, parseaddr
 
@@ -23,9 +23,11 @@ from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
+from django.utils.html import escape
 
 from . import answers, unsubscribe
 from .models import NoticeTemplate, RenewalNotice
+from .terms import next_term_end, on_terms_amount
 
 # Variables a template may use; shown to admins next to the editor.
 CONTEXT_HELP = {
@@ -47,6 +49,8 @@ CONTEXT_HELP = {
     "answer_renew_url": "Answer link: “We plan to renew”",
     "answer_talk_url": "Answer link: “Let's talk” (the CSM gets a call task)",
     "answer_wrong_person_url": "Answer link: “I'm not the right person” (names who is)",
+    "auto_renew": "True when the contract renews automatically at its end",
+    "auto_renewal_text": "For auto-renewing contracts: when it renews, for how much, and how to cancel",
 }
 
 SANDBOX = Engine(loaders=[], libraries={}, autoescape=True)
@@ -140,6 +144,8 @@ def sample_context() -> dict:
         "answer_renew_url": "https://csm.example.com/r/answer/renew/",
         "answer_talk_url": "https://csm.example.com/r/answer/talk/",
         "answer_wrong_person_url": "https://csm.example.com/r/answer/wrong-person/",
+        "auto_renew": False,
+        "auto_renewal_text": "",
     }
 
 
@@ -147,6 +153,9 @@ def notice_context(notice: RenewalNotice) -> dict:
     contract, renewal, contact = notice.contract, notice.renewal, notice.contact
     csm = renewal.owner or contract.account.owner
     uplift = renewal.uplift_pct.normalize()
+    csm_name = (csm.get_full_name() or csm.username) if csm else "Customer Success"
+    csm_email = csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    renewal_amount = on_terms_amount(contract, renewal) if contract.auto_renew else renewal.renewal_amount
     return {
         "account": contract.account.name,
         "vendor": settings.CSM_VENDOR_NAME,
@@ -158,9 +167,9 @@ def notice_context(notice: RenewalNotice) -> dict:
         "days_left": contract.days_left(notice.scheduled_on),
         "amount": money(contract.recurring_amount, contract.currency),
         "uplift_pct": f"{uplift:f}%",
-        "renewal_amount": money(renewal.renewal_amount, contract.currency),
-        "csm_name": (csm.get_full_name() or csm.username) if csm else "Customer Success",
-        "csm_email": csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        "renewal_amount": money(renewal_amount, contract.currency),
+        "csm_name": csm_name,
+        "csm_email": csm_email,
         # A contract recorded late gets a follow-up cycle as its first email: not "A reminder:".
         "is_follow_up": notice.cycle != RenewalNotice.FIRST
         and RenewalNotice.objects.filter(contract_id=notice.contract_id, status=RenewalNotice.Status.SENT)
@@ -168,7 +177,23 @@ def notice_context(notice: RenewalNotice) -> dict:
         .exists(),
         "unsubscribe_url": unsubscribe.unsubscribe_url(notice),
         **answers.answer_urls(notice),
+        "auto_renew": contract.auto_renew,
+        "auto_renewal_text": auto_renewal_text(notice, csm_name=csm_name, csm_email=csm_email)
+        if contract.auto_renew
+        else "",
     }
+
+
+def auto_renewal_text(notice: RenewalNotice, *, csm_name: str, csm_email: str) -> str:
+    """The auto-renewal wording: it renews on its terms unless cancelled before the end (renewals/lifecycle.py)."""
+    contract = notice.contract
+    amount = money(on_terms_amount(contract, notice.renewal), contract.currency)
+    return (
+        f"It renews automatically on {pretty_date(contract.ends_on + timedelta(days=1))} for a further term until "
+        f"{pretty_date(next_term_end(contract))}, at {amount}"
+        f" per year. Nothing needs to be done to continue. To cancel, reply to this email or write to {csm_name} at "
+        f"{csm_email} before {pretty_date(contract.ends_on)}."
+    )
 
 
 def message_domain() -> str:
@@ -183,6 +208,13 @@ def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
     subject = one_line(SANDBOX.from_string(sources.subject).render(Context(context, autoescape=False)))
     text = SANDBOX.from_string(sources.text_body).render(Context(context, autoescape=False))
     html = SANDBOX.from_string(sources.html_body).render(Context(context, autoescape=True))
+    if context["auto_renew"] and "auto_renew" not in sources.text_body + sources.html_body:
+        # An admin's template written before auto-renewal wording existed: the customer must
+        # still learn that the contract renews by itself and how to cancel.
+        text = f"{text.rstrip()}\n\n{context['auto_renewal_text']}\n"
+        html = html.replace("</body>", f"<p>{escape(context['auto_renewal_text'])}</p></body>")
+        if "</body>" not in html:
+            html += f"<p>{escape(context['auto_renewal_text'])}</p>"
 
     try:
         validate_email(notice.email)

@@ -148,6 +148,8 @@ class Renewal(models.Model):
     closed_on = models.DateField(null=True, blank=True)
     reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, null=True, blank=True, related_name="renewals")
     reason_notes = models.TextField(blank=True)
+    # The day the lifecycle job found the contract past its end with this renewal still open.
+    overdue_on = models.DateField(null=True, blank=True)
     contact_coverage = models.CharField(
         max_length=20,
         choices=Coverage.choices,
@@ -213,6 +215,9 @@ class RevenueEntry(models.Model):
     effective_on = models.DateField(db_index=True)
     reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     note = models.CharField(max_length=300, blank=True)
+    # A reversal cancels one earlier entry (same kind, opposite sign, same day): a lapse undone by a
+    # late renewal. The pair nets to zero in every sum by kind, so nothing is counted twice.
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversal")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RevenueEntryQuerySet.as_manager()
@@ -222,8 +227,9 @@ class RevenueEntry(models.Model):
         verbose_name_plural = "revenue entries"
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind__in=["new", "expansion"], amount__gt=0))
-                | (Q(kind__in=["contraction", "churn"], amount__lt=0)),
+                condition=(Q(kind__in=["new", "expansion"], amount__gt=0, reverses__isnull=True))
+                | (Q(kind__in=["contraction", "churn"], amount__lt=0, reverses__isnull=True))
+                | Q(reverses__isnull=False),
                 name="revenue_entry_sign_matches_kind",
             ),
         ]

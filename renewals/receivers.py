@@ -1,12 +1,22 @@
-"""Renewals reacts to mail providers' tracking events (django-anymail's webhooks)."""
+"""Renewals reacts to events from outside: mail providers' tracking events (django-anymail's
+webhooks), and account changes (the current contract moves with its account's program).
+
+The program move was chosen over asking each time (docs/domain.md): the program's notice lead, schedule, template
+and grace period apply to the term running now, not only from the next one. The renewal page
+says so.
+"""
 
 import json
 
 from anymail.signals import AnymailTrackingEvent, tracking
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.models import Account
+
 from . import delivery
+from .models import Contract
 
 # Postmark reports soft bounces as bounces; the address still works, so they only defer.
 SOFT_TYPES = {"SoftBounce", "Transient", "DnsError"}
@@ -37,3 +47,17 @@ def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str
         payload=payload,
         now=timezone.now(),
     )
+
+
+@receiver(pre_save, sender=Account, dispatch_uid="renewals.account_program_before")
+def remember_program(sender: type, instance: Account, **kwargs: object) -> None:
+    instance._program_before = (
+        Account.objects.filter(pk=instance.pk).values_list("program_id", flat=True).first() if instance.pk else None
+    )
+
+
+@receiver(post_save, sender=Account, dispatch_uid="renewals.account_program_after")
+def carry_contract_program(sender: type, instance: Account, created: bool = False, **kwargs: object) -> None:
+    if created or getattr(instance, "_program_before", instance.program_id) == instance.program_id:
+        return
+    Contract.objects.filter(account=instance, status=Contract.Status.ACTIVE).update(program_id=instance.program_id)

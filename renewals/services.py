@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
+from accounts import stages
 from accounts.models import Account, Contact, Program
 from csm import freshness, operations
 
@@ -86,6 +87,14 @@ def create_contract(
         auto_renew=auto_renew,
     )
     Renewal.objects.create(contract=contract, owner=account.owner, forecast_amount=amount, close_date=ends_on)
+    stages.move_stage(
+        account,
+        to=Account.Stage.ONBOARDING,
+        on=starts_on,
+        reason="New contract after churn",
+        by=by,
+        only_from=(Account.Stage.CHURNED,),
+    )
     if amount > 0:
         RevenueEntry.objects.create(
             account=account,
@@ -204,17 +213,21 @@ def renew_contract(
     reason: ReasonCode | None = None,
     notes: str = "",
     starts_on: date | None = None,
+    on_terms: bool = False,
 ) -> Contract:
     """Close the renewal as renewed, expanded or downgraded and create the next term.
 
-    A lower amount is a downgrade and needs a reason; the revenue ledger records the
-    difference on the day the new term starts.
+    A lower amount is a downgrade and needs a reason, unless the contract renews ``on_terms``
+    (an auto-renewal with a negative uplift agreed before); the revenue ledger records the
+    difference on the day the new term starts. A contract that lapsed can still be renewed
+    (a late close): its lapse churn is reversed, so the term continues in the ledger.
     """
     contract = Contract.objects.select_for_update().select_related("account").get(pk=contract.pk)
     renewal, _ = Renewal.objects.select_for_update().get_or_create(
         contract=contract, defaults={"owner": contract.account.owner, "forecast_amount": contract.recurring_amount}
     )
-    if contract.status != Contract.Status.ACTIVE or not renewal.is_open:
+    lapse = lapse_to_reverse(contract, renewal)
+    if lapse is None and (contract.status != Contract.Status.ACTIVE or not renewal.is_open):
         raise ValidationError("This contract has already been renewed or closed.")
     if amount <= 0:
         raise ValidationError({"amount": "A renewal has a positive amount; mark the renewal lost instead."})
@@ -223,7 +236,8 @@ def renew_contract(
         raise ValidationError({"ends_on": "The new term must end after it starts."})
     delta = amount - contract.recurring_amount
     if delta < 0:
-        _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
+        if not on_terms:
+            _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
         stage = Renewal.Stage.DOWNGRADED
     else:
         stage = Renewal.Stage.EXPANDED if delta > 0 else Renewal.Stage.RENEWED
@@ -254,6 +268,26 @@ def renew_contract(
     renewal.save()
     _stage_changed(renewal, old_stage, by)
     _cancel_pending_notices(contract)
+    stages.move_stage(
+        contract.account,
+        to=Account.Stage.ADOPTION,
+        on=today,
+        reason="Renewed late" if lapse is not None else "Renewed",
+        by=by,
+        only_from=(Account.Stage.RENEWAL, Account.Stage.CHURNED),
+    )
+    if lapse is not None and lapse.pk:
+        RevenueEntry.objects.create(
+            account=contract.account,
+            contract=contract,
+            kind=lapse.kind,
+            amount=-lapse.amount,
+            currency=lapse.currency,
+            effective_on=lapse.effective_on,
+            reason=lapse.reason,
+            reverses=lapse,
+            note=f"Lapse reversed: renewed late on {today:%d %b %Y}",
+        )
 
     if delta:
         RevenueEntry.objects.create(
@@ -267,6 +301,18 @@ def renew_contract(
             note=notes[:300],
         )
     return next_term
+
+
+def lapse_to_reverse(contract: Contract, renewal: Renewal) -> RevenueEntry | None:
+    """The churn a lapse recorded for ``contract``, while no late renewal has reversed it."""
+    if contract.status != Contract.Status.EXPIRED or renewal.stage != Renewal.Stage.LOST:
+        return None
+    # "lapsed" is renewals.lifecycle.LAPSED, the reason only the lifecycle job gives.
+    if renewal.reason is None or renewal.reason.code != "lapsed" or hasattr(contract, "next_term"):
+        return None
+    return RevenueEntry.objects.filter(
+        contract=contract, kind=RevenueEntry.Kind.CHURN, reverses__isnull=True, reversal__isnull=True
+    ).first() or RevenueEntry(account=contract.account, kind=RevenueEntry.Kind.CHURN, amount=Decimal("0"))
 
 
 @transaction.atomic

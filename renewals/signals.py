@@ -27,3 +27,6 @@ contact_email_bad = Signal()
 contact_opted_out = Signal()
 # answer=RenewalAnswer: a notice's recipient answered (renewals/answers.py).
 renewal_answered = Signal()
+# renewal=Renewal, today=date, lapses_on=date: the contract ended with the renewal still open.
+# Sent once per term, inside the lifecycle job's transaction: receivers let errors through.
+renewal_overdue = Signal()

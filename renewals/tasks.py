@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from csm.services import run_job_once
 
-from . import services
+from . import lifecycle, services
 
 
 @shared_task
@@ -27,3 +27,13 @@ def send_renewal_notice(notice_id: int) -> str:
 @shared_task
 def sweep_renewal_notices() -> dict:
     return services.sweep_renewal_notices(now=timezone.now())
+
+
+@shared_task
+def run_contract_lifecycle() -> dict | None:
+    """Daily (the beat ticks hourly): contracts past their end are renewed, flagged overdue or lapse."""
+    today = timezone.localdate()
+    run = run_job_once(
+        job="renewals.contract_lifecycle", day=today, work=lambda: lifecycle.run_contract_lifecycle(today=today)
+    )
+    return run.detail if run else None

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Contact
 from csm import roles
 
-from . import services
+from . import lifecycle, services
 from .forms import LoseForm, RenewalFilterForm, RenewalUpdateForm, RenewForm, ResolveNoticeForm, StageForm
 from .models import Renewal, RenewalNotice
 
 
-def _filtered(request: HttpRequest) -> tuple[QuerySet, RenewalFilterForm]:
+def _filtered(request: HttpRequest, *, default_open: bool = True) -> tuple[QuerySet, RenewalFilterForm]:
     form = RenewalFilterForm(request.GET or None)
     renewals = Renewal.objects.visible_to(request.user).select_related(
         "contract__account", "contract__program", "owner", "reason"
@@ -27,7 +27,8 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet, RenewalFilterForm]:
     data = form.cleaned_data if form.is_valid() else {}
     stage = data.get("stage") or ""
     if stage == "":
-        renewals = renewals.open()
+        if default_open:
+            renewals = renewals.open()
     elif stage != "all":
         renewals = renewals.filter(stage=stage)
     if data.get("owner"):
@@ -83,7 +84,8 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def renewal_board(request: HttpRequest) -> HttpResponse:
-    renewals, form = _filtered(request)
+    # With no stage chosen the board shows its closed columns too (below: the last 90 days).
+    renewals, form = _filtered(request, default_open=False)
     today = timezone.localdate()
     # The board shows the open pipeline, plus what closed in the last 90 days.
     renewals = renewals.exclude(stage__in=Renewal.CLOSED_STAGES, closed_on__lt=today - timedelta(days=90))
@@ -125,6 +127,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         terms.append(term)
         term = term.previous
     next_term = getattr(contract, "next_term", None)
+    days_left = contract.days_left(today)
     return render(
         request,
         "renewals/renewal_detail.html",
@@ -132,7 +135,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "renewal": renewal,
             "contract": contract,
             "today": today,
-            "days_left": contract.days_left(today),
+            "days_left": days_left,
             "notices": notices,
             "contacts": _eligibility(list(contract.account.contacts.all()), today),
             "history": renewal.history.select_related("history_user")[:30],
@@ -156,6 +159,8 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "lose_form": LoseForm(),
+            "lapses_on": lifecycle.lapses_on(contract) if renewal.is_open and days_left < 0 else None,
+            "renews_late": services.lapse_to_reverse(contract, renewal) is not None,
             "resolve_choices": ResolveNoticeForm().fields["action"].choices,
             "unclear_choices": services.Resolution.UNCLEAR_CHOICES,
         },
