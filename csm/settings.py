@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "accounts",
     "renewals",
     "playbooks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.roles.role_context",
+                "notifications.views.unread_count",
             ],
             # {% url %} with whole-number arguments, reversed once per view name (csm/urlcache.py).
             "builtins": ["csm.templatetags.cached_url"],
@@ -287,6 +289,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "recalculate-health": {"task": "accounts.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
     # After the nightly health run; later ticks catch up a missed night (runs once a day).
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
+    # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.
+    "daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(minute=0, hour="7-12")},
     "sweep-webhooks": {"task": "csm.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
 }
 
