@@ -137,7 +137,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.roles.role_context",
-                "notifications.views.unread_count",
             ],
             # {% url %} with whole-number arguments, reversed once per view name (csm/urlcache.py).
             "builtins": ["csm.templatetags.cached_url"],

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import roles
 
@@ -11,12 +11,11 @@ from . import services
 from .models import DigestPreference, Notification
 
 
-def unread_count(request: HttpRequest) -> dict:
-    """Context processor: the header's unread count (one indexed COUNT per page)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return {"unread_notifications": Notification.objects.filter(user=user).unread().count()}
+@require_safe
+def unread_count(request: HttpRequest) -> HttpResponse:
+    """The header's unread count, fetched after the page so a cached page reads nothing more."""
+    n = Notification.objects.filter(user=request.user).unread().count()
+    return render(request, "notifications/_count.html", {"unread_notifications": n})
 
 
 def notification_list(request: HttpRequest) -> HttpResponse:

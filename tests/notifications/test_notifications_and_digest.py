@@ -24,10 +24,10 @@ def test_a_task_from_a_colleague_or_a_reassignment_notifies_the_assignee(client,
     triage.reassign_tasks(Task.objects.all(), ids=[task.pk], assignee=bob, by=alice)
     assert Notification.objects.filter(user=bob).count() == 1
     client.force_login(alice)
-    page = client.get("/").content.decode()
-    assert "Notifications, 1 unread" in page
+    assert 'hx-get="/notifications/count/"' in client.get("/").content.decode()
+    assert "1 unread" in client.get("/notifications/count/").content.decode()
     client.post("/notifications/read/")
-    assert "Notifications, 0 unread" in client.get("/notifications/").content.decode()
+    assert "0 unread" in client.get("/notifications/count/").content.decode()
 
 
 def test_the_digest_goes_once_per_user_per_day_and_can_be_turned_off(client, alice, bob, acme) -> None:

@@ -35,6 +35,8 @@ pytestmark = pytest.mark.django_db
 EXEMPT: dict[str, str] = {
     "admin:login": "the admin sign-in form itself; shows no data",
     "admin:logout": "signing out of the admin is open to anyone signed in; shows no data",
+    "notifications:settings": "each user's own digest preference, keyed by request.user; no one else's row",
+    "notifications:mark-read": "marks only request.user's own notifications read; no one else's row",
 }
 
 
