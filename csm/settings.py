@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "metrics",
     "imports",
     "webhooks",
+    "notifications",
     "front",
     "demo",
 ]
@@ -329,6 +330,8 @@ CSM_BEAT_DEFAULTS: dict = {
     "recalculate-health": {"task": "health.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
     # After the nightly health run; later ticks catch up a missed night (runs once a day).
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
+    # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.
+    "daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(minute=0, hour="7-12")},
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
 }
 

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("health.urls")),
     path("renewals/", include("renewals.urls")),
     path("playbooks/", include("playbooks.urls")),
+    path("notifications/", include("notifications.urls")),
     path("login/", otp_views.LoginView.as_view(), name="login"),
     path("login/code/", otp_views.otp_verify, name="otp-verify"),
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),

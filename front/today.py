@@ -56,7 +56,8 @@ class Scope:
 
     @classmethod
     def for_request(cls, user: User, view: str | None) -> "Scope":
-        return cls(user=user, team=view == "team" and can_see_team(user))
+        # Whoever sees a team (managers, admins, read-only) lands on it; "mine" asks for the own book.
+        return cls(user=user, team=view != "mine" and can_see_team(user))
 
     @cached_property
     def visible_owner_ids(self) -> list[int] | None:

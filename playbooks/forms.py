@@ -9,7 +9,7 @@ from accounts.models import Account, Program
 from csm import roles
 
 from . import services
-from .models import EntitlementUse, Milestone
+from .models import EntitlementUse, Milestone, PlaybookRule, Task
 
 
 def _parse_lines(text: str) -> list[list[str]]:
@@ -116,3 +116,81 @@ class SnoozeForm(forms.Form):
 class PeriodForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _assignable_users() -> "forms.ModelChoiceField":
+    from renewals.forms import PersonChoiceField
+
+    users = User.objects.filter(is_active=True, groups__name__in=[roles.CSM, roles.MANAGER]).distinct()
+    return PersonChoiceField(users.order_by("first_name", "username"), required=False, empty_label="Anyone")
+
+
+class NewTaskForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    kind = forms.TypedChoiceField(label="Type", choices=Task.Kind.choices, initial=Task.Kind.FOLLOW_UP)
+    priority = forms.TypedChoiceField(choices=Task.Priority.choices, coerce=int, initial=Task.Priority.NORMAL)
+    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    assignee = _assignable_users()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].empty_label = "The account's CSM"
+
+
+class AccountTaskForm(NewTaskForm):
+    """The task list's form, where the account is named (by name or CRM id) among those I see."""
+
+    account = forms.CharField(max_length=200, help_text="Account name or CRM id.")
+    field_order = ["account", "title", "kind", "priority", "due_on", "assignee", "description"]
+
+    def __init__(self, *args: object, user: "roles.User", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_account(self) -> Account:
+        text = self.cleaned_data["account"].strip()
+        visible = Account.objects.visible_to(self.user)
+        matches = list(visible.filter(external_id=text)[:2]) or list(visible.filter(name__iexact=text)[:2])
+        if not matches:
+            raise ValidationError("No account you can see has this name or CRM id.")
+        if len(matches) > 1:
+            raise ValidationError("Several accounts have this name; use the CRM id.")
+        return matches[0]
+
+
+DUE_CHOICES = [("", "Any day"), ("overdue", "Overdue"), ("today", "Today"), ("week", "Due within 7 days")]
+
+
+class TaskFilterForm(forms.Form):
+    scope = forms.ChoiceField(choices=[("mine", "Mine"), ("all", "Everyone I see")], required=False)
+    status = forms.ChoiceField(choices=[("open", "Open"), ("snoozed", "Snoozed")], required=False)
+    kind = forms.ChoiceField(label="Type", choices=[("", "Any type"), *Task.Kind.choices], required=False)
+    rule = forms.ModelChoiceField(PlaybookRule.objects.all(), required=False, empty_label="Any rule")
+    due = forms.ChoiceField(choices=DUE_CHOICES, required=False)
+    owner = _assignable_users()
+    account = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+
+BULK_ACTIONS = [("done", "Mark done"), ("snooze", "Snooze"), ("reassign", "Reassign")]
+
+
+class BulkTaskForm(forms.Form):
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], error_messages={"required": "Tick at least one task."})
+    outcome = forms.CharField(max_length=300, required=False)
+    days = forms.TypedChoiceField(
+        choices=[(1, "1 day"), (3, "3 days"), (7, "1 week"), (14, "2 weeks")], coerce=int, required=False
+    )
+    assignee = _assignable_users()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Any id is accepted here; the service keeps only open tasks the user may see.
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "reassign" and not data.get("assignee"):
+            self.add_error("assignee", "Pick who takes the tasks.")
+        return data

@@ -46,6 +46,22 @@ class Task(models.Model):
         HANDOFF = "handoff", "Handoff"
         JOB = "job", "Scheduled job"
 
+    class Kind(models.TextChoices):
+        FOLLOW_UP = "follow_up", "Follow-up"
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        HEALTH_CHECK = "health_check", "Health check"
+        BUSINESS_REVIEW = "business_review", "Business review"
+        RENEWAL = "renewal", "Renewal"
+        OTHER = "other", "Other"
+
+    class Priority(models.IntegerChoices):
+        # Numbers so that "most urgent first" is a plain ORDER BY.
+        HIGH = 1, "High"
+        NORMAL = 2, "Normal"
+        LOW = 3, "Low"
+
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="tasks")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
@@ -61,6 +77,15 @@ class Task(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     rule = models.ForeignKey("PlaybookRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    kind = models.CharField("type", max_length=20, choices=Kind.choices, db_default=Kind.FOLLOW_UP)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, db_default=Priority.NORMAL)
+    # Defaults in the database too: the rules insert tasks in SQL (rules.py).
+    outcome = models.CharField(
+        max_length=300, blank=True, db_default="", help_text="What came of it, said when closing."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = TaskQuerySet.as_manager()
 
@@ -361,7 +386,7 @@ class PlaybookRule(models.Model):
     retrigger_delay_days = models.PositiveSmallIntegerField(
         default=30, help_text="After a run closes, days before the rule may fire again for the account."
     )
-    enabled = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact, HealthScore, Team, Touchpoint, UsageSnapshot
 from renewals.models import Contract, Renewal, RenewalNotice
 
-from .models import OnboardingItem, PlaybookRule, PlaybookRun, Task
+from .models import OnboardingItem, PlaybookRule, PlaybookRun, Program, Task
 
 CHUNK = 50_000
 OPEN_TASK = (Task.Status.OPEN, Task.Status.SNOOZED)
@@ -68,6 +68,32 @@ def everywhere(column: str) -> tuple[str, tuple]:
     return "1 = 1", ()
 
 
+DEFAULT_TOUCH_CADENCE_DAYS = 30  # the Program default, for accounts with no program
+
+
+def _touch_cutoff(n: int, *, today: date) -> tuple[str, tuple]:
+    """The moment before which silence counts: N days when set, else each program's touch cadence.
+
+    N = 0 follows the program, as Today's "no touchpoint" section does (accounts/today.py).
+    """
+
+    def moment(days: int) -> object:
+        return _dt(timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min)))
+
+    if n:
+        return "%s", (moment(n),)
+    by_cadence: dict[int, list[int]] = {}
+    for pk, cadence in Program.objects.values_list("pk", "touch_cadence_days"):
+        by_cadence.setdefault(cadence, []).append(pk)
+    whens, params = [], []
+    for days, ids in by_cadence.items():
+        whens.append(f"WHEN a.program_id IN ({', '.join(str(int(pk)) for pk in ids)}) THEN %s")
+        params.append(moment(days))
+    if not whens:
+        return "%s", (moment(DEFAULT_TOUCH_CADENCE_DAYS),)
+    return f"(CASE {' '.join(whens)} ELSE %s END)", (*params, moment(DEFAULT_TOUCH_CADENCE_DAYS))
+
+
 def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Condition | None:
     """The rule's SQL condition, or None when the data it reads does not exist (yet).
 
@@ -76,15 +102,17 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
     """
     n = rule.parameter
     if rule.trigger == Trigger.NO_TOUCHPOINT:
-        since = timezone.make_aware(datetime.combine(today - timedelta(days=n), time.min))
+        since_sql, since_params = _touch_cutoff(n, today=today)
         last = f"(SELECT MAX(t.occurred_at) FROM {_t(Touchpoint)} t WHERE t.account_id = a.id)"
         return Condition(
             # A new account with no touchpoint yet is not "silent" before it is N days old.
-            where=f"NOT EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id AND t.occurred_at >= %s "
-            f"AND {near('t.account_id')[0]}) "
-            f"AND (a.created_at < %s OR EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id))",
-            where_params=(_dt(since), *near("t.account_id")[1], _dt(since)),
-            reason=f"'No touchpoint for {n}+ days; last: ' || COALESCE(SUBSTR({_text(last)}, 1, 10), 'never')",
+            where=f"NOT EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id "
+            f"AND t.occurred_at >= {since_sql} AND {near('t.account_id')[0]}) "
+            f"AND (a.created_at < {since_sql} OR EXISTS (SELECT 1 FROM {_t(Touchpoint)} t WHERE t.account_id = a.id))",
+            where_params=(*since_params, *near("t.account_id")[1], *since_params),
+            reason=f"'No touchpoint within the cadence; last: ' || COALESCE(SUBSTR({_text(last)}, 1, 10), 'never')"
+            if not n
+            else f"'No touchpoint for {n}+ days; last: ' || COALESCE(SUBSTR({_text(last)}, 1, 10), 'never')",
         )
     if rule.trigger == Trigger.ONBOARDING_OVERDUE:
         before = today - timedelta(days=n)

@@ -70,12 +70,13 @@ def open_task(
 
 
 @transaction.atomic
-def complete_task(task: Task, *, by: User | None, now: datetime) -> Task:
+def complete_task(task: Task, *, by: User | None, now: datetime, outcome: str = "") -> Task:
     """Mark the task done; its playbook run closes, so the rule may fire again after its delay."""
     if not task.is_open:
         raise ValidationError("This task is already closed.")
     task.status, task.completed_at, task.snoozed_until = Task.Status.DONE, now, None
-    task.save(update_fields=["status", "completed_at", "snoozed_until"])
+    task.outcome = outcome.strip()[:300]
+    task.save(update_fields=["status", "completed_at", "snoozed_until", "outcome"])
     if task.rule_id:
         PlaybookRun.objects.filter(
             rule_id=task.rule_id, account_id=task.account_id, status=PlaybookRun.Status.OPEN

@@ -6,6 +6,9 @@ app_name = "playbooks"
 
 urlpatterns = [
     path("tasks/", views.task_list, name="task-list"),
+    path("tasks/new/", views.task_create, name="task-create"),
+    path("tasks/bulk/", views.task_bulk, name="task-bulk"),
+    path("accounts/<int:account_pk>/tasks/new/", views.task_create, name="account-task-create"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
     path("tasks/<int:pk>/snooze/", views.task_snooze, name="task-snooze"),
     path("handoff/", views.handoff_form, name="handoff"),

@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.models import Account
 from csm import roles
 
-from . import forms, services
+from . import forms, services, triage
 from .models import Milestone, Objective, OnboardingItem, PlaybookRule, Task
 
 MAX_SNOOZE_DAYS = 3650  # ten years: beyond that the date overflows long before it means anything
@@ -34,25 +36,118 @@ def _account(request: HttpRequest, pk: int) -> Account:
 # --- Tasks ---------------------------------------------------------------------------------------
 
 
+TASK_PAGE = 100
+
+
 def task_list(request: HttpRequest) -> HttpResponse:
-    """My tasks by urgency; ``?scope=all`` shows every task on the accounts I see."""
+    """Tasks by urgency, filtered and paginated; every count is of the whole filtered list."""
     today = timezone.localdate()
-    scope = request.GET.get("scope", "mine")
+    filters = forms.TaskFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    scope, status = data.get("scope") or "mine", data.get("status") or "open"
     tasks = Task.objects.visible_to(request.user).select_related("account", "rule", "assignee")
-    if scope != "all":
+    if scope != "all" and not data.get("owner"):
         tasks = tasks.filter(assignee=request.user)
-    open_tasks = list(tasks.filter(status=Task.Status.OPEN).order_by("due_on", "pk")[:500])
-    groups = [
-        ("Overdue", [t for t in open_tasks if t.due_on < today], "bad"),
-        ("Due today", [t for t in open_tasks if t.due_on == today], "warn"),
-        ("Coming up", [t for t in open_tasks if t.due_on > today], ""),
-    ]
-    snoozed = list(tasks.filter(status=Task.Status.SNOOZED).order_by("snoozed_until", "pk")[:100])
+    tasks = triage.TaskFilter(
+        kind=data.get("kind") or "",
+        rule_id=data["rule"].pk if data.get("rule") else None,
+        account_id=data.get("account"),
+        assignee_id=data["owner"].pk if data.get("owner") else None,
+        due=data.get("due") or "",
+    ).apply(tasks, today=today)
+    counts = tasks.aggregate(
+        open=Count("pk", filter=Q(status=Task.Status.OPEN)),
+        snoozed=Count("pk", filter=Q(status=Task.Status.SNOOZED)),
+        overdue=Count("pk", filter=Q(status=Task.Status.OPEN, due_on__lt=today)),
+        due_today=Count("pk", filter=Q(status=Task.Status.OPEN, due_on=today)),
+        later=Count("pk", filter=Q(status=Task.Status.OPEN, due_on__gt=today)),
+    )
+    order = ("due_on", "priority", "pk") if status == "open" else ("snoozed_until", "pk")
+    page = Paginator(tasks.filter(status=status).order_by(*order), TASK_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    if status == "open":
+        groups = [
+            ("Overdue", [t for t in rows if t.due_on < today], "bad", counts["overdue"]),
+            ("Due today", [t for t in rows if t.due_on == today], "warn", counts["due_today"]),
+            ("Coming up", [t for t in rows if t.due_on > today], "", counts["later"]),
+        ]
+    else:
+        groups = [("Snoozed", rows, "", counts["snoozed"])]
+    query = request.GET.copy()
+    query.pop("page", None)
+    account = Account.objects.visible_to(request.user).filter(pk=data.get("account") or 0).first()
     return render(
         request,
         "playbooks/task_list.html",
-        {"groups": groups, "snoozed": snoozed, "today": today, "scope": scope, "total": len(open_tasks)},
+        {
+            "groups": groups,
+            "page": page,
+            "counts": counts,
+            "today": today,
+            "scope": scope,
+            "status": status,
+            "filters": filters,
+            "filter_account": account,
+            "query": query.urlencode(),
+            "bulk_form": forms.BulkTaskForm(),
+            "new_task_form": forms.AccountTaskForm(user=request.user, initial={"due_on": today}),
+        },
     )
+
+
+@require_POST
+def task_bulk(request: HttpRequest) -> HttpResponse:
+    _require_write(request)
+    form = forms.BulkTaskForm(request.POST)
+    back = request.POST.get("next", "")
+    back = back if back.startswith("/") and not back.startswith("//") else reverse("playbooks:task-list")
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    data, today = form.cleaned_data, timezone.localdate()
+    visible = Task.objects.visible_to(request.user)
+    try:
+        if data["action"] == "done":
+            n = triage.close_tasks(
+                visible, ids=data["ids"], by=request.user, now=timezone.now(), outcome=data["outcome"]
+            )
+            messages.success(request, f"{n} task(s) marked done.")
+        elif data["action"] == "snooze":
+            until = today + timedelta(days=data["days"] or 7)
+            n = triage.snooze_tasks(visible, ids=data["ids"], until=until, today=today, by=request.user)
+            messages.success(request, f"{n} task(s) snoozed until {until:%-d %b}.")
+        else:
+            n = triage.reassign_tasks(visible, ids=data["ids"], assignee=data["assignee"], by=request.user)
+            who = data["assignee"].get_full_name() or data["assignee"].username
+            messages.success(request, f"{n} task(s) reassigned to {who}.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(back)
+
+
+@require_POST
+def task_create(request: HttpRequest, account_pk: int | None = None) -> HttpResponse:
+    _require_write(request)
+    today = timezone.localdate()
+    if account_pk is None:
+        form = forms.AccountTaskForm(request.POST, user=request.user)
+    else:
+        account = _account(request, account_pk)
+        form = forms.NewTaskForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        account = data.pop("account", None) or account
+        try:
+            task = triage.create_task(account=account, **data, today=today, by=request.user)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, f"Task added: {task.title}.")
+            return redirect("front:account-detail", pk=account.pk) if account_pk else redirect("playbooks:task-list")
+    if account_pk is None:
+        return render(request, "playbooks/task_new.html", {"new_task_form": form}, status=400)
+    return render(request, "playbooks/task_new.html", {"new_task_form": form, "account": account}, status=400)
 
 
 def _task_row(request: HttpRequest, task: Task) -> HttpResponse:
@@ -64,7 +159,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     _require_write(request)
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     try:
-        services.complete_task(task, by=request.user, now=timezone.now())
+        services.complete_task(task, by=request.user, now=timezone.now(), outcome=request.POST.get("outcome", ""))
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=409)
     return _task_row(request, task) if _htmx(request) else redirect("playbooks:task-list")

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.models import Contact
+from accounts.models import Contact, Program
 from csm import roles
 
 from . import lifecycle, services
@@ -78,8 +78,15 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
             "totals": _stage_totals(renewals),
             "today": today,
             "query": query.urlencode(),
+            "leads": Program.objects.filter(is_active=True).values_list("name", "renewal_notice_lead_days"),
         },
     )
+
+
+BOARD_COLUMN = 50
+# Moving to these stages says something to the team or to the rules (a notice went out; the
+# renewal is no longer "not committed"), so a drag asks first.
+CONSEQUENTIAL_STAGES = (Renewal.Stage.NOTIFIED, Renewal.Stage.COMMITTED)
 
 
 @login_required
@@ -89,18 +96,35 @@ def renewal_board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     # The board shows the open pipeline, plus what closed in the last 90 days.
     renewals = renewals.exclude(stage__in=Renewal.CLOSED_STAGES, closed_on__lt=today - timedelta(days=90))
-    by_stage: dict[str, list[Renewal]] = {value: [] for value in Renewal.Stage.values}
-    for renewal in renewals.order_by("contract__ends_on", "pk")[:600]:
-        by_stage[renewal.stage].append(renewal)
     totals = {row["stage"]: row for row in _stage_totals(renewals)}
-    columns = [
-        {"stage": value, "label": label, "cards": by_stage[value], "total": totals.get(value)}
-        for value, label in Renewal.Stage.choices
-    ]
+    query = request.GET.copy()
+    query.pop("stage", None)
+    columns = []
+    for value, label in Renewal.Stage.choices:
+        # One bounded read per column: each says how many it shows of how many it has.
+        cards = list(renewals.filter(stage=value).order_by("contract__ends_on", "pk")[:BOARD_COLUMN])
+        query["stage"] = value
+        columns.append(
+            {
+                "stage": value,
+                "label": label,
+                "cards": cards,
+                "total": totals.get(value),
+                "more_url": f"{reverse('renewals:renewal-list')}?{query.urlencode()}",
+                "consequential": value in CONSEQUENTIAL_STAGES,
+            }
+        )
+    undo = request.session.pop("board_undo", None)
     return render(
         request,
         "renewals/renewal_board.html",
-        {"form": form, "columns": columns, "today": today, "stage_choices": StageForm().fields["stage"].choices},
+        {
+            "form": form,
+            "columns": columns,
+            "today": today,
+            "stage_choices": StageForm().fields["stage"].choices,
+            "undo": undo,
+        },
     )
 
 
@@ -200,7 +224,7 @@ def renewal_stage(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("renewals:renewal-detail", pk=pk)
-    stage = form.cleaned_data["stage"]
+    stage, old_stage = form.cleaned_data["stage"], renewal.stage
     response = _run(
         request,
         renewal,
@@ -208,6 +232,14 @@ def renewal_stage(request: HttpRequest, pk: int) -> HttpResponse:
         f"Moved to {Renewal.Stage(stage).label}.",
     )
     if request.POST.get("next") == "board":
+        renewal.refresh_from_db(fields=["stage"])
+        if renewal.stage == stage != old_stage and request.POST.get("undo") != "1":
+            request.session["board_undo"] = {
+                "pk": renewal.pk,
+                "stage": old_stage,
+                "label": Renewal.Stage(old_stage).label,
+                "account": renewal.contract.account.name,
+            }
         return redirect("renewals:renewal-board")
     return response
 

@@ -53,8 +53,10 @@ def test_a_csm_walks_the_morning_from_today_to_a_logged_touchpoint_and_a_done_ta
     assert (touchpoint.kind, touchpoint.outcome, touchpoint.contact.name) == ("call", "positive", "Dana Buyer")
 
     task_row = page.locator(f"#task-{morning.pk}")
-    task_row.get_by_role("button", name="Done").click()
-    expect(task_row.get_by_role("button", name="Done")).to_have_count(0)
+    task_row.get_by_text("Done…").click()
+    task_row.get_by_label("What came of it?").fill("Called, renewal on track")
+    task_row.get_by_role("button", name="Mark done").click()
+    expect(task_row.get_by_role("button", name="Mark done")).to_have_count(0)
     expect(task_row).to_contain_text("Done")
     assert page.evaluate("window.__sameDocument") is True
     morning.refresh_from_db()
@@ -65,16 +67,17 @@ def test_a_csm_walks_the_morning_from_today_to_a_logged_touchpoint_and_a_done_ta
     expect(page.locator("#silent")).not_to_contain_text("Acme")
 
 
-def test_a_manager_toggles_to_the_teams_morning(page, sign_in, carol, morning) -> None:
+def test_a_manager_lands_on_the_teams_morning_and_toggles_to_their_own(page, sign_in, carol, morning) -> None:
     sign_in("carol")
-    expect(page.locator("#tasks")).to_contain_text("Nothing due today")
-    page.get_by_role("link", name="Team").click()
-    page.wait_for_url("**/?view=team")
+    # A manager lands on the team's morning; "My book" is their own (empty) one.
     tasks = page.locator("#tasks")
     expect(tasks).to_contain_text("Call Dana about the renewal")
     expect(tasks).to_contain_text("Send Globex the QBR deck")
     expect(page.get_by_role("link", name="Team")).to_have_attribute("aria-current", "page")
     expect(page.locator("canvas[data-chart=pipeline]")).to_be_visible()
+    page.get_by_role("link", name="My book").click()
+    page.wait_for_url("**/?view=mine")
+    expect(page.locator("#tasks")).to_contain_text("Nothing due today")
 
 
 def test_a_csm_cannot_open_another_csms_account_by_url(page, sign_in, globex, acme) -> None:

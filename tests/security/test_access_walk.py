@@ -42,6 +42,8 @@ EXEMPT: dict[str, str] = {
     "renewals-public:unsubscribe": "recipient's signed unsubscribe link (RFC 8058 one-click); no sign-in by design",
     # Django's own reset link: the signed uid and token are the access check (test_passwords_and_sessions.py).
     "password_reset_confirm": "the emailed password-reset link; no sign-in by design, shows no data",
+    "notifications:settings": "each user's own digest preference, keyed by request.user; no one else's row",
+    "notifications:mark-read": "marks only request.user's own notifications read; no one else's row",
 }
 
 
