@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "metrics",
     "imports",
     "webhooks",
+    "retention",
     "front",
     "demo",
 ]
@@ -314,7 +315,31 @@ CELERY_BEAT_SCHEDULE: dict = {
     # After the nightly health run; later ticks catch up a missed night (runs once a day).
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
+    # Hourly tick, once-per-day pruning (JobRun), after the nightly health run has started.
+    "retention-prune": {"task": "retention.tasks.prune_old_rows", "schedule": crontab(minute=45, hour="3-23")},
 }
+
+# --- Retention (retention/, README "Retention") ---------------------------------------
+# Days each growing table keeps; RETENTION_DAYS_<NAME> overrides one (e.g. RETENTION_DAYS_HEALTH_SCORES).
+_RETENTION_DEFAULTS = {
+    "usage_snapshots": 730,
+    "health_scores": 730,
+    "renewal_notices": 730,
+    "webhook_deliveries": 90,
+    "job_runs": 365,
+    "ops_alerts": 180,
+    "sessions": 0,
+    "axes_access_attempts": 90,
+    "axes_access_logs": 180,
+    "axes_access_failure_logs": 180,
+    "history": 730,
+}
+RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name, days in _RETENTION_DEFAULTS.items()}
+# Rows per DELETE, and DELETEs per table per run: a backlog is worked off over several days.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
+RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 40)
+# Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
+HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csm <csm@localhost>")
