@@ -339,7 +339,10 @@ RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
 RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 40)
 # Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
+# Calibration (health/health.py) reads rows up to 194 days old and keeps their parts whatever this says.
 HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
+# The calibration report is cached per user and day (its inputs are 90+ days old).
+CALIBRATION_CACHE_SECONDS = env_int("CALIBRATION_CACHE_SECONDS", 6 * 60 * 60)
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csm <csm@localhost>")

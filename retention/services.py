@@ -12,6 +12,9 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 
+from accounts.models import HealthScore
+from health.health import CALIBRATION_READS_DAYS
+
 from . import policies
 
 
@@ -32,14 +35,14 @@ def _in_batches(qs: QuerySet, act: Callable[[QuerySet], object], *, batch: int, 
 
 
 def thin_health_parts(*, today: date, batch: int, max_batches: int) -> int:
-    """Empty ``parts`` (the explanation) of health rows older than ``HEALTH_PARTS_DAYS``.
+    """Empty ``parts`` (the explanation) of health rows older than ``HEALTH_PARTS_DAYS`` (and
+    older than what calibration reads).
 
     Score, band and flags stay, so history, trends and calibration still read them; only the
     per-component breakdown of an old day is gone (docs/benchmarks.md: the array is most of a row).
     """
-    from accounts.models import HealthScore
-
-    keep_from = today - timedelta(days=settings.HEALTH_PARTS_DAYS)
+    # Calibration's component separation reads parts of rows up to CALIBRATION_READS_DAYS old.
+    keep_from = today - timedelta(days=max(settings.HEALTH_PARTS_DAYS, CALIBRATION_READS_DAYS))
     qs = HealthScore.objects.filter(day__lt=keep_from).exclude(parts=[])
     return _in_batches(qs, lambda chunk: chunk.update(parts=[]), batch=batch, max_batches=max_batches)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account, HealthScore, UsageSnapshot
 from csm.models import JobRun, OpsAlert
+from health.health import CALIBRATION_READS_DAYS
 from renewals.models import Renewal, RenewalNotice
 from retention import services
 from retention.policies import history_models
@@ -60,8 +61,8 @@ def test_a_run_deletes_at_most_its_batches_and_the_next_run_continues(acme, sett
 
 
 def test_old_parts_are_emptied_and_score_band_flags_stay(acme, settings) -> None:
-    settings.HEALTH_PARTS_DAYS = 90
-    old, recent = TODAY - timedelta(days=91), TODAY - timedelta(days=90)
+    settings.HEALTH_PARTS_DAYS = 300
+    old, recent = TODAY - timedelta(days=301), TODAY - timedelta(days=300)
     _scores(acme, [old, recent], parts=[1.0, None, 3.0])
     HealthScore.objects.filter(day=old).update(flagged=True, band="red", score=20)
 
@@ -130,3 +131,17 @@ def test_only_finished_cycles_lose_their_notices_and_only_settled_deliveries_go(
         (running.id, sent),
     }
     assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [WebhookDelivery.Status.PENDING]
+
+
+def test_parts_calibration_still_reads_are_kept_whatever_the_setting(acme, settings) -> None:
+    settings.HEALTH_PARTS_DAYS = 90
+    read, unread = TODAY - timedelta(days=CALIBRATION_READS_DAYS), TODAY - timedelta(days=CALIBRATION_READS_DAYS + 1)
+    _scores(acme, [read, unread, TODAY - timedelta(days=91)], parts=[1.0])
+
+    services.prune(today=TODAY, now=NOW)
+
+    assert dict(HealthScore.objects.values_list("day", "parts")) == {
+        read: [1.0],
+        unread: [],
+        TODAY - timedelta(days=91): [1.0],
+    }
