@@ -68,3 +68,15 @@ def test_the_report_is_computed_once_a_day(alice, program) -> None:
     assert not [q for q in ctx.captured_queries if "accounts_healthscore" in q["sql"]]
     HealthScore.objects.all().delete()
     assert health.calibration_report(user=alice, today=TODAY + timedelta(days=1))[0]["n"] == 0
+
+
+def test_the_account_chart_reads_only_its_window_and_columns(acme) -> None:
+    from front.account360 import HEALTH_DAYS, health_trend
+
+    _history([acme], range(0, 400))
+    with CaptureQueriesContext(connection) as ctx:
+        trend = health_trend(acme, today=TODAY)
+    read = next(q["sql"] for q in ctx.captured_queries if 'FROM "accounts_healthscore"' in q["sql"])
+    assert '"parts"' not in read
+    assert len(trend["chart"]) == HEALTH_DAYS
+    assert trend["chart"][-1]["day"] == TODAY.isoformat()
