@@ -336,8 +336,9 @@ _RETENTION_DEFAULTS = {
 }
 RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name, days in _RETENTION_DEFAULTS.items()}
 # Rows per DELETE, and DELETEs per table per run: a backlog is worked off over several days.
+# 250 x 5,000 covers a day of health rows at 1M accounts (docs/benchmarks.md, "History layout").
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
-RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 40)
+RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 250)
 # Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
 # Calibration (health/health.py) reads rows up to 194 days old and keeps their parts whatever this says.
 HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)

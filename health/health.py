@@ -979,8 +979,9 @@ def compute_calibration_report(*, user: roles.User, today: date) -> list[dict]:
             cell = bands[row.band]
             cell["n"] += 1
             cell["lost"] += lost
+            components = row.components  # unpacked once per row, not once per kind
             for kind in KINDS:
-                part = row.components.get(kind) or {}
+                part = components.get(kind) or {}
                 if part.get("score") is not None and part.get("base"):
                     by_component[kind][0 if lost else 1].append(part["score"])
         for cell in bands.values():
