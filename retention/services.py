@@ -20,11 +20,14 @@ from . import policies
 
 def _in_batches(qs: QuerySet, act: Callable[[QuerySet], object], *, batch: int, max_batches: int) -> int:
     """Apply ``act`` to at most ``max_batches`` pk chunks of ``qs``; returns the rows acted on."""
-    done = statements = 0
+    done = statements = last = 0
     while statements < max_batches:
-        pks = list(qs.order_by("pk").values_list("pk", flat=True)[:batch])
+        # Keyset: each chunk starts after the last one, so a run never re-reads rows it passed
+        # (an UPDATE leaves them matching the day filter).
+        pks = list(qs.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
         if not pks:
             break
+        last = pks[-1]
         # The base manager: a chunk is chosen by pk, whatever a default manager hides.
         act(qs.model._base_manager.filter(pk__in=pks))
         done += len(pks)
@@ -43,7 +46,11 @@ def thin_health_parts(*, today: date, batch: int, max_batches: int) -> int:
     """
     # Calibration's component separation reads parts of rows up to CALIBRATION_READS_DAYS old.
     keep_from = today - timedelta(days=max(settings.HEALTH_PARTS_DAYS, CALIBRATION_READS_DAYS))
-    qs = HealthScore.objects.filter(day__lt=keep_from).exclude(parts=[])
+    # Only the last HEALTH_PARTS_CATCHUP_DAYS before that: rows thinned on earlier nights are not
+    # read again each night (the (day, account) index bounds the scan). A first run on a longer
+    # history raises the setting once.
+    since = keep_from - timedelta(days=settings.HEALTH_PARTS_CATCHUP_DAYS)
+    qs = HealthScore.objects.filter(day__lt=keep_from, day__gte=since).exclude(parts=[])
     return _in_batches(qs, lambda chunk: chunk.update(parts=[]), batch=batch, max_batches=max_batches)
 
 

@@ -145,3 +145,13 @@ def test_parts_calibration_still_reads_are_kept_whatever_the_setting(acme, setti
         unread: [],
         TODAY - timedelta(days=91): [1.0],
     }
+
+
+def test_thinning_looks_back_only_its_catch_up_window(acme, settings) -> None:
+    settings.HEALTH_PARTS_DAYS, settings.HEALTH_PARTS_CATCHUP_DAYS = 300, 5
+    edge, beyond = TODAY - timedelta(days=305), TODAY - timedelta(days=306)
+    _scores(acme, [edge, beyond], parts=[1.0])
+    assert services.prune(today=TODAY, now=NOW)["health_parts_thinned"] == 1
+    assert dict(HealthScore.objects.values_list("day", "parts")) == {edge: [], beyond: [1.0]}
+    settings.HEALTH_PARTS_CATCHUP_DAYS = 3650  # the one-off catch-up on an old history
+    assert services.prune(today=TODAY, now=NOW)["health_parts_thinned"] == 1
