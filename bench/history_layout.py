@@ -25,6 +25,7 @@ def _sizes(cursor) -> dict:
 
 
 def main(accounts: int, days: int) -> None:
+    from django.conf import settings
     from django.contrib.auth.models import User
     from django.db import connection
 
@@ -64,6 +65,8 @@ def main(accounts: int, days: int) -> None:
     health.compute_calibration_report(user=admin, today=today)
     out["calibration_full_s"] = time.perf_counter() - started
 
+    # The one-off catch-up over the whole history, as a first run on an old history would be set.
+    settings.HEALTH_PARTS_CATCHUP_DAYS = days
     started = time.perf_counter()
     thinned = services.thin_health_parts(today=today, batch=5000, max_batches=10**6)
     out["thin_s"], out["thinned"] = time.perf_counter() - started, thinned
