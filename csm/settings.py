@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "imports",
     "webhooks",
     "notifications",
+    "retention",
     "front",
     "demo",
 ]
@@ -333,7 +334,37 @@ CSM_BEAT_DEFAULTS: dict = {
     # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.
     "daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(minute=0, hour="7-12")},
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
+    # Hourly tick, once-per-day pruning (JobRun), after the nightly health run has started.
+    "retention-prune": {"task": "retention.tasks.prune_old_rows", "schedule": crontab(minute=45, hour="3-23")},
 }
+
+# --- Retention (retention/, README "Retention") ---------------------------------------
+# Days each growing table keeps; RETENTION_DAYS_<NAME> overrides one (e.g. RETENTION_DAYS_HEALTH_SCORES).
+_RETENTION_DEFAULTS = {
+    "usage_snapshots": 730,
+    "health_scores": 730,
+    "renewal_notices": 730,
+    "webhook_deliveries": 90,
+    "job_runs": 365,
+    "ops_alerts": 180,
+    "sessions": 0,
+    "axes_access_attempts": 90,
+    "axes_access_logs": 180,
+    "axes_access_failure_logs": 180,
+    "history": 730,
+}
+RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name, days in _RETENTION_DEFAULTS.items()}
+# Rows per DELETE, and DELETEs per table per run: a backlog is worked off over several days.
+# 250 x 5,000 covers a day of health rows at 1M accounts (docs/benchmarks.md, "History layout").
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
+RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 250)
+# Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
+# Calibration (health/health.py) reads rows up to 194 days old and keeps their parts whatever this says.
+HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
+# Days before that window the nightly thinning looks at (catches up missed nights; raise once for old history).
+HEALTH_PARTS_CATCHUP_DAYS = env_int("HEALTH_PARTS_CATCHUP_DAYS", 30)
+# The calibration report is cached per user and day (its inputs are 90+ days old).
+CALIBRATION_CACHE_SECONDS = env_int("CALIBRATION_CACHE_SECONDS", 6 * 60 * 60)
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csm <csm@localhost>")

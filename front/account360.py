@@ -107,9 +107,10 @@ def revenue_series(account: Account) -> dict:
 def health_trend(account: Account, *, today: date) -> dict:
     """The header's score and sparkline, and the band changes for the timeline."""
     scores = list(
-        HealthScore.objects.filter(
-            account=account, day__gt=today - timedelta(days=HEALTH_DAYS), day__lte=today
-        ).order_by("day")
+        HealthScore.objects.filter(account=account, day__gt=today - timedelta(days=HEALTH_DAYS), day__lte=today)
+        # Only what the sparkline and the timeline draw: not the parts, most of a row's bytes.
+        .only("account_id", "day", "score", "band", "previous_band")
+        .order_by("day")
     )
     # The header shows the account's current score exactly as the account list does: the latest
     # nightly run's (HealthScoreQuerySet.latest_run), else none.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max, Min
@@ -883,6 +884,11 @@ def panel_context(account: Account, *, today: date, weeks: int = 26) -> dict:
 # --- Calibration ----------------------------------------------------------------------------------
 
 HORIZONS = (90, 180)
+# Each horizon reads an account's latest score in this many days up to its snapshot day.
+SNAPSHOT_DAYS = 14
+# The oldest row calibration reads is this many days old: its component separation needs the
+# row's parts, so the retention job keeps parts at least this long (retention.services).
+CALIBRATION_READS_DAYS = max(HORIZONS) + SNAPSHOT_DAYS
 OUTCOME_STAGES = (Renewal.Stage.LOST, Renewal.Stage.DOWNGRADED)
 OUTCOME_KINDS = (RevenueEntry.Kind.CHURN, RevenueEntry.Kind.CONTRACTION)
 # Below this many accounts, a band's rate swings with every single outcome: the page says so.
@@ -929,16 +935,31 @@ def _auc(lost: list[float], kept: list[float]) -> float | None:
 
 
 def _snapshots(accounts: "Iterator | object", as_of: date) -> dict[int, HealthScore]:
-    """Each account's latest score in the fortnight up to ``as_of``."""
-    rows = (
-        HealthScore.objects.filter(account__in=accounts, day__lte=as_of, day__gt=as_of - timedelta(days=14))
-        .only("account_id", "day", "band", "score", "parts")
-        .order_by("account_id", "day")
-    )
+    """Each account's latest score in the fortnight up to ``as_of``.
+
+    Bounded by day on both sides, so the cost follows the window, not the length of history; on
+    PostgreSQL ``DISTINCT ON`` sends one row per account instead of up to fourteen.
+    """
+    rows = HealthScore.objects.filter(
+        account__in=accounts, day__lte=as_of, day__gt=as_of - timedelta(days=SNAPSHOT_DAYS)
+    ).only("account_id", "day", "band", "score", "parts")
+    if connection.vendor == "postgresql":
+        rows = rows.order_by("account_id", "-day").distinct("account_id")
+    else:
+        rows = rows.order_by("account_id", "day")  # the last row per account wins below
     return {row.account_id: row for row in rows.iterator(chunk_size=5000)}
 
 
 def calibration_report(*, user: roles.User, today: date) -> list[dict]:
+    """``compute_calibration_report``, cached per user and day: its inputs are at least 90 days old,
+    so a day's report does not change with the day's writes (CALIBRATION_CACHE_SECONDS)."""
+    key = f"health:calibration:{user.pk}:{today.isoformat()}"
+    return cache.get_or_set(
+        key, lambda: compute_calibration_report(user=user, today=today), settings.CALIBRATION_CACHE_SECONDS
+    )
+
+
+def compute_calibration_report(*, user: roles.User, today: date) -> list[dict]:
     """For each horizon: per band, the share of accounts that churned or contracted within it after
     their score, and how well each component separated those accounts from the rest.
 
@@ -958,8 +979,9 @@ def calibration_report(*, user: roles.User, today: date) -> list[dict]:
             cell = bands[row.band]
             cell["n"] += 1
             cell["lost"] += lost
+            components = row.components  # unpacked once per row, not once per kind
             for kind in KINDS:
-                part = row.components.get(kind) or {}
+                part = components.get(kind) or {}
                 if part.get("score") is not None and part.get("base"):
                     by_component[kind][0 if lost else 1].append(part["score"])
         for cell in bands.values():
