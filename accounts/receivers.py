@@ -2,6 +2,8 @@
 or deleted in the admin, posted through the API, or removed with its account. Tell cached pages
 when an account changes owner."""
 
+from typing import Any
+
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
@@ -12,14 +14,14 @@ from .models import Account, Touchpoint
 
 
 @receiver(post_init, sender=Touchpoint, dispatch_uid="accounts.touchpoint_loaded")
-def remember_account(sender: type[Touchpoint], instance: Touchpoint, **kwargs: object) -> None:
+def remember_account(sender: type[Touchpoint], instance: Touchpoint, **kwargs: Any) -> None:
     # An edit may move the touchpoint to another account: the one it left needs refreshing too.
     instance._loaded_account_id = instance.account_id
 
 
 @receiver(post_save, sender=Touchpoint, dispatch_uid="accounts.touchpoint_saved")
 @receiver(post_delete, sender=Touchpoint, dispatch_uid="accounts.touchpoint_deleted")
-def refresh_last_touch(sender: type[Touchpoint], instance: Touchpoint, **kwargs: object) -> None:
+def refresh_last_touch(sender: type[Touchpoint], instance: Touchpoint, **kwargs: Any) -> None:
     if kwargs.get("raw"):  # loaddata: the fixture carries its own last_touch_at
         return
     accounts = {instance.account_id, getattr(instance, "_loaded_account_id", None)} - {None}
@@ -28,12 +30,12 @@ def refresh_last_touch(sender: type[Touchpoint], instance: Touchpoint, **kwargs:
 
 
 @receiver(post_init, sender=Account, dispatch_uid="accounts.account_loaded")
-def remember_owner(sender: type[Account], instance: Account, **kwargs: object) -> None:
+def remember_owner(sender: type[Account], instance: Account, **kwargs: Any) -> None:
     instance._loaded_owner_id = instance.owner_id
 
 
 @receiver(post_save, sender=Account, dispatch_uid="accounts.account_saved")
-def account_moved(sender: type[Account], instance: Account, created: bool, **kwargs: object) -> None:
+def account_moved(sender: type[Account], instance: Account, created: bool, **kwargs: Any) -> None:
     """An account given to another owner changes both books, whoever moved it (csm/freshness.py)."""
     owners = {instance.owner_id, getattr(instance, "_loaded_owner_id", None)} - {None}
     if not kwargs.get("raw") and (created or len(owners) > 1):

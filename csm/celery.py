@@ -5,6 +5,7 @@ commits, so a worker never sees a row id that a rollback took back.
 """
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun
@@ -17,7 +18,7 @@ app.autodiscover_tasks()
 
 
 @task_postrun.connect
-def _data_may_have_changed(**kwargs: object) -> None:
+def _data_may_have_changed(**kwargs: Any) -> None:
     """Any task may have written: cached page fragments are computed afresh (csm/freshness.py)."""
     from csm import freshness
 

@@ -1,6 +1,7 @@
 """The account list's filters, sort and computed columns."""
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
@@ -38,7 +39,7 @@ class AccountFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
 
-    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         # Owners come from roles and teams, never from scanning the accounts table.

@@ -3,6 +3,7 @@
 import csv
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -25,7 +26,7 @@ class MetricsFilterForm(forms.Form):
     segment = forms.ChoiceField(choices=[("", "All segments"), *Account.Segment.choices], required=False)
     program = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args: object, user: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         owners = (
             get_user_model()

@@ -1,6 +1,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -367,7 +368,7 @@ def _upsert_contacts(account: Account, stakeholders: list[dict]) -> None:
             existing.append(contact)
 
 
-def record_handoff(**kwargs: object) -> tuple[Handoff, bool]:
+def record_handoff(**kwargs: Any) -> tuple[Handoff, bool]:
     """Turn a closed-won deal into an account in onboarding, once per deal id (see ``_record_handoff``)."""
     try:
         return _record_handoff(**kwargs)

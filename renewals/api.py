@@ -1,5 +1,7 @@
 """REST API for contracts and renewals; every change is an @action calling one renewals service."""
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,7 +20,7 @@ from .models import Contract, ReasonCode, Renewal
 
 
 class ReasonField(serializers.SlugRelatedField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True), **kwargs)
 
 

@@ -17,6 +17,7 @@ import logging
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -93,7 +94,7 @@ def queue_on_commit(*, event: str, items: list[tuple[str, dict]]) -> None:
     transaction.on_commit(add_rows)
 
 
-def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwargs: object) -> None:
+def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwargs: Any) -> None:
     queue_on_commit(
         event=HEALTH_EVENT,
         items=[
@@ -113,9 +114,7 @@ def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwa
     )
 
 
-def on_renewal_stage_changed(
-    sender: object, *, renewal: object, old_stage: str, new_stage: str, **kwargs: object
-) -> None:
+def on_renewal_stage_changed(sender: object, *, renewal: object, old_stage: str, new_stage: str, **kwargs: Any) -> None:
     contract = renewal.contract
     changed_at = renewal.updated_at or timezone.now()
     event_id = f"renewal:{renewal.pk}:{old_stage}>{new_stage}:{changed_at.isoformat()}"

@@ -1,6 +1,7 @@
 import random
 import time
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when accounts already exist.")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
 
-    def handle(self, *args: object, accounts: int, if_empty: bool, seed: int, **options: object) -> None:
+    def handle(self, *args: Any, accounts: int, if_empty: bool, seed: int, **options: object) -> None:
         if if_empty and Account.objects.exists():
             self.stdout.write("Demo data already present; nothing to do.")
             return
