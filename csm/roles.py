@@ -6,7 +6,8 @@
 - Read-only: sees everything, changes nothing.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.http import HttpRequest
 
 CSM = "CSM"
@@ -15,7 +16,7 @@ ADMIN = "Admin"
 READ_ONLY = "Read-only"
 ROLES = (CSM, MANAGER, ADMIN, READ_ONLY)
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
 
 
 def group_names(user: User) -> set[str]:

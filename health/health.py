@@ -732,7 +732,7 @@ def check_due_on(account: Account) -> date | None:
 
 # --- Explanation --------------------------------------------------------------------------------
 
-LABELS = {
+LABELS: dict[str, str] = {
     Kind.ADOPTION: "Adoption",
     Kind.FEATURE_DEPTH: "Feature depth",
     Kind.ONBOARDING: "Onboarding",
@@ -744,7 +744,7 @@ LABELS = {
     Kind.SENTIMENT: "CSM sentiment",
     Kind.COMMERCIAL: "Commercial",
 }
-MISSING = {
+MISSING: dict[str, str] = {
     Kind.ADOPTION: "no usage data (or no licenses purchased)",
     Kind.FEATURE_DEPTH: "no active users recorded",
     Kind.ONBOARDING: "no onboarding checklist",

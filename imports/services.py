@@ -7,6 +7,7 @@ one transaction and writes every row or none: a bad row never half-imports.
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Choices, Model, QuerySet
 from simple_history.utils import bulk_update_with_history
 
 from accounts import ingest
@@ -31,7 +32,7 @@ MAX_ROWS = 5000
 FIRST_DATA_ROW = 2  # the header is row 1
 
 CONTACT_FLAGS = {**Contact.ROLE_FLAGS, "email_opt_out": "email_opt_out"}
-COLUMNS = {
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ImportJob.Kind.ACCOUNTS: (("external_id", "name"), ("segment", "owner", "program", "lifecycle_stage")),
     ImportJob.Kind.CONTACTS: (("account_external_id", "name"), ("email", "title", "left_on", *CONTACT_FLAGS)),
     ImportJob.Kind.CONTRACTS: (
@@ -88,14 +89,14 @@ def parse_flag(value: str) -> bool:
     raise ValueError
 
 
-def parse_choice(value: str, choices: type) -> str:
+def parse_choice(value: str, choices: type[Choices]) -> str:
     for choice_value, label in choices.choices:
         if value.lower() in (choice_value, label.lower()):
             return choice_value
     raise ValueError
 
 
-def choice_names(choices: type) -> str:
+def choice_names(choices: type[Choices]) -> str:
     return ", ".join(choices.values)
 
 
@@ -287,7 +288,7 @@ def validate_usage(rows: list[dict], *, user: roles.User, out: Validation) -> No
         (out.updates if (row["account_id"], row["date"]) in before else out.creates).append(row)
 
 
-VALIDATORS = {
+VALIDATORS: dict[str, Callable[..., None]] = {
     ImportJob.Kind.ACCOUNTS: validate_accounts,
     ImportJob.Kind.CONTACTS: validate_contacts,
     ImportJob.Kind.CONTRACTS: validate_contracts,
@@ -327,7 +328,7 @@ def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.User)
     )
 
 
-UPDATE_FIELDS = {
+UPDATE_FIELDS: dict[str, list[str]] = {
     ImportJob.Kind.ACCOUNTS: ["name", "segment", "owner", "program", "lifecycle_stage"],
     ImportJob.Kind.CONTACTS: ["name", "title", "email", "left_on", *CONTACT_FLAGS.values()],
     ImportJob.Kind.CONTRACTS: [
@@ -340,7 +341,11 @@ UPDATE_FIELDS = {
         "status",
     ],
 }
-MODELS = {ImportJob.Kind.ACCOUNTS: Account, ImportJob.Kind.CONTACTS: Contact, ImportJob.Kind.CONTRACTS: Contract}
+MODELS: dict[str, type[Model]] = {
+    ImportJob.Kind.ACCOUNTS: Account,
+    ImportJob.Kind.CONTACTS: Contact,
+    ImportJob.Kind.CONTRACTS: Contract,
+}
 
 
 def import_contracts(checked: Validation, *, user: roles.User) -> None:
@@ -382,7 +387,7 @@ def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
         )
         created, updated = result.created, result.updated
     else:
-        model: type = MODELS[job.kind]
+        model: type[Model] = MODELS[job.kind]
         if model is Contract:
             import_contracts(checked, user=user)
         else:

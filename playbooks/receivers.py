@@ -10,7 +10,9 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.models import Contact
 from accounts.signals import contact_left
+from renewals.models import RenewalNotice
 from renewals.signals import notice_failed, notice_marked_failed, renewal_coverage_changed
 
 from . import renewal_tasks, services
@@ -21,7 +23,7 @@ Trigger = PlaybookRule.Trigger
 
 
 @receiver(contact_left, dispatch_uid="playbooks.contact_left")
-def on_contact_left(sender: object, contact: object, today: date | None = None, **kwargs: Any) -> None:
+def on_contact_left(sender: object, contact: Contact, today: date | None = None, **kwargs: Any) -> None:
     try:
         services.evaluate_rules_for_account(
             account_id=contact.account_id, triggers=[Trigger.CONTACT_LEFT], today=today or timezone.localdate()
@@ -31,7 +33,7 @@ def on_contact_left(sender: object, contact: object, today: date | None = None, 
 
 
 @receiver(notice_failed, dispatch_uid="playbooks.notice_failed")
-def on_notice_failed(sender: object, notice: object, error: str = "", **kwargs: Any) -> None:
+def on_notice_failed(sender: object, notice: RenewalNotice, error: str = "", **kwargs: Any) -> None:
     try:
         contact = getattr(notice, "contact", None)
         who = f" to {contact}" if contact is not None else ""
@@ -46,7 +48,7 @@ def on_notice_failed(sender: object, notice: object, error: str = "", **kwargs: 
 
 
 @receiver(notice_marked_failed, dispatch_uid="playbooks.notice_marked_failed")
-def on_notice_marked_failed(sender: object, notice: object, error: str, today: date, **kwargs: Any) -> None:
+def on_notice_marked_failed(sender: object, notice: RenewalNotice, error: str, today: date, **kwargs: Any) -> None:
     renewal_tasks.open_notice_failed_task(notice, error=error, today=today)
 
 

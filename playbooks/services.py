@@ -276,7 +276,7 @@ def success_plan_realization(account_ids: list[int] | None = None) -> dict[int, 
 
 # --- Entitlements and the service usage statement ------------------------------------------------
 
-ENTITLEMENT_FIELDS = {
+ENTITLEMENT_FIELDS: dict[str, str] = {
     EntitlementUse.Kind.BUSINESS_REVIEW: "business_reviews_per_year",
     EntitlementUse.Kind.TRAINING: "training_seats",
     EntitlementUse.Kind.SUCCESS_HOURS: "success_hours",

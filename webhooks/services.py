@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from renewals.models import Renewal
+
 from .models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,9 @@ def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwa
     )
 
 
-def on_renewal_stage_changed(sender: object, *, renewal: object, old_stage: str, new_stage: str, **kwargs: Any) -> None:
+def on_renewal_stage_changed(
+    sender: object, *, renewal: Renewal, old_stage: str, new_stage: str, **kwargs: Any
+) -> None:
     contract = renewal.contract
     changed_at = renewal.updated_at or timezone.now()
     event_id = f"renewal:{renewal.pk}:{old_stage}>{new_stage}:{changed_at.isoformat()}"
