@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -81,7 +82,7 @@ class AccountViewSet(
     def get_queryset(self) -> QuerySet[Account]:
         return Account.objects.visible_to(self.request.user).select_related("owner").order_by("name", "pk")
 
-    def perform_create(self, serializer: AccountSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Account]) -> None:
         serializer.save(owner=serializer.validated_data.get("owner", self.request.user))
 
 
@@ -140,7 +141,9 @@ class ContactViewSet(
 
 class TouchpointSerializer(serializers.ModelSerializer):
     account = EditableAccountField()
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Touchpoint
@@ -176,7 +179,7 @@ class TouchpointViewSet(
     def get_queryset(self) -> QuerySet[Touchpoint]:
         return Touchpoint.objects.visible_to(self.request.user).select_related("by").order_by("-occurred_at", "pk")
 
-    def perform_create(self, serializer: TouchpointSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Touchpoint]) -> None:
         serializer.save(by=self.request.user)
 
 

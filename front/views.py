@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,6 +11,7 @@ from accounts import services
 from accounts.forms import TouchpointForm
 from accounts.models import Account, visible_owner_ids
 from csm import freshness, operations, roles
+from csm.requests import SignedInHttpRequest
 
 from . import account360, exports
 from . import today as sections
@@ -24,12 +26,12 @@ def _require_write(request: HttpRequest) -> None:
         raise PermissionDenied("Read-only users change nothing.")
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def _is_htmx(request: SignedInHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
 @require_safe
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: SignedInHttpRequest) -> HttpResponse:
     """The home page: what needs the success manager today, most urgent first."""
     day, now = timezone.localdate(), timezone.now()
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
@@ -55,13 +57,13 @@ def today(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def today_charts(request: HttpRequest) -> HttpResponse:
+def today_charts(request: SignedInHttpRequest) -> HttpResponse:
     """The Today page's charts, loaded after the page so the lists show at once."""
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
     return render(request, "accounts/_today_charts.html", sections.charts(scope, today=timezone.localdate()))
 
 
-def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]:
+def _filtered_accounts(request: SignedInHttpRequest) -> tuple[AccountFilterForm, QuerySet[Account]]:
     day = timezone.localdate()
     form = AccountFilterForm(request.GET or None, user=request.user)
     accounts = form.filter(Account.objects.visible_to(request.user), today=day)
@@ -69,7 +71,7 @@ def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]
 
 
 @require_safe
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: SignedInHttpRequest) -> HttpResponse:
     form, accounts = _filtered_accounts(request)
     filtered = form.is_bound and any(value for key, value in request.GET.items() if key not in ("page", "sort"))
     count_key = None if filtered else f"account-list-count:{request.user.pk}"
@@ -113,7 +115,7 @@ def sort_columns(current: str) -> dict[str, dict]:
 
 
 @require_safe
-def account_export(request: HttpRequest) -> StreamingHttpResponse:
+def account_export(request: SignedInHttpRequest) -> StreamingHttpResponse:
     _, accounts = _filtered_accounts(request)
     response = StreamingHttpResponse(
         exports.csv_lines(exports.account_rows(accounts)), content_type="text/csv; charset=utf-8"
@@ -137,7 +139,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def log_touchpoint(request: HttpRequest, pk: int) -> HttpResponse:
+def log_touchpoint(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     account = _account_for(request, pk)
     _require_write(request)
     day = timezone.localdate()

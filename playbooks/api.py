@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Account, Program
+from csm.requests import SignedInRequest
 
 from . import services
 from .models import Handoff, Task
@@ -120,12 +121,12 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         return tasks
 
     @action(detail=True, methods=["post"])
-    def done(self, request: Request, pk: str | None = None) -> Response:
+    def done(self, request: SignedInRequest, pk: str | None = None) -> Response:
         task = services.complete_task(self.get_object(), by=request.user, now=timezone.now())
         return Response(TaskSerializer(task).data)
 
     @action(detail=True, methods=["post"])
-    def snooze(self, request: Request, pk: str | None = None) -> Response:
+    def snooze(self, request: SignedInRequest, pk: str | None = None) -> Response:
         body = SnoozeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         task = services.snooze_task(

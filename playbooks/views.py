@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Account
 from csm import roles
+from csm.requests import SignedInHttpRequest
 
 from . import forms, services
 from .models import Milestone, Objective, OnboardingItem, PlaybookRule, Task
@@ -57,7 +58,7 @@ def _task_row(request: HttpRequest, task: Task) -> HttpResponse:
 
 
 @require_POST
-def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+def task_done(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     _require_write(request)
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     try:
@@ -68,7 +69,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+def task_snooze(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     _require_write(request)
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     today = timezone.localdate()
@@ -222,7 +223,7 @@ def statement(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 
 @require_POST
-def entitlement_use_add(request: HttpRequest, account_pk: int) -> HttpResponse:
+def entitlement_use_add(request: SignedInHttpRequest, account_pk: int) -> HttpResponse:
     _require_write(request)
     account = _account(request, account_pk)
     form = forms.EntitlementUseForm(request.POST)

@@ -3,6 +3,7 @@
 from typing import Any
 
 import django_filters
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from accounts.api import EditableAccountField
 from accounts.models import Program
 from csm.api import Pagination
+from csm.requests import SignedInRequest
 
 from . import services
 from .models import Contract, ReasonCode, Renewal
@@ -105,7 +107,7 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Contract.objects.visible_to(self.request.user).select_related("account").order_by("ends_on", "pk")
 
     @extend_schema(request=ContractCreateSerializer, responses={201: ContractSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInRequest) -> Response:  # type: ignore[override]  # API requests are signed in
         data = parsed(ContractCreateSerializer, request)
         contract = services.create_contract(
             account=data["account"],
@@ -121,7 +123,7 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=ChangeAmountSerializer, responses={200: ContractSerializer})
     @action(detail=True, methods=["post"], url_path="change-amount")
-    def change_amount(self, request: Request, pk: str) -> Response:
+    def change_amount(self, request: SignedInRequest, pk: str) -> Response:
         """Change the running term's amount mid-term: an expansion, or a contraction (needs a reason)."""
         contract = self.get_object()
         data = parsed(ChangeAmountSerializer, request)
@@ -131,7 +133,7 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=RenewSerializer, responses={201: ContractSerializer})
     @action(detail=True, methods=["post"])
-    def renew(self, request: Request, pk: str) -> Response:
+    def renew(self, request: SignedInRequest, pk: str) -> Response:
         """Close the renewal (renewed, expanded or downgraded) and create the next term."""
         contract = self.get_object()
         data = parsed(RenewSerializer, request)
@@ -142,8 +144,12 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class RenewalSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="contract.account_id", read_only=True)
     ends_on = serializers.DateField(source="contract.ends_on", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    reason: serializers.SlugRelatedField[ReasonCode] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Renewal
@@ -193,7 +199,7 @@ class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=AdvanceSerializer, responses={200: RenewalSerializer})
     @action(detail=True, methods=["post"])
-    def advance(self, request: Request, pk: str) -> Response:
+    def advance(self, request: SignedInRequest, pk: str) -> Response:
         """Move an open renewal to another open stage (upcoming, notified, in discussion, committed)."""
         renewal = self.get_object()
         data = parsed(AdvanceSerializer, request)
@@ -202,7 +208,7 @@ class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=MarkLostSerializer, responses={200: RenewalSerializer})
     @action(detail=True, methods=["post"], url_path="mark-lost")
-    def mark_lost(self, request: Request, pk: str) -> Response:
+    def mark_lost(self, request: SignedInRequest, pk: str) -> Response:
         """The customer will not renew: close with the reason and record the churn in the ledger."""
         renewal = self.get_object()
         data = parsed(MarkLostSerializer, request)

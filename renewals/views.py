@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Contact
 from csm import roles
+from csm.requests import SignedInHttpRequest
 
 from . import services
 from .forms import LoseForm, RenewalFilterForm, RenewalUpdateForm, RenewForm, ResolveNoticeForm, StageForm
@@ -189,7 +190,7 @@ def _form_errors(request: HttpRequest, form) -> None:
 
 @login_required
 @require_POST
-def renewal_stage(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_stage(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = StageForm(request.POST)
     if not form.is_valid():
@@ -209,7 +210,7 @@ def renewal_stage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_update(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_update(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = RenewalUpdateForm(request.POST)
     if not form.is_valid():
@@ -222,7 +223,7 @@ def renewal_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_renew(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_renew(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = RenewForm(request.POST)
     if not form.is_valid():
@@ -247,7 +248,7 @@ def renewal_renew(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_lose(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_lose(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = LoseForm(request.POST)
     if not form.is_valid():
@@ -269,7 +270,7 @@ def renewal_lose(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notices_resend(request: HttpRequest) -> HttpResponse:
+def notices_resend(request: SignedInHttpRequest) -> HttpResponse:
     """Send again every failed or bounced notice of the filtered renewals (never an unclear one)."""
     if not roles.can_write(request.user):
         raise PermissionDenied("Read-only users change nothing.")
@@ -283,7 +284,7 @@ def notices_resend(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notice_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_resolve(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(RenewalNotice.objects.visible_to(request.user), pk=pk)
     if not roles.can_write(request.user):
         raise PermissionDenied("Read-only users change nothing.")
