@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -21,9 +21,11 @@ class TouchpointForm(forms.ModelForm):
 
     def __init__(self, *args: Any, account: Account, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = Contact.objects.filter(account=account).current(today=today)
+        cast(forms.ModelChoiceField, self.fields["contact"]).queryset = Contact.objects.filter(account=account).current(
+            today=today
+        )
         self.fields["contact"].required = False
-        self.fields["contact"].empty_label = "— no one in particular —"
+        cast(forms.ModelChoiceField, self.fields["contact"]).empty_label = "— no one in particular —"
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
 
@@ -36,7 +38,7 @@ class ContactLeftForm(forms.Form):
 
     def __init__(self, *args: Any, contact: Contact, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["successor"]).queryset = (
             Contact.objects.filter(account_id=contact.account_id).current(today=today).exclude(pk=contact.pk)
         )
         self.initial.setdefault("left_on", today.isoformat())

@@ -23,7 +23,7 @@ WINDOWS = (
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: object) -> str:
+    def label_from_instance(self, obj: roles.AuthUser) -> str:
         return obj.get_full_name() or obj.username
 
 

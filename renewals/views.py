@@ -1,10 +1,12 @@
 from datetime import timedelta
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.forms import ChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +19,7 @@ from csm.requests import SignedInHttpRequest
 
 from . import services
 from .forms import LoseForm, RenewalFilterForm, RenewalUpdateForm, RenewForm, ResolveNoticeForm, StageForm
-from .models import Renewal, RenewalNotice
+from .models import Contract, Renewal, RenewalNotice
 
 
 def _filtered(request: HttpRequest) -> tuple[QuerySet, RenewalFilterForm]:
@@ -99,7 +101,12 @@ def renewal_board(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "renewals/renewal_board.html",
-        {"form": form, "columns": columns, "today": today, "stage_choices": StageForm().fields["stage"].choices},
+        {
+            "form": form,
+            "columns": columns,
+            "today": today,
+            "stage_choices": cast(ChoiceField, StageForm().fields["stage"]).choices,
+        },
     )
 
 
@@ -120,7 +127,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     contract = renewal.contract
     notices = renewal.notices.select_related("contact").order_by("scheduled_on", "cycle", "email")
-    terms = []
+    terms: list[Contract] = []
     term = contract.previous
     while term is not None and len(terms) < 10:
         terms.append(term)
@@ -157,7 +164,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "lose_form": LoseForm(),
-            "resolve_choices": ResolveNoticeForm().fields["action"].choices,
+            "resolve_choices": cast(ChoiceField, ResolveNoticeForm().fields["action"]).choices,
             "unclear_choices": services.Resolution.UNCLEAR_CHOICES,
         },
     )
@@ -295,6 +302,6 @@ def notice_resolve(request: SignedInHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            label = dict(form.fields["action"].choices)[form.cleaned_data["action"]]
+            label = dict(services.Resolution.CHOICES)[form.cleaned_data["action"]]
             messages.success(request, f"Notice to {notice.email}: {label.lower()}.")
     return redirect("renewals:renewal-detail", pk=notice.renewal_id)
