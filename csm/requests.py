@@ -14,4 +14,4 @@ class SignedInHttpRequest(HttpRequest):
 
 
 class SignedInRequest(Request):
-    user: User  # type: ignore[assignment]  # the stubs type Request.user as a property; it is set by authentication
+    user: User

@@ -25,7 +25,7 @@ def group_names(user: User) -> set[str]:
     cached = getattr(user, "_csm_groups", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))
-        user._csm_groups = cached
+        user._csm_groups = cached  # type: ignore[attr-defined]  # a per-request cache on the user object
     return cached
 
 
