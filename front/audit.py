@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from heapq import merge
 from itertools import islice
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
@@ -64,7 +65,7 @@ def path_to_account(model: type[models.Model], depth: int = 4) -> str | None:
 
 def history_visible_to(model: type[models.Model], user: roles.User) -> models.QuerySet:
     """The model's history rows ``user`` may see: a manager sees their teams' accounts only."""
-    history = getattr(model, model._meta.simple_history_manager_attribute).all()
+    history = getattr(model, model._meta.simple_history_manager_attribute).all()  # type: ignore[attr-defined]  # set by simple_history
     lookup = path_to_account(history.model)
     if lookup is None or lookup == "":
         return history
@@ -81,7 +82,7 @@ def recent_entries(*, user: roles.User, model_label: str = "", limit: int = PAGE
     return [entry_for(record) for record in records]
 
 
-def entry_for(record: models.Model) -> Entry:
+def entry_for(record: Any) -> Entry:  # a simple_history historical record (the package ships no types)
     changes = []
     if record.history_type == "~":
         previous = record.prev_record

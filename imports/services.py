@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
-from django.db.models import Choices, Model, QuerySet
+from django.db.models import Choices, QuerySet
 from simple_history.utils import bulk_update_with_history
 
 from accounts import ingest
@@ -310,7 +310,7 @@ def validate(*, kind: str, content: str, user: roles.User) -> Validation:
 
 
 @transaction.atomic
-def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.User) -> ImportJob:
+def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.AuthUser) -> ImportJob:
     """Validate the file and keep it with its row errors, so the user can read them and then import."""
     if kind not in ImportJob.Kind.values:
         raise ValidationError({"kind": f"must be one of {', '.join(ImportJob.Kind.values)}"})
@@ -341,14 +341,14 @@ UPDATE_FIELDS: dict[str, list[str]] = {
         "status",
     ],
 }
-MODELS: dict[str, type[Model]] = {
+MODELS: dict[str, type[Account | Contact | Contract]] = {
     ImportJob.Kind.ACCOUNTS: Account,
     ImportJob.Kind.CONTACTS: Contact,
     ImportJob.Kind.CONTRACTS: Contract,
 }
 
 
-def import_contracts(checked: Validation, *, user: roles.User) -> None:
+def import_contracts(checked: Validation, *, user: roles.AuthUser) -> None:
     """New terms go through ``create_contract`` (renewal row, new/expansion ledger entry), one by one."""
     for contract in checked.creates:
         created = renewal_services.create_contract(
@@ -369,7 +369,7 @@ def import_contracts(checked: Validation, *, user: roles.User) -> None:
 
 
 @transaction.atomic
-def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
+def run_import(job: ImportJob, *, user: roles.AuthUser, now: datetime) -> ImportJob:
     """Import a validated file: every row or, when any row is now bad, none."""
     # Lock the job: a double click or a second tab waits here, then finds it imported.
     job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=user)
@@ -387,7 +387,7 @@ def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
         )
         created, updated = result.created, result.updated
     else:
-        model: type[Model] = MODELS[job.kind]
+        model = MODELS[job.kind]
         if model is Contract:
             import_contracts(checked, user=user)
         else:
@@ -400,5 +400,5 @@ def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
     return job
 
 
-def jobs_of(user: roles.User) -> QuerySet[ImportJob]:
+def jobs_of(user: roles.AuthUser) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(created_by=user)

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from csm.requests import SignedInHttpRequest
 from csm.roles import can_write
 
 from . import services as imports
@@ -33,7 +34,7 @@ class UploadForm(forms.Form):
 
 
 @login_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: SignedInHttpRequest) -> HttpResponse:
     form = UploadForm()
     if request.method == "POST":
         if not can_write(request.user):
@@ -56,14 +57,14 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(imports.jobs_of(request.user).defer("content"), pk=pk)
     return render(request, "imports/import_detail.html", {"job": job})
 
 
 @login_required
 @require_POST
-def import_run(request: HttpRequest, pk: int) -> HttpResponse:
+def import_run(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     if not can_write(request.user):
         raise PermissionDenied
     job = get_object_or_404(imports.jobs_of(request.user).defer("content"), pk=pk)
