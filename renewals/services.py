@@ -121,7 +121,7 @@ def change_contract_amount(
     if delta < 0:
         _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
     contract.recurring_amount = amount
-    contract._change_reason = note[:100] or "amount changed"
+    contract._change_reason = note[:100] or "amount changed"  # type: ignore[attr-defined]  # read by simple_history
     contract.save(update_fields=["recurring_amount"])
     return RevenueEntry.objects.create(
         account=contract.account,
@@ -695,7 +695,7 @@ def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) 
     renewal = Renewal.objects.select_for_update().get(pk=notice.renewal_id)
     if renewal.stage == Renewal.Stage.UPCOMING:
         renewal.stage = Renewal.Stage.NOTIFIED
-        renewal._change_reason = "renewal notice sent"
+        renewal._change_reason = "renewal notice sent"  # type: ignore[attr-defined]  # read by simple_history
         renewal.save(update_fields=["stage", "updated_at"])
         _stage_changed(renewal, Renewal.Stage.UPCOMING, by)
 
