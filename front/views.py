@@ -151,7 +151,9 @@ def log_touchpoint(request: SignedInHttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
     if not _is_htmx(request):
         if form.errors:
-            messages.error(request, "The touchpoint was not saved: " + "; ".join(form.errors.get("__all__", [])))
+            messages.error(
+                request, "The touchpoint was not saved: " + "; ".join(map(str, form.errors.get("__all__", [])))
+            )
         else:
             messages.success(request, "Touchpoint logged.")
         return redirect("front:account-detail", pk=account.pk)
