@@ -101,6 +101,8 @@ class AccountQuerySet(models.QuerySet):
 
 
 class Account(models.Model):
+    _loaded_owner_id: int | None  # the owner when loaded (accounts/receivers.py)
+
     class Segment(models.TextChoices):
         SMB = "smb", "SMB"
         MID_MARKET = "mid_market", "Mid-market"
@@ -250,6 +252,8 @@ class TouchpointQuerySet(models.QuerySet):
 
 
 class Touchpoint(models.Model):
+    _loaded_account_id: int | None  # the account when loaded (accounts/receivers.py)
+
     class Kind(models.TextChoices):
         CALL = "call", "Call"
         MEETING = "meeting", "Meeting"

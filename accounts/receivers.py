@@ -24,7 +24,7 @@ def remember_account(sender: type[Touchpoint], instance: Touchpoint, **kwargs: A
 def refresh_last_touch(sender: type[Touchpoint], instance: Touchpoint, **kwargs: Any) -> None:
     if kwargs.get("raw"):  # loaddata: the fixture carries its own last_touch_at
         return
-    accounts = {instance.account_id, getattr(instance, "_loaded_account_id", None)} - {None}
+    accounts = {pk for pk in (instance.account_id, getattr(instance, "_loaded_account_id", None)) if pk is not None}
     services.refresh_last_touch(account_ids=accounts)
     instance._loaded_account_id = instance.account_id
 
@@ -37,7 +37,7 @@ def remember_owner(sender: type[Account], instance: Account, **kwargs: Any) -> N
 @receiver(post_save, sender=Account, dispatch_uid="accounts.account_saved")
 def account_moved(sender: type[Account], instance: Account, created: bool, **kwargs: Any) -> None:
     """An account given to another owner changes both books, whoever moved it (csm/freshness.py)."""
-    owners = {instance.owner_id, getattr(instance, "_loaded_owner_id", None)} - {None}
+    owners = {pk for pk in (instance.owner_id, getattr(instance, "_loaded_owner_id", None)) if pk is not None}
     if not kwargs.get("raw") and (created or len(owners) > 1):
         freshness.bump(owners)
     instance._loaded_owner_id = instance.owner_id
