@@ -58,7 +58,8 @@ def path_to_account(model: type[models.Model], depth: int = 4) -> str | None:
                 lookup = f"{prefix}{field.name}"
                 if field.related_model is Account:
                     return lookup
-                following.append((field.related_model, f"{lookup}__"))
+                if field.related_model is not None:  # concrete foreign keys always have one
+                    following.append((field.related_model, f"{lookup}__"))
         frontier = following
     return None
 
@@ -107,7 +108,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if not (roles.is_admin(request.user) or roles.is_manager(request.user)):
         raise PermissionDenied("The audit log is for admins and managers.")
     label = request.GET.get("model", "")
-    choices = [(m._meta.label_lower, m._meta.verbose_name_plural.capitalize()) for m in audited_models()]
+    choices = [(m._meta.label_lower, str(m._meta.verbose_name_plural).capitalize()) for m in audited_models()]
     if label not in {value for value, _ in choices}:
         label = ""
     return render(
