@@ -5,6 +5,7 @@ planned by a set-based upsert on unique keys, claimed by a conditional UPDATE be
 send, published after commit, and swept when a message or a worker goes missing.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -543,7 +544,9 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
             Renewal.objects.filter(pk__in=ids[start : start + PLAN_CHUNK]).update(contact_coverage=coverage)
     # Sent inside this transaction: receivers (playbooks opens the CSM's tasks) write in it and
     # let errors through, because the planner reports each coverage change only once.
-    responses = signals.renewal_coverage_changed.send(sender=Renewal, changed=changed, today=today) if changed else []
+    responses: Sequence[tuple[object, object]] = (
+        signals.renewal_coverage_changed.send(sender=Renewal, changed=changed, today=today) if changed else []
+    )
     tasks_opened = sum(response for _, response in responses if isinstance(response, int))
     corrected = _replan_corrected_addresses(today=today, now=now)
     planned += corrected
