@@ -199,7 +199,7 @@ def validate_contacts(rows: list[dict], *, user: roles.User, out: Validation) ->
                 values[model_field] = parse_flag(row.get(column, ""))
             except ValueError:
                 out.add(number, column, "must be yes or no")
-        if len(out.errors) > errors_before:
+        if len(out.errors) > errors_before or account is None:  # an unknown account is an error above
             continue
         key = (account.pk, values["email"].lower())
         if values["email"] and key in seen:
@@ -256,7 +256,7 @@ def validate_contracts(rows: list[dict], *, user: roles.User, out: Validation) -
                 out.add(number, "program", f"no program named {row['program']!r}")
         elif account is not None:
             values["program"] = account.program
-        if len(out.errors) > errors_before:
+        if len(out.errors) > errors_before or account is None or starts_on is None:  # both errors above
             continue
         key = (account.pk, starts_on)
         if key in seen:
