@@ -105,7 +105,7 @@ def wake_snoozed_tasks(*, today: date) -> int:
 def _owner_for(role: str, account: Account) -> User | None:
     if role == OwnerRole.CSM:
         return account.owner
-    if role == OwnerRole.MANAGER and account.owner_id:
+    if role == OwnerRole.MANAGER and account.owner is not None:
         team = account.owner.teams.select_related("manager").order_by("pk").first()
         return team.manager if team else account.owner
     return None
@@ -114,7 +114,7 @@ def _owner_for(role: str, account: Account) -> User | None:
 @transaction.atomic
 def start_onboarding(account: Account, *, starts_on: date) -> int:
     """Instantiate the program's checklist for the account; items already there are kept."""
-    if account.program_id is None:
+    if account.program is None:
         return 0
     present = set(account.onboarding_items.values_list("template_item_id", flat=True))
     items = [
@@ -189,7 +189,7 @@ def draft_success_plan(
         }
         for outcome in outcomes
     ]
-    if account.program_id:
+    if account.program is not None:
         drafts += [
             {
                 "title": t.title,
@@ -266,12 +266,12 @@ def success_plan_realization(account_ids: list[int] | None = None) -> dict[int, 
     rows = Milestone.objects.all()
     if account_ids is not None:
         rows = rows.filter(objective__plan__account_id__in=account_ids)
-    rows = (
+    counts = (
         rows.values("objective__plan__account_id")
         .annotate(total=Count("pk"), reached=Count("pk", filter=Q(status=Milestone.Status.REACHED)))
         .order_by()
     )
-    return {r["objective__plan__account_id"]: r["reached"] / r["total"] for r in rows}
+    return {r["objective__plan__account_id"]: r["reached"] / r["total"] for r in counts}
 
 
 # --- Entitlements and the service usage statement ------------------------------------------------
@@ -414,6 +414,7 @@ def _record_handoff(
     # Lock the deal's row: two deliveries of the same webhook wait for each other.
     handoff = Handoff.objects.select_for_update().filter(deal_id=deal_id).select_related("account").first()
     created = handoff is None
+    account: Account | None
     if handoff:
         account = handoff.account
     else:
