@@ -2,11 +2,13 @@
 
 import csv
 import io
+from typing import cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -43,7 +45,7 @@ def import_list(request: SignedInHttpRequest) -> HttpResponse:
         if form.is_valid():
             job = imports.dry_run_import(
                 kind=form.cleaned_data["kind"],
-                file_name=request.FILES["file"].name,
+                file_name=cast(UploadedFile, request.FILES["file"]).name or "",
                 content=form.cleaned_data["file"],
                 user=request.user,
             )
