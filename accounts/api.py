@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -211,7 +212,9 @@ class ContactViewSet(
 
 class TouchpointSerializer(serializers.ModelSerializer):
     account = EditableAccountField()
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Touchpoint

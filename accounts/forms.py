@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,11 +21,13 @@ class TouchpointForm(forms.ModelForm):
         fields = ["kind", "outcome", "contact", "occurred_at", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2, "placeholder": "What was said, what happens next"})}
 
-    def __init__(self, *args: object, account: Account, today: date, **kwargs: object) -> None:
+    def __init__(self, *args: Any, account: Account, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = Contact.objects.filter(account=account).current(today=today)
+        cast(forms.ModelChoiceField, self.fields["contact"]).queryset = Contact.objects.filter(account=account).current(
+            today=today
+        )
         self.fields["contact"].required = False
-        self.fields["contact"].empty_label = "— no one in particular —"
+        cast(forms.ModelChoiceField, self.fields["contact"]).empty_label = "— no one in particular —"
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
 
@@ -35,9 +38,9 @@ class ContactLeftForm(forms.Form):
         queryset=Contact.objects.none(), required=False, empty_label="— nobody yet —", label="Who takes over"
     )
 
-    def __init__(self, *args: object, contact: Contact, today: date, **kwargs: object) -> None:
+    def __init__(self, *args: Any, contact: Contact, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["successor"]).queryset = (
             Contact.objects.filter(account_id=contact.account_id).current(today=today).exclude(pk=contact.pk)
         )
         self.initial.setdefault("left_on", today.isoformat())

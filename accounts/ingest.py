@@ -50,6 +50,8 @@ def parse_count(value: object) -> int:
         value = value.strip()
         if not value.isdigit():
             raise ValueError
+    if not isinstance(value, int | float | str):
+        raise TypeError  # int() would raise it too; said here for the type checker
     number = int(value)
     if number != value and not isinstance(value, str):
         raise ValueError

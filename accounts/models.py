@@ -114,6 +114,8 @@ class AccountQuerySet(models.QuerySet):
 
 
 class Account(models.Model):
+    _loaded_owner_id: int | None  # the owner when loaded (accounts/receivers.py)
+
     class Segment(models.TextChoices):
         SMB = "smb", "SMB"
         MID_MARKET = "mid_market", "Mid-market"
@@ -294,6 +296,8 @@ class TouchpointQuerySet(models.QuerySet):
 
 
 class Touchpoint(models.Model):
+    _loaded_account_id: int | None  # the account when loaded (accounts/receivers.py)
+
     class Kind(models.TextChoices):
         CALL = "call", "Call"
         MEETING = "meeting", "Meeting"
@@ -400,24 +404,26 @@ class FloatListField(models.Field):
     def db_type(self, connection: BaseDatabaseWrapper) -> str:
         return "double precision[]" if connection.vendor == "postgresql" else "text"
 
-    def from_db_value(self, value: object, expression: object, connection: BaseDatabaseWrapper) -> list | None:
+    def from_db_value(
+        self, value: str | list | None, expression: object, connection: BaseDatabaseWrapper
+    ) -> list | None:
         if value is None or isinstance(value, list):
             return value
         return json.loads(value)
 
-    def to_python(self, value: object) -> list | None:
+    def to_python(self, value: str | list | None) -> list | None:
         if value is None or isinstance(value, list):
             return value
         return json.loads(value)
 
-    def get_db_prep_value(self, value: object, connection: BaseDatabaseWrapper, prepared: bool = False) -> object:
+    def get_db_prep_value(self, value: list | None, connection: BaseDatabaseWrapper, prepared: bool = False) -> object:
         if value is None:
             return None
         numbers = [None if item is None else float(item) for item in value]
         return numbers if connection.vendor == "postgresql" else json.dumps(numbers)
 
 
-class HealthModelQuerySet(models.QuerySet):
+class HealthModelQuerySet(models.QuerySet["HealthModel"]):
     def default(self) -> "HealthModel":
         """The model for accounts whose program has none; created with the standard components if missing."""
         model, created = self.get_or_create(is_default=True, defaults={"name": "Default"})

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from csm import roles
+from csm.requests import SignedInHttpRequest
 
 from . import services
 from .forms import ContactLeftForm
@@ -20,7 +21,7 @@ def _require_write(request: HttpRequest) -> None:
 
 
 @require_POST
-def mark_contact_left(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_contact_left(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.visible_to(request.user).select_related("account"), pk=pk)
     _require_write(request)
     day = timezone.localdate()

@@ -15,6 +15,7 @@ a database that is away must not stop beat, so a failed write is only logged.
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
@@ -29,7 +30,7 @@ EVERY = 15.0
 class HeartbeatScheduler(DatabaseScheduler):
     _last_heartbeat = 0.0
 
-    def tick(self, *args: object, **kwargs: object) -> float:
+    def tick(self, *args: Any, **kwargs: Any) -> float:
         interval = super().tick(*args, **kwargs)
         if time.monotonic() - self._last_heartbeat >= EVERY:
             from . import operations

@@ -1,12 +1,18 @@
 """Start-up checks: a wrong DATABASE_URL fails with a sentence, not a traceback."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.core.checks import Error, Tags, register
 from django.db import connections
 from django.db.utils import OperationalError
 
 
 @register(Tags.database)
-def check_database_reachable(app_configs: object, databases: list[str] | None = None, **kwargs: object) -> list[Error]:
+def check_database_reachable(
+    app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[Error]:
     errors = []
     for alias in databases or []:
         connection = connections[alias]

@@ -139,8 +139,8 @@ def needs_attention(*, today: date, now: datetime) -> list[str]:
     for key, state in liveness(now=now).items():
         if not state.alive:
             lines.append(f"No {key} heartbeat since {state.at:%d %b %H:%M}" if state.at else f"No {key} heartbeat yet")
-    for state in job_states(today=today, now=now):
-        if state.missed:
-            days = ", ".join(f"{day:%d %b}" for day in state.missed)
-            lines.append(f"{state.label}: no finished run on {days}")
+    for job in job_states(today=today, now=now):
+        if job.missed:
+            days = ", ".join(f"{day:%d %b}" for day in job.missed)
+            lines.append(f"{job.label}: no finished run on {days}")
     return lines

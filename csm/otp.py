@@ -104,9 +104,9 @@ class RequireSecondFactorMiddleware:
 def admin_has_permission(site: admin.AdminSite, request: HttpRequest) -> bool:
     allowed = admin.AdminSite.has_permission(site, request)
     if allowed and user_has_device(request.user):
-        return request.user.is_verified()
+        return request.user.is_verified()  # type: ignore[union-attr]  # added by django_otp's OTPMiddleware
     return allowed
 
 
 def require_otp_in_admin(site: admin.AdminSite = admin.site) -> None:
-    site.has_permission = MethodType(admin_has_permission, site)
+    site.has_permission = MethodType(admin_has_permission, site)  # type: ignore[method-assign]  # the documented django-otp pattern

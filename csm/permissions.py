@@ -1,7 +1,12 @@
+from typing import TYPE_CHECKING
+
 from rest_framework import permissions
 from rest_framework.request import Request
 
 from csm.roles import can_write
+
+if TYPE_CHECKING:  # rest_framework.views imports this module while it loads
+    from rest_framework.views import APIView
 
 
 class RolePermission(permissions.IsAuthenticated):
@@ -10,7 +15,7 @@ class RolePermission(permissions.IsAuthenticated):
     Kept apart from csm/api.py: DRF imports this class while rest_framework.views loads.
     """
 
-    def has_permission(self, request: Request, view: object) -> bool:
+    def has_permission(self, request: Request, view: "APIView") -> bool:
         if not super().has_permission(request, view):
             return False
         return request.method in permissions.SAFE_METHODS or can_write(request.user)

@@ -6,7 +6,8 @@
 - Read-only: sees everything, changes nothing.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.http import HttpRequest
 
 CSM = "CSM"
@@ -15,7 +16,7 @@ ADMIN = "Admin"
 READ_ONLY = "Read-only"
 ROLES = (CSM, MANAGER, ADMIN, READ_ONLY)
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
 
 
 def group_names(user: User) -> set[str]:
@@ -24,7 +25,7 @@ def group_names(user: User) -> set[str]:
     cached = getattr(user, "_csm_groups", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))
-        user._csm_groups = cached
+        user._csm_groups = cached  # type: ignore[attr-defined]  # a per-request cache on the user object
     return cached
 
 

@@ -48,7 +48,7 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dj_database_url.DBConfig:
     """Parse DATABASE_URL, refusing anything but PostgreSQL and SQLite with a clear message."""
     if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
         shown = url.split("@")[-1] if "@" in url else url
@@ -166,7 +166,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "csm.sqlite3",
+            "NAME": str(VAR_DIR / "csm.sqlite3"),
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -279,7 +279,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     # Retries and acks_late re-deliveries must fit well inside this window (docs/architecture.md).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "visibility_timeout": 60 * 60,
         "socket_timeout": 5,
         "socket_connect_timeout": 3,

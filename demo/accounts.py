@@ -154,12 +154,12 @@ PROGRAMS = (
     ("Professional", 2, 5, 10, Program.SupportLevel.PRIORITY, 90, 30, 75),
     ("Enterprise", 4, 20, 40, Program.SupportLevel.PREMIUM, 90, 14, 90),
 )
-SEGMENT_PROGRAM = {
+SEGMENT_PROGRAM: dict[str, str] = {
     Account.Segment.SMB: "Essentials",
     Account.Segment.MID_MARKET: "Professional",
     Account.Segment.ENTERPRISE: "Enterprise",
 }
-SEGMENT_AMOUNT = {
+SEGMENT_AMOUNT: dict[str, tuple[int, int]] = {
     Account.Segment.SMB: (3_000, 20_000),
     Account.Segment.MID_MARKET: (20_000, 90_000),
     Account.Segment.ENTERPRISE: (90_000, 600_000),
@@ -234,7 +234,7 @@ def _seed_chunk(
     segments = [Account.Segment.SMB] * 6 + [Account.Segment.MID_MARKET] * 3 + [Account.Segment.ENTERPRISE]
     new_accounts = []
     for i in indexes:
-        segment = rng.choice(segments)
+        segment: str = rng.choice(segments)
         # Alice owns every twentieth account; the other CSMs share the rest.
         owner = csms[0] if i % 20 == 0 else rng.choice(csms[1:])
         new_accounts.append(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from accounts.models import Account, Contact, HealthScore
@@ -35,7 +36,7 @@ def _at(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(12)))
 
 
-def _name(user: object) -> str:
+def _name(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
 
 

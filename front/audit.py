@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from heapq import merge
 from itertools import islice
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
@@ -57,7 +58,8 @@ def path_to_account(model: type[models.Model], depth: int = 4) -> str | None:
                 lookup = f"{prefix}{field.name}"
                 if field.related_model is Account:
                     return lookup
-                following.append((field.related_model, f"{lookup}__"))
+                if field.related_model is not None:  # concrete foreign keys always have one
+                    following.append((field.related_model, f"{lookup}__"))
         frontier = following
     return None
 
@@ -83,7 +85,7 @@ def recent_entries(*, user: roles.User, model_label: str = "", limit: int = PAGE
     return [entry_for(record) for record in records]
 
 
-def entry_for(record: models.Model) -> Entry:
+def entry_for(record: Any) -> Entry:  # a simple_history historical record (the package ships no types)
     changes = []
     if record.history_type == "~":
         previous = record.prev_record
@@ -108,7 +110,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if not (roles.is_admin(request.user) or roles.is_manager(request.user)):
         raise PermissionDenied("The audit log is for admins and managers.")
     label = request.GET.get("model", "")
-    choices = [(m._meta.label_lower, m._meta.verbose_name_plural.capitalize()) for m in audited_models()]
+    choices = [(m._meta.label_lower, str(m._meta.verbose_name_plural).capitalize()) for m in audited_models()]
     if label not in {value for value, _ in choices}:
         label = ""
     return render(

@@ -1,7 +1,7 @@
 """CSV export of the account list, safe to open in a spreadsheet."""
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from django.db.models import QuerySet
@@ -36,7 +36,7 @@ def account_rows(accounts: QuerySet[Account]) -> Iterator[list[str]]:
         ]
 
 
-def csv_lines(rows: Iterable[list[object]]) -> Iterator[str]:
+def csv_lines(rows: Iterable[Sequence[object]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADER)
     for row in rows:

@@ -1,6 +1,7 @@
 """The account list's filters, sort and computed columns."""
 
 from datetime import date
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
@@ -9,6 +10,7 @@ from django.db.models import Min, OuterRef, Q, QuerySet, Subquery, Sum
 from accounts import services
 from accounts.models import Account, HealthScore, Program
 from csm import roles
+from renewals.forms import PersonChoiceField
 from renewals.models import Contract
 
 SORTS = {
@@ -26,7 +28,7 @@ BANDS = [("green", "Green"), ("yellow", "Yellow"), ("red", "Red")]
 
 class AccountFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=200)
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
+    owner = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
     program = forms.ModelChoiceField(queryset=Program.objects.all(), required=False, empty_label="Any program")
     band = forms.ChoiceField(choices=[("", "Any health"), *BANDS], required=False, label="Health")
     stage = forms.ChoiceField(choices=[("", "Any stage"), *Account.Stage.choices], required=False)
@@ -39,7 +41,7 @@ class AccountFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
 
-    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         # Owners come from roles and teams, never from scanning the accounts table.
@@ -50,8 +52,7 @@ class AccountFilterForm(forms.Form):
             people = people.filter(Q(pk=user.pk) | Q(teams__manager=user)).distinct()
         else:
             people = people.filter(pk=user.pk)
-        self.fields["owner"].queryset = people
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = people
 
     @property
     def shows_owner_filter(self) -> bool:

@@ -1,6 +1,7 @@
 """Paging through a book of accounts without counting 100,000 rows on every page view."""
 
 from functools import cached_property
+from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -15,7 +16,7 @@ COUNT_TTL_SECONDS = 60
 class BookPaginator(Paginator):
     """A Paginator that remembers a large count under ``count_key`` (None: always count)."""
 
-    def __init__(self, *args: object, count_key: str | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, count_key: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.count_key = count_key
 

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from accounts import services
 from accounts.forms import ContactForm, SuccessorForm, TouchpointForm, add_service_errors
 from accounts.models import Account, Contact, visible_owner_ids
 from csm import freshness, operations, roles
+from csm.requests import SignedInHttpRequest
 
 from . import account360, exports
 from . import today as sections
@@ -25,12 +27,12 @@ def _require_write(request: HttpRequest) -> None:
         raise PermissionDenied("Read-only users change nothing.")
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def _is_htmx(request: SignedInHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
 @require_safe
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: SignedInHttpRequest) -> HttpResponse:
     """The home page: what needs the success manager today, most urgent first."""
     day, now = timezone.localdate(), timezone.now()
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
@@ -56,13 +58,13 @@ def today(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def today_charts(request: HttpRequest) -> HttpResponse:
+def today_charts(request: SignedInHttpRequest) -> HttpResponse:
     """The Today page's charts, loaded after the page so the lists show at once."""
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
     return render(request, "accounts/_today_charts.html", sections.charts(scope, today=timezone.localdate()))
 
 
-def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]:
+def _filtered_accounts(request: SignedInHttpRequest) -> tuple[AccountFilterForm, QuerySet[Account]]:
     day = timezone.localdate()
     form = AccountFilterForm(request.GET or None, user=request.user)
     accounts = form.filter(Account.objects.visible_to(request.user), today=day)
@@ -70,7 +72,7 @@ def _filtered_accounts(request: HttpRequest) -> tuple[AccountFilterForm, object]
 
 
 @require_safe
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: SignedInHttpRequest) -> HttpResponse:
     form, accounts = _filtered_accounts(request)
     filtered = form.is_bound and any(value for key, value in request.GET.items() if key not in ("page", "sort"))
     count_key = None if filtered else f"account-list-count:{request.user.pk}"
@@ -114,7 +116,7 @@ def sort_columns(current: str) -> dict[str, dict]:
 
 
 @require_safe
-def account_export(request: HttpRequest) -> StreamingHttpResponse:
+def account_export(request: SignedInHttpRequest) -> StreamingHttpResponse:
     _, accounts = _filtered_accounts(request)
     response = StreamingHttpResponse(
         exports.csv_lines(exports.account_rows(accounts)), content_type="text/csv; charset=utf-8"
@@ -249,7 +251,7 @@ def contact_successor(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def log_touchpoint(request: HttpRequest, pk: int) -> HttpResponse:
+def log_touchpoint(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     account = _account_for(request, pk)
     _require_write(request)
     day = timezone.localdate()
@@ -261,7 +263,9 @@ def log_touchpoint(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
     if not _is_htmx(request):
         if form.errors:
-            messages.error(request, "The touchpoint was not saved: " + "; ".join(form.errors.get("__all__", [])))
+            messages.error(
+                request, "The touchpoint was not saved: " + "; ".join(map(str, form.errors.get("__all__", [])))
+            )
         else:
             messages.success(request, "Touchpoint logged.")
         return redirect("front:account-detail", pk=account.pk)

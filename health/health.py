@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,7 +48,7 @@ DEFAULT_CHECK_CADENCE_DAYS = 90
 CHUNK_SIZE = 50_000
 # Commercial input (0 to 100): points for the renewal stage, moved by the revenue trend
 # against the previous term (clamped to +/- TREND_CAP percentage points).
-STAGE_POINTS = {
+STAGE_POINTS: dict[str, int] = {
     Renewal.Stage.UPCOMING: 60,
     Renewal.Stage.NOTIFIED: 60,
     Renewal.Stage.IN_DISCUSSION: 50,
@@ -292,7 +293,7 @@ def _dialect() -> dict[str, str]:
     }
 
 
-def _dp(expression: str) -> str:
+def _dp(expression: str | float) -> str:
     return f"CAST({expression} AS DOUBLE PRECISION)"
 
 
@@ -360,7 +361,7 @@ def _chunk_sql(specs: list[ModelSpec], by_program: dict[int, int]) -> str:
     weighted = " + ".join(
         f"CASE WHEN s.s_{kind} IS NULL THEN {_dp('0')} ELSE s.s_{kind} * s.w_{kind} END" for kind in KINDS
     )
-    details = {
+    details: dict[str, tuple[str, str]] = {
         Kind.ADOPTION: ("adoption_n", "adoption_d"),
         Kind.FEATURE_DEPTH: ("depth_n", "depth_d"),
         Kind.ONBOARDING: ("onboarding_n", "onboarding_d"),
@@ -733,7 +734,7 @@ def check_due_on(account: Account) -> date | None:
 
 # --- Explanation --------------------------------------------------------------------------------
 
-LABELS = {
+LABELS: dict[str, str] = {
     Kind.ADOPTION: "Adoption",
     Kind.FEATURE_DEPTH: "Feature depth",
     Kind.ONBOARDING: "Onboarding",
@@ -745,7 +746,7 @@ LABELS = {
     Kind.SENTIMENT: "CSM sentiment",
     Kind.COMMERCIAL: "Commercial",
 }
-MISSING = {
+MISSING: dict[str, str] = {
     Kind.ADOPTION: "no usage data (or no licenses purchased)",
     Kind.FEATURE_DEPTH: "no active users recorded",
     Kind.ONBOARDING: "no onboarding checklist",
@@ -972,7 +973,9 @@ def compute_calibration_report(*, user: roles.User, today: date) -> list[dict]:
         as_of = today - timedelta(days=horizon)
         snapshots = _snapshots(accounts, as_of)
         outcomes = _outcome_dates(list(snapshots) if len(snapshots) < 5000 else None, as_of - timedelta(days=14))
-        bands = {band: {"band": band, "label": label, "n": 0, "lost": 0} for band, label in HealthScore.Band.choices}
+        bands: dict[str, dict[str, Any]] = {
+            band: {"band": band, "label": label, "n": 0, "lost": 0} for band, label in HealthScore.Band.choices
+        }
         by_component: dict[str, tuple[list[float], list[float]]] = {kind: ([], []) for kind in KINDS}
         for account_id, row in snapshots.items():
             lost = any(row.day < event <= row.day + timedelta(days=horizon) for event in outcomes.get(account_id, ()))

@@ -7,6 +7,7 @@ one transaction and writes every row or none: a bad row never half-imports.
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Choices, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -33,7 +34,7 @@ MAX_ROWS = 5000
 FIRST_DATA_ROW = 2  # the header is row 1
 
 CONTACT_FLAGS = {**Contact.ROLE_FLAGS, "email_opt_out": "email_opt_out"}
-COLUMNS = {
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ImportJob.Kind.ACCOUNTS: (("external_id", "name"), ("segment", "owner", "program", "lifecycle_stage")),
     ImportJob.Kind.CONTACTS: (("account_external_id", "name"), ("email", "title", "left_on", *CONTACT_FLAGS)),
     ImportJob.Kind.CONTRACTS: (
@@ -90,14 +91,14 @@ def parse_flag(value: str) -> bool:
     raise ValueError
 
 
-def parse_choice(value: str, choices: type) -> str:
+def parse_choice(value: str, choices: type[Choices]) -> str:
     for choice_value, label in choices.choices:
         if value.lower() in (choice_value, label.lower()):
             return choice_value
     raise ValueError
 
 
-def choice_names(choices: type) -> str:
+def choice_names(choices: type[Choices]) -> str:
     return ", ".join(choices.values)
 
 
@@ -202,7 +203,7 @@ def validate_contacts(rows: list[dict], *, user: roles.User, out: Validation) ->
                 values[model_field] = parse_flag(row.get(column, ""))
             except ValueError:
                 out.add(number, column, "must be yes or no")
-        if len(out.errors) > errors_before:
+        if len(out.errors) > errors_before or account is None:  # an unknown account is an error above
             continue
         key = (account.pk, values["email"].lower())
         if values["email"] and key in seen:
@@ -259,7 +260,7 @@ def validate_contracts(rows: list[dict], *, user: roles.User, out: Validation) -
                 out.add(number, "program", f"no program named {row['program']!r}")
         elif account is not None:
             values["program"] = account.program
-        if len(out.errors) > errors_before:
+        if len(out.errors) > errors_before or account is None or starts_on is None:  # both errors above
             continue
         key = (account.pk, starts_on)
         if key in seen:
@@ -291,7 +292,7 @@ def validate_usage(rows: list[dict], *, user: roles.User, out: Validation) -> No
         (out.updates if (row["account_id"], row["date"]) in before else out.creates).append(row)
 
 
-VALIDATORS = {
+VALIDATORS: dict[str, Callable[..., None]] = {
     ImportJob.Kind.ACCOUNTS: validate_accounts,
     ImportJob.Kind.CONTACTS: validate_contacts,
     ImportJob.Kind.CONTRACTS: validate_contracts,
@@ -313,7 +314,7 @@ def validate(*, kind: str, content: str, user: roles.User) -> Validation:
 
 
 @transaction.atomic
-def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.User) -> ImportJob:
+def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.AuthUser) -> ImportJob:
     """Validate the file and keep it with its row errors, so the user can read them and then import."""
     if kind not in ImportJob.Kind.values:
         raise ValidationError({"kind": f"must be one of {', '.join(ImportJob.Kind.values)}"})
@@ -331,7 +332,7 @@ def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.User)
     )
 
 
-UPDATE_FIELDS = {
+UPDATE_FIELDS: dict[str, list[str]] = {
     ImportJob.Kind.ACCOUNTS: ["name", "segment", "owner", "program", "lifecycle_stage"],
     ImportJob.Kind.CONTACTS: ["name", "title", "email", "left_on", *CONTACT_FLAGS.values()],
     ImportJob.Kind.CONTRACTS: [
@@ -344,10 +345,14 @@ UPDATE_FIELDS = {
         "status",
     ],
 }
-MODELS = {ImportJob.Kind.ACCOUNTS: Account, ImportJob.Kind.CONTACTS: Contact, ImportJob.Kind.CONTRACTS: Contract}
+MODELS: dict[str, type[Account | Contact | Contract]] = {
+    ImportJob.Kind.ACCOUNTS: Account,
+    ImportJob.Kind.CONTACTS: Contact,
+    ImportJob.Kind.CONTRACTS: Contract,
+}
 
 
-def import_contracts(checked: Validation, *, user: roles.User) -> None:
+def import_contracts(checked: Validation, *, user: roles.AuthUser) -> None:
     """New terms go through ``create_contract`` (renewal row, new/expansion ledger entry), one by one."""
     for contract in checked.creates:
         created = renewal_services.create_contract(
@@ -368,7 +373,7 @@ def import_contracts(checked: Validation, *, user: roles.User) -> None:
 
 
 @transaction.atomic
-def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
+def run_import(job: ImportJob, *, user: roles.AuthUser, now: datetime) -> ImportJob:
     """Import a validated file: every row or, when any row is now bad, none."""
     # Lock the job: a double click or a second tab waits here, then finds it imported.
     job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=user)
@@ -386,7 +391,7 @@ def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
         )
         created, updated = result.created, result.updated
     else:
-        model: type = MODELS[job.kind]
+        model = MODELS[job.kind]
         if model is Contract:
             import_contracts(checked, user=user)
         elif model is Account:
@@ -407,5 +412,5 @@ def run_import(job: ImportJob, *, user: roles.User, now: datetime) -> ImportJob:
     return job
 
 
-def jobs_of(user: roles.User) -> QuerySet[ImportJob]:
+def jobs_of(user: roles.AuthUser) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(created_by=user)

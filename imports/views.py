@@ -2,17 +2,20 @@
 
 import csv
 import io
+from typing import cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from csm import input_guards
+from csm.requests import SignedInHttpRequest
 from csm.roles import can_write
 
 from . import services as imports
@@ -35,7 +38,7 @@ class UploadForm(forms.Form):
 
 
 @login_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: SignedInHttpRequest) -> HttpResponse:
     form = UploadForm()
     if request.method == "POST":
         if not can_write(request.user):
@@ -44,7 +47,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             job = imports.dry_run_import(
                 kind=form.cleaned_data["kind"],
-                file_name=request.FILES["file"].name,
+                file_name=cast(UploadedFile, request.FILES["file"]).name or "",
                 content=form.cleaned_data["file"],
                 user=request.user,
             )
@@ -58,14 +61,14 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(imports.jobs_of(request.user).defer("content"), pk=pk)
     return render(request, "imports/import_detail.html", {"job": job})
 
 
 @login_required
 @require_POST
-def import_run(request: HttpRequest, pk: int) -> HttpResponse:
+def import_run(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     if not can_write(request.user):
         raise PermissionDenied
     job = get_object_or_404(imports.jobs_of(request.user).defer("content"), pk=pk)

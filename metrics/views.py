@@ -3,6 +3,7 @@
 import csv
 from collections.abc import Iterator
 from datetime import date
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -12,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import Account, Program
+from csm import roles
 from csm.csvcells import safe_cell
 from renewals import reconcile
 from renewals.models import RevenueEntry
@@ -26,7 +28,7 @@ class MetricsFilterForm(forms.Form):
     segment = forms.ChoiceField(choices=[("", "All segments"), *Account.Segment.choices], required=False)
     program = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args: object, user: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: roles.User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         owners = (
             get_user_model()
@@ -34,10 +36,10 @@ class MetricsFilterForm(forms.Form):
             .distinct()
             .order_by("first_name", "username")
         )
-        self.fields["csm"].choices = [("", "All success managers")] + [
+        cast(forms.ChoiceField, self.fields["csm"]).choices = [("", "All success managers")] + [
             (owner.pk, owner.get_full_name() or owner.username) for owner in owners
         ]
-        self.fields["program"].choices = [("", "All programs")] + [
+        cast(forms.ChoiceField, self.fields["program"]).choices = [("", "All programs")] + [
             (program.pk, program.name) for program in Program.objects.order_by("name")
         ]
 

@@ -66,7 +66,7 @@ class ProgramAdmin(SimpleHistoryAdmin):
 
 @admin.action(description="Dry run: show what the rule would create today")
 def dry_run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-    return redirect("playbooks:playbook-rule-dry-run", pk=queryset.order_by("pk").first().pk)
+    return redirect("playbooks:playbook-rule-dry-run", pk=queryset.order_by("pk")[0].pk)
 
 
 @admin.register(PlaybookRule)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts.models import Account, Program
 from csm import input_guards
 from csm.api import parsed
+from csm.requests import SignedInRequest
 
 from . import services
 from .models import Handoff, Task
@@ -135,7 +136,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={200: TaskSerializer})
     @action(detail=True, methods=["post"])
-    def done(self, request: Request, pk: str | None = None) -> Response:
+    def done(self, request: SignedInRequest, pk: str | None = None) -> Response:
         task = services.complete_task(self.get_object(), by=request.user, now=timezone.now())
         return Response(TaskSerializer(task).data)
 

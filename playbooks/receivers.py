@@ -5,12 +5,15 @@ through (renewals/signals.py)."""
 
 import logging
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.models import Contact
 from accounts.signals import contact_left, contacts_changed
+from renewals.models import RenewalNotice
 from renewals.signals import (
     contact_email_bad,
     contact_opted_out,
@@ -30,7 +33,7 @@ Trigger = PlaybookRule.Trigger
 
 
 @receiver(contact_left, dispatch_uid="playbooks.contact_left")
-def on_contact_left(sender: object, contact: object, today: date | None = None, **kwargs: object) -> None:
+def on_contact_left(sender: object, contact: Contact, today: date | None = None, **kwargs: Any) -> None:
     try:
         services.evaluate_rules_for_account(
             account_id=contact.account_id, triggers=[Trigger.CONTACT_LEFT], today=today or timezone.localdate()
@@ -51,7 +54,7 @@ def on_contacts_changed(sender: object, account_id: int, today: date, by: object
 
 
 @receiver(notice_failed, dispatch_uid="playbooks.notice_failed")
-def on_notice_failed(sender: object, notice: object, error: str = "", **kwargs: object) -> None:
+def on_notice_failed(sender: object, notice: RenewalNotice, error: str = "", **kwargs: Any) -> None:
     try:
         contact = getattr(notice, "contact", None)
         who = f" to {contact}" if contact is not None else ""
@@ -66,12 +69,12 @@ def on_notice_failed(sender: object, notice: object, error: str = "", **kwargs: 
 
 
 @receiver(notice_marked_failed, dispatch_uid="playbooks.notice_marked_failed")
-def on_notice_marked_failed(sender: object, notice: object, error: str, today: date, **kwargs: object) -> None:
+def on_notice_marked_failed(sender: object, notice: RenewalNotice, error: str, today: date, **kwargs: Any) -> None:
     renewal_tasks.open_notice_failed_task(notice, error=error, today=today)
 
 
 @receiver(renewal_coverage_changed, dispatch_uid="playbooks.renewal_coverage_changed")
-def on_renewal_coverage_changed(sender: object, changed: list, today: date, **kwargs: object) -> int:
+def on_renewal_coverage_changed(sender: object, changed: list, today: date, **kwargs: Any) -> int:
     return renewal_tasks.open_coverage_tasks(changed, today=today)
 
 

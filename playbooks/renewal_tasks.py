@@ -12,7 +12,7 @@ from .services import open_task
 
 CHUNK = 5000
 
-COVERAGE_TASKS = {
+COVERAGE_TASKS: dict[str, tuple[str, str, str, int]] = {
     Renewal.Coverage.SINGLE_CONTACT: (
         "renewal:single-contact",
         "Add a second renewal contact",

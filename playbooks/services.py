@@ -1,6 +1,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -108,7 +109,7 @@ def wake_snoozed_tasks(*, today: date) -> int:
 def _owner_for(role: str, account: Account) -> User | None:
     if role == OwnerRole.CSM:
         return account.owner
-    if role == OwnerRole.MANAGER and account.owner_id:
+    if role == OwnerRole.MANAGER and account.owner is not None:
         team = account.owner.teams.select_related("manager").order_by("pk").first()
         return team.manager if team else account.owner
     return None
@@ -117,7 +118,7 @@ def _owner_for(role: str, account: Account) -> User | None:
 @transaction.atomic
 def start_onboarding(account: Account, *, starts_on: date) -> int:
     """Instantiate the program's checklist for the account; items already there are kept."""
-    if account.program_id is None:
+    if account.program is None:
         return 0
     present = set(account.onboarding_items.values_list("template_item_id", flat=True))
     items = [
@@ -201,7 +202,7 @@ def draft_success_plan(
         }
         for outcome in outcomes
     ]
-    if account.program_id:
+    if account.program is not None:
         drafts += [
             {
                 "title": t.title,
@@ -318,17 +319,17 @@ def success_plan_realization(account_ids: list[int] | None = None) -> dict[int, 
     rows = Milestone.objects.all()
     if account_ids is not None:
         rows = rows.filter(objective__plan__account_id__in=account_ids)
-    rows = (
+    counts = (
         rows.values("objective__plan__account_id")
         .annotate(total=Count("pk"), reached=Count("pk", filter=Q(status=Milestone.Status.REACHED)))
         .order_by()
     )
-    return {r["objective__plan__account_id"]: r["reached"] / r["total"] for r in rows}
+    return {r["objective__plan__account_id"]: r["reached"] / r["total"] for r in counts}
 
 
 # --- Entitlements and the service usage statement ------------------------------------------------
 
-ENTITLEMENT_FIELDS = {
+ENTITLEMENT_FIELDS: dict[str, str] = {
     EntitlementUse.Kind.BUSINESS_REVIEW: "business_reviews_per_year",
     EntitlementUse.Kind.TRAINING: "training_seats",
     EntitlementUse.Kind.SUCCESS_HOURS: "success_hours",
@@ -470,7 +471,7 @@ def _record_handoff_contract(
     return contract
 
 
-def record_handoff(**kwargs: object) -> tuple[Handoff, bool]:
+def record_handoff(**kwargs: Any) -> tuple[Handoff, bool]:
     """Turn a closed-won deal into an account in onboarding, once per deal id (see ``_record_handoff``)."""
     try:
         return _record_handoff(**kwargs)
@@ -521,6 +522,7 @@ def _record_handoff(
     if handoff is not None and not may_change.filter(pk=handoff.account_id).exists():
         raise ValidationError({"deal_id": UNAVAILABLE})
     created = handoff is None
+    account: Account | None
     if handoff:
         account = handoff.account
     else:

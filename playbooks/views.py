@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Account
 from csm import roles
+from csm.requests import SignedInHttpRequest
 
 from . import forms, services, triage
 from .models import Milestone, Objective, OnboardingItem, PlaybookRule, Task
@@ -155,7 +156,7 @@ def _task_row(request: HttpRequest, task: Task) -> HttpResponse:
 
 
 @require_POST
-def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+def task_done(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     _require_write(request)
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     try:
@@ -166,7 +167,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+def task_snooze(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     _require_write(request)
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
     today = timezone.localdate()
@@ -416,7 +417,7 @@ def statement(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 
 @require_POST
-def entitlement_use_add(request: HttpRequest, account_pk: int) -> HttpResponse:
+def entitlement_use_add(request: SignedInHttpRequest, account_pk: int) -> HttpResponse:
     _require_write(request)
     account = _account(request, account_pk)
     form = forms.EntitlementUseForm(request.POST)

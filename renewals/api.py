@@ -1,25 +1,28 @@
 """REST API for contracts and renewals; every change is an @action calling one renewals service."""
 
+from typing import Any
+
 import django_filters
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import EditableAccountField
 from accounts.models import Program
 from csm import input_guards
 from csm.api import Pagination, parsed
+from csm.requests import SignedInRequest
 
 from . import services
 from .models import Contract, ReasonCode, Renewal
 
 
 class ReasonField(input_guards.SlugRelatedField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True), **kwargs)
 
 
@@ -98,7 +101,7 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Contract.objects.visible_to(self.request.user).select_related("account").order_by("ends_on", "pk")
 
     @extend_schema(request=ContractCreateSerializer, responses={201: ContractSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInRequest) -> Response:  # type: ignore[override]  # API requests are signed in
         data = parsed(ContractCreateSerializer, request)
         contract = services.create_contract(
             account=data["account"],
@@ -114,7 +117,7 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=ChangeAmountSerializer, responses={200: ContractSerializer})
     @action(detail=True, methods=["post"], url_path="change-amount")
-    def change_amount(self, request: Request, pk: str) -> Response:
+    def change_amount(self, request: SignedInRequest, pk: str) -> Response:
         """Change the running term's amount mid-term: an expansion, or a contraction (needs a reason)."""
         contract = self.get_object()
         data = parsed(ChangeAmountSerializer, request)
@@ -124,7 +127,7 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=RenewSerializer, responses={201: ContractSerializer})
     @action(detail=True, methods=["post"])
-    def renew(self, request: Request, pk: str) -> Response:
+    def renew(self, request: SignedInRequest, pk: str) -> Response:
         """Close the renewal (renewed, expanded or downgraded) and create the next term."""
         contract = self.get_object()
         data = parsed(RenewSerializer, request)
@@ -135,8 +138,12 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class RenewalSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="contract.account_id", read_only=True)
     ends_on = serializers.DateField(source="contract.ends_on", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    reason: serializers.SlugRelatedField[ReasonCode] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Renewal
@@ -186,7 +193,7 @@ class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=AdvanceSerializer, responses={200: RenewalSerializer})
     @action(detail=True, methods=["post"])
-    def advance(self, request: Request, pk: str) -> Response:
+    def advance(self, request: SignedInRequest, pk: str) -> Response:
         """Move an open renewal to another open stage (upcoming, notified, in discussion, committed)."""
         renewal = self.get_object()
         data = parsed(AdvanceSerializer, request)
@@ -195,7 +202,7 @@ class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=MarkLostSerializer, responses={200: RenewalSerializer})
     @action(detail=True, methods=["post"], url_path="mark-lost")
-    def mark_lost(self, request: Request, pk: str) -> Response:
+    def mark_lost(self, request: SignedInRequest, pk: str) -> Response:
         """The customer will not renew: close with the reason and record the churn in the ledger."""
         renewal = self.get_object()
         data = parsed(MarkLostSerializer, request)

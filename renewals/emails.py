@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from email.utils import formataddr, parseaddr
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -90,7 +91,7 @@ def one_line(value: str, *, limit: int = 200) -> str:
 
 def builtin_sources() -> Sources:
     def source(name: str) -> str:
-        return get_template(f"emails/{name}").template.source
+        return get_template(f"emails/{name}").template.source  # type: ignore[attr-defined]  # the Django backend's Template
 
     return Sources(
         source("renewal-notice-subject.txt").strip(),
@@ -262,7 +263,7 @@ def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None])
         encoding = message.encoding or settings.DEFAULT_CHARSET
         from_address = sanitize_address(message.from_email, encoding)
         recipients = [sanitize_address(address, encoding) for address in message.recipients()]
-        payload = message.message().as_bytes(linesep="\r\n")
+        payload = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]  # Django's MIMEMixin takes linesep
         _mail_from(smtp, from_address)
         for address in recipients:
             code, reply = smtp.rcpt(address)
@@ -287,7 +288,7 @@ def _open_session(backend: SMTPBackend) -> smtplib.SMTP:
     """Connect, greet and authenticate; a 5xx refusal of the session is the server's problem."""
     try:
         backend.open()
-        smtp = backend.connection
+        smtp = cast(smtplib.SMTP, backend.connection)  # open() connected it
         smtp.ehlo_or_helo_if_needed()
     except smtplib.SMTPAuthenticationError as exc:
         raise ServerRefusedError(f"AUTH: {exc.smtp_code} {exc.smtp_error!r}") from exc

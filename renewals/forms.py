@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -22,7 +23,7 @@ WINDOWS = (
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: object) -> str:
+    def label_from_instance(self, obj: roles.AuthUser) -> str:
         return obj.get_full_name() or obj.username
 
 
@@ -69,7 +70,7 @@ class RenewForm(forms.Form):
     reason = forms.ModelChoiceField(ReasonCode.objects.none(), required=False, help_text="Required for a downgrade.")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"] = reason_field(ReasonCode.Applies.DOWNGRADE)
         self.fields["reason"].help_text = "Required for a downgrade."
@@ -79,7 +80,7 @@ class LoseForm(forms.Form):
     reason = forms.ModelChoiceField(ReasonCode.objects.none())
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What happened")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"] = reason_field(ReasonCode.Applies.LOSS)
         self.fields["reason"].required = False  # the service says why it is needed

@@ -5,6 +5,7 @@ planned by a set-based upsert on unique keys, claimed by a conditional UPDATE be
 send, published after commit, and swept when a message or a worker goes missing.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -135,7 +136,7 @@ def change_contract_amount(
     if delta < 0:
         _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
     contract.recurring_amount = amount
-    contract._change_reason = note[:100] or "amount changed"
+    contract._change_reason = note[:100] or "amount changed"  # type: ignore[attr-defined]  # read by simple_history
     contract.save(update_fields=["recurring_amount"])
     return RevenueEntry.objects.create(
         account=contract.account,
@@ -594,7 +595,9 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
             Renewal.objects.filter(pk__in=ids[start : start + PLAN_CHUNK]).update(contact_coverage=coverage)
     # Sent inside this transaction: receivers (playbooks opens the CSM's tasks) write in it and
     # let errors through, because the planner reports each coverage change only once.
-    responses = signals.renewal_coverage_changed.send(sender=Renewal, changed=changed, today=today) if changed else []
+    responses: Sequence[tuple[object, object]] = (
+        signals.renewal_coverage_changed.send(sender=Renewal, changed=changed, today=today) if changed else []
+    )
     tasks_opened = sum(response for _, response in responses if isinstance(response, int))
     corrected = _replan_corrected_addresses(today=today, now=now)
     planned += corrected
@@ -746,7 +749,7 @@ def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) 
     renewal = Renewal.objects.select_for_update().get(pk=notice.renewal_id)
     if renewal.stage == Renewal.Stage.UPCOMING:
         renewal.stage = Renewal.Stage.NOTIFIED
-        renewal._change_reason = "renewal notice sent"
+        renewal._change_reason = "renewal notice sent"  # type: ignore[attr-defined]  # read by simple_history
         renewal.save(update_fields=["stage", "updated_at"])
         _stage_changed(renewal, Renewal.Stage.UPCOMING, by)
 

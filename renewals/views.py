@@ -13,10 +13,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Contact, Program
 from csm import roles
+from csm.requests import SignedInHttpRequest
 
 from . import lifecycle, services
 from .forms import LoseForm, RenewalFilterForm, RenewalUpdateForm, RenewForm, ResolveNoticeForm, StageForm
-from .models import Renewal, RenewalNotice
+from .models import Contract, Renewal, RenewalNotice
 
 
 def _filtered(request: HttpRequest, *, default_open: bool = True) -> tuple[QuerySet, RenewalFilterForm]:
@@ -145,7 +146,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     contract = renewal.contract
     notices = renewal.notices.select_related("contact").order_by("scheduled_on", "cycle", "email")
-    terms = []
+    terms: list[Contract] = []
     term = contract.previous
     while term is not None and len(terms) < 10:
         terms.append(term)
@@ -218,7 +219,7 @@ def _form_errors(request: HttpRequest, form) -> None:
 
 @login_required
 @require_POST
-def renewal_stage(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_stage(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = StageForm(request.POST)
     if not form.is_valid():
@@ -246,7 +247,7 @@ def renewal_stage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_update(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_update(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = RenewalUpdateForm(request.POST)
     if not form.is_valid():
@@ -259,7 +260,7 @@ def renewal_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_renew(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_renew(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = RenewForm(request.POST)
     if not form.is_valid():
@@ -284,7 +285,7 @@ def renewal_renew(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_lose(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_lose(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     renewal = _writable_renewal(request, pk)
     form = LoseForm(request.POST)
     if not form.is_valid():
@@ -306,7 +307,7 @@ def renewal_lose(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notices_resend(request: HttpRequest) -> HttpResponse:
+def notices_resend(request: SignedInHttpRequest) -> HttpResponse:
     """Send again every failed or bounced notice of the filtered renewals (never an unclear one)."""
     if not roles.can_write(request.user):
         raise PermissionDenied("Read-only users change nothing.")
@@ -320,7 +321,7 @@ def notices_resend(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notice_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_resolve(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(RenewalNotice.objects.visible_to(request.user), pk=pk)
     if not roles.can_write(request.user):
         raise PermissionDenied("Read-only users change nothing.")
@@ -331,6 +332,6 @@ def notice_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            label = dict(form.fields["action"].choices)[form.cleaned_data["action"]]
+            label = dict(services.Resolution.CHOICES)[form.cleaned_data["action"]]
             messages.success(request, f"Notice to {notice.email}: {label.lower()}.")
     return redirect("renewals:renewal-detail", pk=notice.renewal_id)

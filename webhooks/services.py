@@ -17,11 +17,14 @@ import logging
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
+from renewals.models import Renewal
 
 from .models import WebhookDelivery, WebhookEndpoint
 
@@ -93,7 +96,7 @@ def queue_on_commit(*, event: str, items: list[tuple[str, dict]]) -> None:
     transaction.on_commit(add_rows)
 
 
-def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwargs: object) -> None:
+def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwargs: Any) -> None:
     queue_on_commit(
         event=HEALTH_EVENT,
         items=[
@@ -114,7 +117,7 @@ def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwa
 
 
 def on_renewal_stage_changed(
-    sender: object, *, renewal: object, old_stage: str, new_stage: str, **kwargs: object
+    sender: object, *, renewal: Renewal, old_stage: str, new_stage: str, **kwargs: Any
 ) -> None:
     contract = renewal.contract
     changed_at = renewal.updated_at or timezone.now()

@@ -3,6 +3,8 @@
 Installed as a template builtin (settings.TEMPLATES), so every template's ``{% url %}`` uses it.
 """
 
+from typing import cast
+
 from django import template
 from django.template import defaulttags
 from django.urls import NoReverseMatch
@@ -38,4 +40,4 @@ class CachedURLNode(defaulttags.URLNode):
 def url(parser, token) -> CachedURLNode:
     node = defaulttags.url(parser, token)
     node.__class__ = CachedURLNode
-    return node
+    return cast(CachedURLNode, node)

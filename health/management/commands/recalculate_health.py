@@ -1,5 +1,6 @@
 import time
 from datetime import date
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--day", help="YYYY-MM-DD; default today.")
         parser.add_argument("--chunk-size", type=int, default=health.CHUNK_SIZE, help="Accounts per SQL statement.")
 
-    def handle(self, *args: object, day: str | None, chunk_size: int, **options: object) -> None:
+    def handle(self, *args: Any, day: str | None, chunk_size: int, **options: object) -> None:
         try:
             when = date.fromisoformat(day) if day else timezone.localdate()
         except ValueError:
