@@ -352,6 +352,8 @@ _RETENTION_DEFAULTS = {
     "axes_access_logs": 180,
     "axes_access_failure_logs": 180,
     "history": 730,
+    "notifications": 180,
+    "digests_sent": 90,
 }
 RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name, days in _RETENTION_DEFAULTS.items()}
 # Rows per DELETE, and DELETEs per table per run: a backlog is worked off over several days.

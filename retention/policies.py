@@ -65,6 +65,16 @@ def _axes(label: str) -> Callable[[date, datetime], QuerySet]:
     return lambda day, moment: _model(label).objects.filter(attempt_time__lt=moment)
 
 
+def _notifications(day: date, moment: datetime) -> QuerySet:
+    # Read ones only: an unread notification still waits for its user, whatever its age.
+    return _model("notifications.Notification").objects.filter(created_at__lt=moment, read_at__isnull=False)
+
+
+def _digests_sent(day: date, moment: datetime) -> QuerySet:
+    # The once-per-day claim: a row older than the window can never be claimed again anyway.
+    return _model("notifications.DigestSent").objects.filter(day__lt=day)
+
+
 def history_models() -> list[type[Model]]:
     """Every django-simple-history table (``Historical…``): each row is one saved version."""
     return sorted(
@@ -88,6 +98,8 @@ POLICIES: tuple[Policy, ...] = (
     Policy("axes_access_attempts", _axes("axes.AccessAttempt")),
     Policy("axes_access_logs", _axes("axes.AccessLog")),
     Policy("axes_access_failure_logs", _axes("axes.AccessFailureLog")),
+    Policy("notifications", _notifications),
+    Policy("digests_sent", _digests_sent),
 )
 # The history tables share one window, and are pruned one table after another.
 HISTORY = "history"

@@ -155,3 +155,24 @@ def test_thinning_looks_back_only_its_catch_up_window(acme, settings) -> None:
     assert dict(HealthScore.objects.values_list("day", "parts")) == {edge: [], beyond: [1.0]}
     settings.HEALTH_PARTS_CATCHUP_DAYS = 3650  # the one-off catch-up on an old history
     assert services.prune(today=TODAY, now=NOW)["health_parts_thinned"] == 1
+
+
+def test_read_notifications_and_old_digest_claims_go_unread_ones_stay(alice, settings) -> None:
+    from notifications.models import DigestSent, Notification
+
+    settings.RETENTION_DAYS = {**settings.RETENTION_DAYS, "notifications": 30, "digests_sent": 30}
+    old = NOW - timedelta(days=31)
+    read_old = Notification.objects.create(user=alice, kind=Notification.Kind.values[0], text="read, old")
+    unread_old = Notification.objects.create(user=alice, kind=Notification.Kind.values[0], text="unread, old")
+    read_new = Notification.objects.create(user=alice, kind=Notification.Kind.values[0], text="read, new")
+    Notification.objects.filter(pk=read_old.pk).update(created_at=old, read_at=old)
+    Notification.objects.filter(pk=unread_old.pk).update(created_at=old)
+    Notification.objects.filter(pk=read_new.pk).update(read_at=NOW)
+    DigestSent.objects.create(user=alice, day=TODAY - timedelta(days=31))
+    DigestSent.objects.create(user=alice, day=TODAY - timedelta(days=30))
+
+    out = services.prune(today=TODAY, now=NOW)
+
+    assert (out["notifications"], out["digests_sent"]) == (1, 1)
+    assert set(Notification.objects.values_list("text", flat=True)) == {"unread, old", "read, new"}
+    assert list(DigestSent.objects.values_list("day", flat=True)) == [TODAY - timedelta(days=30)]
