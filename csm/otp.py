@@ -8,6 +8,7 @@ import base64
 import io
 from collections.abc import Callable
 from types import MethodType
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -83,7 +84,7 @@ def has_second_factor(user: object) -> bool:
 
 @receiver([post_save, post_delete], sender=TOTPDevice)
 @receiver([post_save, post_delete], sender=StaticDevice)
-def _forget_device_check(sender: type, instance: object, **kwargs: object) -> None:
+def _forget_device_check(sender: type, instance: object, **kwargs: Any) -> None:
     cache.delete(_device_key(instance.user_id))
 
 

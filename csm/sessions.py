@@ -8,6 +8,7 @@ at most once a minute (``REFRESH_SECONDS``): idle time is measured to the minute
 import time
 from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout, user_logged_in, user_logged_out
@@ -27,7 +28,7 @@ def _client_ip(request: HttpRequest) -> str | None:
 
 
 @receiver(user_logged_in, dispatch_uid="csm.sessions.signed_in")
-def _signed_in(sender: type, request: HttpRequest | None, user: object, **kwargs: object) -> None:
+def _signed_in(sender: type, request: HttpRequest | None, user: object, **kwargs: Any) -> None:
     if request is None or not hasattr(request, "session"):
         return
     now = time.time()
@@ -48,7 +49,7 @@ def _signed_in(sender: type, request: HttpRequest | None, user: object, **kwargs
 
 
 @receiver(user_logged_out, dispatch_uid="csm.sessions.signed_out")
-def _signed_out(sender: type, request: HttpRequest | None, user: object, **kwargs: object) -> None:
+def _signed_out(sender: type, request: HttpRequest | None, user: object, **kwargs: Any) -> None:
     key = getattr(getattr(request, "session", None), "session_key", None)
     if key:
         UserSession.objects.filter(session_key=key).delete()
