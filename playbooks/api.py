@@ -144,7 +144,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=SnoozeSerializer, responses={200: TaskSerializer})
     @action(detail=True, methods=["post"])
-    def snooze(self, request: Request, pk: str | None = None) -> Response:
+    def snooze(self, request: SignedInRequest, pk: str | None = None) -> Response:
         task = self.get_object()
         data = parsed(SnoozeSerializer, request)
         task = services.snooze_task(task, until=data["until"], today=timezone.localdate(), by=request.user)
