@@ -52,7 +52,7 @@ def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str
 
 @receiver(pre_save, sender=Account, dispatch_uid="renewals.account_program_before")
 def remember_program(sender: type, instance: Account, **kwargs: Any) -> None:
-    instance._program_before = (
+    instance._program_before = (  # type: ignore[attr-defined]  # read after the save
         Account.objects.filter(pk=instance.pk).values_list("program_id", flat=True).first() if instance.pk else None
     )
 

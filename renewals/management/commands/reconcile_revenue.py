@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", help="YYYY-MM-DD (default: today)")
 
-    def handle(self, *args: Any, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             day = date.fromisoformat(options["date"]) if options["date"] else timezone.localdate()
         except ValueError as exc:
