@@ -17,6 +17,7 @@ from rest_framework.throttling import UserRateThrottle
 from accounts import ingest
 from csm import input_guards
 from csm.api import IngestThrottle, Pagination, parsed
+from csm.requests import SignedInRequest
 
 from . import services
 from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
@@ -96,12 +97,12 @@ class AccountViewSet(
     def get_queryset(self) -> QuerySet[Account]:
         return Account.objects.visible_to(self.request.user).select_related("owner").order_by("name", "pk")
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInRequest) -> Response:  # type: ignore[override]  # API requests are signed in
         data = parsed(AccountSerializer, request)
         account = services.create_account(by=request.user, **data)
         return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+    def update(self, request: SignedInRequest, pk: str | None = None, partial: bool = False) -> Response:  # type: ignore[override]  # API requests are signed in
         account = self.get_object()
         data = parsed(AccountSerializer, request, instance=account, partial=partial)
         account = services.update_account(account, by=request.user, **data)
@@ -109,7 +110,7 @@ class AccountViewSet(
 
     @extend_schema(request=AssignOwnerSerializer, responses={200: AccountSerializer})
     @action(detail=True, methods=["post"], url_path="assign-owner")
-    def assign_owner(self, request: Request, pk: str | None = None) -> Response:
+    def assign_owner(self, request: SignedInRequest, pk: str | None = None) -> Response:
         """Give the account to another success manager (managers and admins only)."""
         account = self.get_object()
         data = parsed(AssignOwnerSerializer, request)
@@ -189,12 +190,12 @@ class ContactViewSet(
     def get_queryset(self) -> QuerySet[Contact]:
         return Contact.objects.visible_to(self.request.user).order_by("account_id", "name", "pk")
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInRequest) -> Response:  # type: ignore[override]  # API requests are signed in
         data = parsed(ContactSerializer, request)
         contact = services.add_contact(by=request.user, today=timezone.localdate(), **data)
         return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, partial: bool = False) -> Response:
+    def update(self, request: SignedInRequest, pk: str | None = None, partial: bool = False) -> Response:  # type: ignore[override]  # API requests are signed in
         contact = self.get_object()
         data = parsed(ContactSerializer, request, instance=contact, partial=partial)
         contact = services.update_contact(contact, by=request.user, today=timezone.localdate(), **data)
@@ -202,7 +203,7 @@ class ContactViewSet(
 
     @extend_schema(request=MarkLeftSerializer, responses={200: ContactSerializer})
     @action(detail=True, methods=["post"], url_path="mark-left")
-    def mark_left(self, request: Request, pk: str | None = None) -> Response:
+    def mark_left(self, request: SignedInRequest, pk: str | None = None) -> Response:
         """The contact left the customer; the successor, if named, inherits their roles."""
         contact = self.get_object()
         data = parsed(MarkLeftSerializer, request)
@@ -244,7 +245,7 @@ class TouchpointViewSet(
     def get_queryset(self) -> QuerySet[Touchpoint]:
         return Touchpoint.objects.visible_to(self.request.user).select_related("by").order_by("-occurred_at", "pk")
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInRequest) -> Response:  # type: ignore[override]  # API requests are signed in
         # The same rules as the page's form (services.log_touchpoint): never in the future,
         # the contact at the account.
         data = parsed(TouchpointSerializer, request)

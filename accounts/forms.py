@@ -55,10 +55,10 @@ class ContactForm(forms.ModelForm):
         model = Contact
         fields = list(services.CONTACT_FIELDS)
 
-    def __init__(self, *args: object, account: Account, today: date, **kwargs: object) -> None:
+    def __init__(self, *args: Any, account: Account, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].error_messages["required"] = services.BLANK  # as the API says it
-        self.fields["succeeds"].queryset = Contact.objects.filter(account=account).awaiting_successor(today=today)
+        self.fields["succeeds"].queryset = Contact.objects.filter(account=account).awaiting_successor(today=today)  # type: ignore[attr-defined]  # a ModelChoiceField
         if self.instance.pk:
             del self.fields["succeeds"]
 
@@ -70,14 +70,14 @@ class ContactForm(forms.ModelForm):
 class SuccessorForm(forms.Form):
     successor = forms.ModelChoiceField(queryset=Contact.objects.none(), label="Who took over")
 
-    def __init__(self, *args: object, contact: Contact, today: date, **kwargs: object) -> None:
+    def __init__(self, *args: Any, contact: Contact, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = (
+        self.fields["successor"].queryset = (  # type: ignore[attr-defined]  # a ModelChoiceField
             Contact.objects.filter(account_id=contact.account_id).current(today=today).exclude(pk=contact.pk)
         )
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: under its field, or above the form."""
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)

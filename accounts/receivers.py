@@ -49,5 +49,5 @@ def account_moved(sender: type[Account], instance: Account, created: bool, **kwa
         return
     owners = {instance.owner_id, loaded} - {None}
     if not kwargs.get("raw") and (created or len(owners) > 1):
-        freshness.bump(owners)
+        freshness.bump(owners)  # type: ignore[arg-type]  # None was taken out
     instance._loaded_owner_id = instance.owner_id

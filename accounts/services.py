@@ -3,6 +3,7 @@ signals other apps react to go out only once it has committed."""
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from csm import roles
 
 from . import signals
-from .models import Account, Contact, Touchpoint, book_owner_ids
+from .models import Account, Contact, Program, Touchpoint, book_owner_ids
 
 
 @transaction.atomic
@@ -76,7 +77,7 @@ def create_account(
     owner: User | None = None,
     external_id: str | None = None,
     segment: str = Account.Segment.SMB,
-    program: object = None,
+    program: Program | None = None,
     lifecycle_stage: str = Account.Stage.ONBOARDING,
 ) -> Account:
     owner = by if owner is None else owner
@@ -106,7 +107,7 @@ def _check_reassign(account: Account, owner: User | None, *, by: User) -> None:
 
 
 @transaction.atomic
-def update_account(account: Account, *, by: User, owner: object = UNCHANGED, **changes: object) -> Account:
+def update_account(account: Account, *, by: User, owner: Any = UNCHANGED, **changes: Any) -> Account:
     """Change the account's name, external id, segment, program or stage; a new ``owner`` only
     from a manager or an admin (``check_owner``)."""
     unknown = set(changes) - set(ACCOUNT_FIELDS)

@@ -7,7 +7,9 @@
 - PostgreSQL accepts UTC offsets up to ±15:59 only; a datetime filter with a wider one is refused.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import IO, Any
 
 import django_filters
 from django import forms
@@ -50,7 +52,9 @@ def contains_nul(value: object) -> bool:
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream: object, media_type: str | None = None, parser_context: dict | None = None) -> object:
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:

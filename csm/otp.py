@@ -8,11 +8,13 @@ import base64
 import io
 from collections.abc import Callable
 from types import MethodType
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django.contrib import admin
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -70,7 +72,7 @@ def _device_key(user_id: int) -> str:
     return f"otp-has-device:{user_id}"
 
 
-def has_second_factor(user: object) -> bool:
+def has_second_factor(user: User) -> bool:
     """``user_has_device``, cached (the check runs on every request, and a cached page reads
     nothing but the session); adding or removing a device clears it."""
     key = _device_key(user.pk)
@@ -83,7 +85,7 @@ def has_second_factor(user: object) -> bool:
 
 @receiver([post_save, post_delete], sender=TOTPDevice)
 @receiver([post_save, post_delete], sender=StaticDevice)
-def _forget_device_check(sender: type, instance: object, **kwargs: object) -> None:
+def _forget_device_check(sender: type, instance: TOTPDevice | StaticDevice, **kwargs: Any) -> None:
     cache.delete(_device_key(instance.user_id))
 
 
@@ -96,7 +98,7 @@ class RequireSecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
-        if user.is_authenticated and not user.is_verified() and has_second_factor(user):
+        if user.is_authenticated and not user.is_verified() and has_second_factor(user):  # type: ignore[attr-defined]  # added by django_otp's OTPMiddleware
             logout(request)
         return self.get_response(request)
 

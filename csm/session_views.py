@@ -3,15 +3,16 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from . import sessions
+from .requests import SignedInHttpRequest
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: SignedInHttpRequest) -> HttpResponse:
     if request.method == "POST":
         ended = sessions.end_all_sessions(request.user)
         logout(request)

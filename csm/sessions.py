@@ -8,9 +8,11 @@ at most once a minute (``REFRESH_SECONDS``): idle time is measured to the minute
 import time
 from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout, user_logged_in, user_logged_out
+from django.contrib.auth.models import User
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
@@ -27,7 +29,7 @@ def _client_ip(request: HttpRequest) -> str | None:
 
 
 @receiver(user_logged_in, dispatch_uid="csm.sessions.signed_in")
-def _signed_in(sender: type, request: HttpRequest | None, user: object, **kwargs: object) -> None:
+def _signed_in(sender: type, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is None or not hasattr(request, "session"):
         return
     now = time.time()
@@ -48,7 +50,7 @@ def _signed_in(sender: type, request: HttpRequest | None, user: object, **kwargs
 
 
 @receiver(user_logged_out, dispatch_uid="csm.sessions.signed_out")
-def _signed_out(sender: type, request: HttpRequest | None, user: object, **kwargs: object) -> None:
+def _signed_out(sender: type, request: HttpRequest | None, user: object, **kwargs: Any) -> None:
     key = getattr(getattr(request, "session", None), "session_key", None)
     if key:
         UserSession.objects.filter(session_key=key).delete()
@@ -70,11 +72,11 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-def sessions_of(user: object) -> list[UserSession]:
+def sessions_of(user: User) -> list[UserSession]:
     return list(UserSession.objects.filter(user=user))
 
 
-def end_all_sessions(user: object, *, keep: str | None = None) -> int:
+def end_all_sessions(user: User, *, keep: str | None = None) -> int:
     """End every session of ``user`` (except ``keep``, the current one, when given)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
     rows = UserSession.objects.filter(user=user).exclude(session_key=keep or "")

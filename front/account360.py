@@ -4,6 +4,7 @@ Each block is one query over the account's own rows (never one per contact, cont
 task), so the page costs the same whatever the size of the book or of the account.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -139,9 +140,9 @@ def timeline(
     notices: list,
     scores: list,
     tasks: list,
-    events: list = (),
-    answers: list = (),
-    stage_changes: list = (),
+    events: Sequence = (),
+    answers: Sequence = (),
+    stage_changes: Sequence = (),
 ) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(

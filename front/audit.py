@@ -66,7 +66,7 @@ def path_to_account(model: type[models.Model], depth: int = 4) -> str | None:
 
 def history_visible_to(model: type[models.Model], user: roles.User) -> models.QuerySet:
     """The model's history rows ``user`` may see: a manager sees their teams' accounts only."""
-    history = getattr(model, model._meta.simple_history_manager_attribute).all()
+    history = getattr(model, model._meta.simple_history_manager_attribute).all()  # type: ignore[attr-defined]  # set by simple_history
     if model is Account:  # its history rows carry the account's id, not a link to it
         return history if roles.sees_everything(user) else history.filter(id__in=Account.objects.visible_to(user))
     lookup = path_to_account(history.model)

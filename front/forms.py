@@ -110,13 +110,13 @@ class AccountForm(forms.ModelForm):
         model = Account
         fields = ["name", "external_id", "segment", "program", "lifecycle_stage", "owner"]
 
-    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].error_messages["required"] = services.BLANK  # as the API says it
         if roles.is_manager(user) or roles.is_admin(user):
-            owners = AccountFilterForm(user=user).fields["owner"].queryset
-            self.fields["owner"].queryset = owners
-            self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+            owners = AccountFilterForm(user=user).fields["owner"].queryset  # type: ignore[attr-defined]  # a ModelChoiceField
+            self.fields["owner"].queryset = owners  # type: ignore[attr-defined]  # a ModelChoiceField
+            self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[attr-defined]  # a ModelChoiceField
         else:
             del self.fields["owner"]
 

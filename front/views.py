@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +24,7 @@ from .pagination import BookPaginator
 PAGE_SIZE = 50
 
 
-def _require_write(request: HttpRequest) -> None:
+def _require_write(request: SignedInHttpRequest) -> None:
     if not roles.can_write(request.user):
         raise PermissionDenied("Read-only users change nothing.")
 
@@ -125,24 +127,24 @@ def account_export(request: SignedInHttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def _account_for(request: HttpRequest, pk: int) -> Account:
+def _account_for(request: SignedInHttpRequest, pk: int) -> Account:
     # Another CSM's account is a 404, not a 403: its existence is not ours to reveal.
     return get_object_or_404(Account.objects.visible_to(request.user).select_related("owner", "program"), pk=pk)
 
 
-def _writable_account(request: HttpRequest, pk: int) -> Account:
+def _writable_account(request: SignedInHttpRequest, pk: int) -> Account:
     account = _account_for(request, pk)
     _require_write(request)
     return account
 
 
-def _writable_contact(request: HttpRequest, pk: int) -> Contact:
+def _writable_contact(request: SignedInHttpRequest, pk: int) -> Contact:
     contact = get_object_or_404(Contact.objects.visible_to(request.user).select_related("account"), pk=pk)
     _require_write(request)
     return contact
 
 
-def _account_page(request: HttpRequest, account: Account, **forms: object) -> HttpResponse:
+def _account_page(request: SignedInHttpRequest, account: Account, **forms: Any) -> HttpResponse:
     """The account page, with any edit form open (``?add_contact=1``, ``?edit_contact=<id>``,
     ``?successor=1``, ``?edit_account=1``, or a bound form with its errors after a bad POST)."""
     day = timezone.localdate()
@@ -168,7 +170,7 @@ def _account_page(request: HttpRequest, account: Account, **forms: object) -> Ht
     return render(request, "accounts/account_detail.html", context)
 
 
-def _role_defaults(query: object) -> dict:
+def _role_defaults(query: QueryDict) -> dict:
     """``?add_contact=1&role=is_renewal`` opens the form with that role ticked (coverage tasks);
     ``&succeeds=<id>`` adds the successor of a contact who left."""
     role, succeeds = query.get("role", ""), query.get("succeeds", "")
@@ -179,17 +181,17 @@ def _role_defaults(query: object) -> dict:
 
 
 @require_safe
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     return _account_page(request, _account_for(request, pk))
 
 
-def _saved(request: HttpRequest, account: Account, message: str) -> HttpResponse:
+def _saved(request: SignedInHttpRequest, account: Account, message: str) -> HttpResponse:
     messages.success(request, message)
     return redirect(reverse("front:account-detail", args=[account.pk]) + "#contacts")
 
 
 @require_POST
-def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def account_edit(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     account = _writable_account(request, pk)
     form = AccountForm(request.POST, instance=account, user=request.user)
     if form.is_valid():
@@ -204,7 +206,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_add(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     account = _writable_account(request, pk)
     day = timezone.localdate()
     form = ContactForm(request.POST, account=account, today=day)
@@ -219,7 +221,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_edit(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     contact = _writable_contact(request, pk)
     day = timezone.localdate()
     form = ContactForm(request.POST, account=contact.account, today=day, instance=contact)
@@ -234,7 +236,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def contact_successor(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_successor(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     contact = _writable_contact(request, pk)
     day = timezone.localdate()
     form = SuccessorForm(request.POST, contact=contact, today=day, prefix=f"s{contact.pk}")

@@ -102,7 +102,7 @@ def choice_names(choices: type[Choices]) -> str:
     return ", ".join(choices.values)
 
 
-def validate_accounts(rows: list[dict], *, user: roles.User, out: Validation) -> None:
+def validate_accounts(rows: list[dict], *, user: roles.AuthUser, out: Validation) -> None:
     users = {u.username.lower(): u for u in get_user_model().objects.filter(is_active=True)}
     programs = {p.name.lower(): p for p in Program.objects.all()}
     existing = {a.external_id: a for a in Account.objects.filter(external_id__in=[r["external_id"] for r in rows])}

@@ -1,5 +1,7 @@
 """Handoffs from a CRM (POST /api/handoffs/, idempotent by deal id) and the task list."""
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -57,13 +59,13 @@ class HandoffInSerializer(serializers.Serializer):
     stakeholders = StakeholderSerializer(many=True, required=False, default=list)
     expectations = serializers.CharField(required=False, allow_blank=True, default="")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the users the caller may assign exist for this field: another book's CSM reads
         # as an unknown user name, the same answer as a name nobody has.
         request = self.context.get("request")
         if request is not None:
-            self.fields["csm"].queryset = services.assignable_csms(request.user)
+            self.fields["csm"].queryset = services.assignable_csms(request.user)  # type: ignore[attr-defined]  # a SlugRelatedField
 
 
 class HandoffSerializer(serializers.ModelSerializer):
@@ -142,7 +144,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=SnoozeSerializer, responses={200: TaskSerializer})
     @action(detail=True, methods=["post"])
-    def snooze(self, request: Request, pk: str | None = None) -> Response:
+    def snooze(self, request: SignedInRequest, pk: str | None = None) -> Response:
         task = self.get_object()
         data = parsed(SnoozeSerializer, request)
         task = services.snooze_task(task, until=data["until"], today=timezone.localdate(), by=request.user)

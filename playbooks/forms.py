@@ -1,5 +1,6 @@
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
@@ -48,11 +49,11 @@ class HandoffForm(forms.Form):
         label="Expectations set in the sale", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if user is not None:
             # A CSM sees only themselves here, a manager their team (docs/security.md, "Handoff").
-            self.fields["csm"].queryset = self.fields["csm"].queryset.filter(
+            self.fields["csm"].queryset = self.fields["csm"].queryset.filter(  # type: ignore[attr-defined]  # a ModelChoiceField
                 pk__in=services.assignable_csms(user).values("pk")
             )
 
@@ -133,9 +134,9 @@ class NewTaskForm(forms.Form):
     description = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     assignee = _assignable_users()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].empty_label = "The account's CSM"
+        self.fields["assignee"].empty_label = "The account's CSM"  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
 class AccountTaskForm(NewTaskForm):
@@ -144,7 +145,7 @@ class AccountTaskForm(NewTaskForm):
     account = forms.CharField(max_length=200, help_text="Account name or CRM id.")
     field_order = ["account", "title", "kind", "priority", "due_on", "assignee", "description"]
 
-    def __init__(self, *args: object, user: "roles.User", **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: "roles.User", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
@@ -184,13 +185,13 @@ class BulkTaskForm(forms.Form):
     )
     assignee = _assignable_users()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Any id is accepted here; the service keeps only open tasks the user may see.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]  # a MultipleChoiceField
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = cast(dict, super().clean())  # BaseForm.clean returns cleaned_data
         if data.get("action") == "reassign" and not data.get("assignee"):
             self.add_error("assignee", "Pick who takes the tasks.")
         return data

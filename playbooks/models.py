@@ -120,7 +120,7 @@ class Task(models.Model):
         "successor" (a primary or renewal contact left), or "" (closed by hand)."""
         if self.key.startswith(tuple(COVERAGE_TASK_KEYS)):
             return "add_contact"
-        if self.rule_id and self.rule.trigger == PlaybookRule.Trigger.CONTACT_LEFT:
+        if self.rule_id and self.rule.trigger == PlaybookRule.Trigger.CONTACT_LEFT:  # type: ignore[union-attr]  # rule_id is set
             return "successor"
         return ""
 

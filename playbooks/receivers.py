@@ -7,13 +7,14 @@ import logging
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import Contact
 from accounts.signals import contact_left, contacts_changed
-from renewals.models import RenewalNotice
+from renewals.models import Renewal, RenewalAnswer, RenewalNotice
 from renewals.signals import (
     contact_email_bad,
     contact_opted_out,
@@ -43,7 +44,7 @@ def on_contact_left(sender: object, contact: Contact, today: date | None = None,
 
 
 @receiver(contacts_changed, dispatch_uid="playbooks.contacts_changed")
-def on_contacts_changed(sender: object, account_id: int, today: date, by: object = None, **kwargs: object) -> None:
+def on_contacts_changed(sender: object, account_id: int, today: date, by: User | None = None, **kwargs: Any) -> None:
     """A contact change may finish a coverage or successor task: close it in the same transaction."""
     try:
         # A savepoint: a failure here rolls back only the closing, never the contact change.
@@ -78,13 +79,18 @@ def on_renewal_coverage_changed(sender: object, changed: list, today: date, **kw
     return renewal_tasks.open_coverage_tasks(changed, today=today)
 
 
-def _renewal_owner(notice: object) -> object:
+def _renewal_owner(notice: RenewalNotice) -> User | None:
     return getattr(notice.renewal, "owner", None) or notice.contract.account.owner
 
 
 @receiver(contact_email_bad, dispatch_uid="playbooks.contact_email_bad")
 def on_contact_email_bad(
-    sender: object, contact: object, notice: object, reason: str = "", fallback: object = None, **kwargs: object
+    sender: object,
+    contact: Contact,
+    notice: RenewalNotice,
+    reason: str = "",
+    fallback: Contact | None = None,
+    **kwargs: Any,
 ) -> None:
     """The CSM finds a working address or the successor (the fallback, if any, is already planned)."""
     try:
@@ -104,7 +110,7 @@ def on_contact_email_bad(
 
 @receiver(contact_opted_out, dispatch_uid="playbooks.contact_opted_out")
 def on_contact_opted_out(
-    sender: object, contact: object, notice: object = None, source: str = "", **kwargs: object
+    sender: object, contact: Contact, notice: RenewalNotice | None = None, source: str = "", **kwargs: Any
 ) -> None:
     """The renewal now reaches fewer people: the CSM checks it still reaches enough."""
     try:
@@ -122,7 +128,7 @@ def on_contact_opted_out(
 
 
 @receiver(renewal_answered, dispatch_uid="playbooks.renewal_answered")
-def on_renewal_answered(sender: object, answer: object, **kwargs: object) -> None:
+def on_renewal_answered(sender: object, answer: RenewalAnswer, **kwargs: Any) -> None:
     """ "Let's talk" asks the CSM to call; a named person waits for the CSM to confirm them."""
     try:
         notice = answer.notice
@@ -160,7 +166,7 @@ def overdue_task_key(renewal_id: int) -> str:
 
 
 @receiver(renewal_overdue, dispatch_uid="playbooks.renewal_overdue")
-def on_renewal_overdue(sender: object, renewal: object, today: date, lapses_on: date, **kwargs: object) -> None:
+def on_renewal_overdue(sender: object, renewal: Renewal, today: date, lapses_on: date, **kwargs: Any) -> None:
     """Open the CSM's "renewal overdue" task; errors go through (renewals/signals.py: sent once)."""
     contract = renewal.contract
     services.open_task(
@@ -179,7 +185,7 @@ def on_renewal_overdue(sender: object, renewal: object, today: date, lapses_on: 
 
 
 @receiver(renewal_stage_changed, dispatch_uid="playbooks.renewal_closed")
-def on_renewal_closed(sender: object, renewal: object, new_stage: str = "", **kwargs: object) -> None:
+def on_renewal_closed(sender: object, renewal: Renewal, new_stage: str = "", **kwargs: Any) -> None:
     """A closed renewal (renewed, lost or lapsed) is no longer overdue: its task is done."""
     if new_stage in renewal.OPEN_STAGES:
         return

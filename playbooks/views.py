@@ -97,13 +97,13 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def task_bulk(request: HttpRequest) -> HttpResponse:
+def task_bulk(request: SignedInHttpRequest) -> HttpResponse:
     _require_write(request)
     form = forms.BulkTaskForm(request.POST)
     back = request.POST.get("next", "")
     back = back if back.startswith("/") and not back.startswith("//") else reverse("playbooks:task-list")
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))  # type: ignore[misc]  # ErrorList items are strings
         return redirect(back)
     data, today = form.cleaned_data, timezone.localdate()
     visible = Task.objects.visible_to(request.user)
@@ -127,11 +127,11 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def task_create(request: HttpRequest, account_pk: int | None = None) -> HttpResponse:
+def task_create(request: SignedInHttpRequest, account_pk: int | None = None) -> HttpResponse:
     _require_write(request)
     today = timezone.localdate()
     if account_pk is None:
-        form = forms.AccountTaskForm(request.POST, user=request.user)
+        form: forms.AccountTaskForm | forms.NewTaskForm = forms.AccountTaskForm(request.POST, user=request.user)
     else:
         account = _account(request, account_pk)
         form = forms.NewTaskForm(request.POST)
@@ -187,7 +187,7 @@ def task_snooze(request: SignedInHttpRequest, pk: int) -> HttpResponse:
 # --- Handoff -------------------------------------------------------------------------------------
 
 
-def handoff_form(request: HttpRequest) -> HttpResponse:
+def handoff_form(request: SignedInHttpRequest) -> HttpResponse:
     if request.method == "POST":
         _require_write(request)
     form = forms.HandoffForm(request.POST or None, user=request.user)

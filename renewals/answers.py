@@ -52,7 +52,7 @@ def open_link(token: str) -> tuple[RenewalNotice, str]:
     if not isinstance(payload, dict) or payload.get("a") not in Kind.values:
         raise ValidationError("This link is not valid.")
     notice = (
-        RenewalNotice.objects.select_related("contract__program", "contract__account", "contact", "renewal")
+        RenewalNotice.objects.select_related("contract__program", "contract__account", "contact", "renewal")  # type: ignore[misc]  # no id matches no row
         .filter(pk=payload.get("n"))
         .first()
     )
@@ -107,7 +107,7 @@ def confirm_named_contact(answer: RenewalAnswer, *, now: datetime) -> Contact:
     if answer.kind != Kind.NOT_RIGHT_PERSON:
         raise ValidationError("Only a named person can be confirmed.")
     if answer.new_contact_id:
-        return answer.new_contact
+        return answer.new_contact  # type: ignore[return-value]  # new_contact_id is set
     account_id = answer.notice.contract.account_id
     contact = Contact.objects.filter(account_id=account_id, email__iexact=answer.named_email).first()
     if contact is None:

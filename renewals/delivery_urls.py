@@ -18,8 +18,9 @@ from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponseBadRequest, HttpResponseBase
 from django.urls import path
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 VIEWS = {
@@ -34,13 +35,13 @@ VIEWS = {
 }
 
 
-def guarded(view_class: type) -> Callable[..., HttpResponse]:
+def guarded(view_class: type[View]) -> Callable[..., HttpResponseBase]:
     view = view_class.as_view()
 
     # Providers sign or basic-authenticate their calls (anymail checks); they carry no CSRF token.
     @login_not_required
     @csrf_exempt
-    def webhook(request: HttpRequest) -> HttpResponse:
+    def webhook(request: HttpRequest) -> HttpResponseBase:
         # Without the shared secret anymail would accept anyone's events: the URL stays closed.
         if not getattr(settings, "ANYMAIL", {}).get("WEBHOOK_SECRET"):
             raise Http404("Mail-provider webhooks need ANYMAIL_WEBHOOK_SECRET.")

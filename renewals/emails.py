@@ -207,8 +207,8 @@ def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
     context = notice_context(notice)
     sources = sources_for(notice.contract.program_id)
     subject = one_line(SANDBOX.from_string(sources.subject).render(Context(context, autoescape=False)))
-    text = SANDBOX.from_string(sources.text_body).render(Context(context, autoescape=False))
-    html = SANDBOX.from_string(sources.html_body).render(Context(context, autoescape=True))
+    text: str = SANDBOX.from_string(sources.text_body).render(Context(context, autoescape=False))
+    html: str = SANDBOX.from_string(sources.html_body).render(Context(context, autoescape=True))
     if context["auto_renew"] and "auto_renew" not in sources.text_body + sources.html_body:
         # An admin's template written before auto-renewal wording existed: the customer must
         # still learn that the contract renews by itself and how to cancel.

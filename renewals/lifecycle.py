@@ -40,7 +40,7 @@ def lapsed_reason() -> ReasonCode:
 
 
 def grace_days(contract: Contract) -> int:
-    return contract.program.renewal_grace_days if contract.program_id else DEFAULT_GRACE_DAYS
+    return contract.program.renewal_grace_days if contract.program_id else DEFAULT_GRACE_DAYS  # type: ignore[union-attr]  # program_id is set
 
 
 def lapses_on(contract: Contract) -> date:
@@ -98,12 +98,12 @@ def lapse_contract(contract: Contract, *, today: date) -> Renewal:
     renewal.reason = reason
     renewal.reason_notes = f"No renewal decision {grace_days(contract)} days after the contract ended."
     renewal.probability = 0
-    renewal._change_reason = "lapsed"
+    renewal._change_reason = "lapsed"  # type: ignore[attr-defined]  # read by simple_history
     renewal.save()
     services._stage_changed(renewal, old_stage, None)
     services._cancel_pending_notices(contract)
     contract.status = Contract.Status.EXPIRED
-    contract._change_reason = "lapsed"
+    contract._change_reason = "lapsed"  # type: ignore[attr-defined]  # read by simple_history
     contract.save(update_fields=["status"])
     if contract.recurring_amount > 0:
         RevenueEntry.objects.create(
@@ -133,7 +133,7 @@ def mark_renewals_overdue(renewal_ids: list[int], *, today: date) -> int:
     )
     for renewal in renewals:
         renewal.overdue_on = today
-        renewal._change_reason = "contract ended without a renewal decision"
+        renewal._change_reason = "contract ended without a renewal decision"  # type: ignore[attr-defined]  # read by simple_history
         renewal.save(update_fields=["overdue_on", "updated_at"])
         signals.renewal_overdue.send(
             sender=Renewal, renewal=renewal, today=today, lapses_on=lapses_on(renewal.contract)

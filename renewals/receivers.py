@@ -7,6 +7,7 @@ says so.
 """
 
 import json
+from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.db.models.signals import post_save, pre_save
@@ -29,7 +30,7 @@ def _payload(esp_event: object) -> dict:
 
 
 @receiver(tracking, dispatch_uid="renewals.tracking")
-def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
+def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
     # Errors propagate on purpose: anymail then answers 5xx and the provider redelivers later,
     # and the (provider, event id) key makes the redelivery land once.
     payload = _payload(event.esp_event)
@@ -50,14 +51,14 @@ def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str
 
 
 @receiver(pre_save, sender=Account, dispatch_uid="renewals.account_program_before")
-def remember_program(sender: type, instance: Account, **kwargs: object) -> None:
-    instance._program_before = (
+def remember_program(sender: type, instance: Account, **kwargs: Any) -> None:
+    instance._program_before = (  # type: ignore[attr-defined]  # read after the save
         Account.objects.filter(pk=instance.pk).values_list("program_id", flat=True).first() if instance.pk else None
     )
 
 
 @receiver(post_save, sender=Account, dispatch_uid="renewals.account_program_after")
-def carry_contract_program(sender: type, instance: Account, created: bool = False, **kwargs: object) -> None:
+def carry_contract_program(sender: type, instance: Account, created: bool = False, **kwargs: Any) -> None:
     if created or getattr(instance, "_program_before", instance.program_id) == instance.program_id:
         return
     Contract.objects.filter(account=instance, status=Contract.Status.ACTIVE).update(program_id=instance.program_id)

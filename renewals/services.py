@@ -864,7 +864,7 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         return _send_claimed(notice, now=now)
     finally:
         # Whatever the outcome, the notice's status changed: its owners' pages show it (csm/freshness.py).
-        freshness.bump({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})
+        freshness.bump({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})  # type: ignore[arg-type]  # None was taken out
 
 
 def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:

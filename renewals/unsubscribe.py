@@ -32,7 +32,7 @@ def notice_for_token(token: str) -> RenewalNotice:
         raise ValidationError("This unsubscribe link is not valid.") from exc
     if not isinstance(payload, dict) or payload.get("a") != "unsubscribe":
         raise ValidationError("This unsubscribe link is not valid.")
-    notice = RenewalNotice.objects.select_related("contact", "contract__account").filter(pk=payload.get("n")).first()
+    notice = RenewalNotice.objects.select_related("contact", "contract__account").filter(pk=payload.get("n")).first()  # type: ignore[misc]  # no id matches no row
     if notice is None:
         raise ValidationError("This unsubscribe link is not valid.")
     return notice

@@ -123,7 +123,7 @@ def renewal_board(request: HttpRequest) -> HttpResponse:
             "form": form,
             "columns": columns,
             "today": today,
-            "stage_choices": StageForm().fields["stage"].choices,
+            "stage_choices": StageForm().fields["stage"].choices,  # type: ignore[attr-defined]  # a ChoiceField
             "undo": undo,
         },
     )
@@ -186,7 +186,7 @@ def renewal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lose_form": LoseForm(),
             "lapses_on": lifecycle.lapses_on(contract) if renewal.is_open and days_left < 0 else None,
             "renews_late": services.lapse_to_reverse(contract, renewal) is not None,
-            "resolve_choices": ResolveNoticeForm().fields["action"].choices,
+            "resolve_choices": ResolveNoticeForm().fields["action"].choices,  # type: ignore[attr-defined]  # a ChoiceField
             "unclear_choices": services.Resolution.UNCLEAR_CHOICES,
         },
     )

@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", help="YYYY-MM-DD (default: today)")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             day = date.fromisoformat(options["date"]) if options["date"] else timezone.localdate()
         except ValueError as exc:
