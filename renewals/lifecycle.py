@@ -24,7 +24,7 @@ from accounts import stages
 from accounts.models import Account, Program
 
 from . import services, signals
-from .models import Contract, ReasonCode, Renewal, RevenueEntry
+from .models import Contract, ReasonCode, Renewal
 from .terms import next_term_end, on_terms_amount
 
 DEFAULT_GRACE_DAYS = 30  # contracts without a program
@@ -105,17 +105,11 @@ def lapse_contract(contract: Contract, *, today: date) -> Renewal:
     contract.status = Contract.Status.EXPIRED
     contract._change_reason = "lapsed"  # type: ignore[attr-defined]  # read by simple_history
     contract.save(update_fields=["status"])
-    if contract.recurring_amount > 0:
-        RevenueEntry.objects.create(
-            account_id=contract.account_id,
-            contract=contract,
-            kind=RevenueEntry.Kind.CHURN,
-            amount=-contract.recurring_amount,
-            currency=contract.currency,
-            effective_on=contract.ends_on + timedelta(days=1),
-            reason=reason,
-            note=f"Lapsed: no renewal decision by {contract.ends_on + timedelta(days=grace_days(contract)):%d %b %Y}",
-        )
+    services.record_churn(
+        contract,
+        reason=reason,
+        note=f"Lapsed: no renewal decision by {contract.ends_on + timedelta(days=grace_days(contract)):%d %b %Y}",
+    )
     return renewal
 
 

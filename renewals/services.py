@@ -335,9 +335,15 @@ def mark_renewal_lost(
     renewal.save()
     _stage_changed(renewal, old_stage, by)
     _cancel_pending_notices(contract)
+    record_churn(contract, reason=reason, note=notes[:300])
+    return renewal
+
+
+def record_churn(contract: Contract, *, reason: ReasonCode | None, note: str) -> None:
+    """The ledger's churn entry for a contract that ends without a renewal (lost or lapsed)."""
     if contract.recurring_amount > 0:
         RevenueEntry.objects.create(
-            account=contract.account,
+            account_id=contract.account_id,
             contract=contract,
             kind=RevenueEntry.Kind.CHURN,
             amount=-contract.recurring_amount,
@@ -345,9 +351,8 @@ def mark_renewal_lost(
             # Revenue stops the day after the last paid day.
             effective_on=contract.ends_on + timedelta(days=1),
             reason=reason,
-            note=notes[:300],
+            note=note,
         )
-    return renewal
 
 
 # --- Planning notices ----------------------------------------------------------------------
