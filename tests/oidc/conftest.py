@@ -29,6 +29,8 @@ ACCOUNTS = {
             "preferred_username": "mia", "groups": ["everyone", "csm-managers"]},
     "cass": {"email": "cass@corp.test", "email_verified": True, "given_name": "Cass", "family_name": "Book",
              "preferred_username": "cass", "groups": ["everyone", "csm-users"]},
+    "ada": {"email": "ada@corp.test", "email_verified": True, "given_name": "Ada", "family_name": "Root",
+            "preferred_username": "ada", "groups": ["csm-users", "csm-admins"]},
     "nora": {"email": "nora@corp.test", "email_verified": True, "given_name": "Nora", "family_name": "Nobody",
              "preferred_username": "nora", "groups": ["everyone"]},
 }  # fmt: skip

@@ -106,6 +106,21 @@ def test_a_sso_session_is_not_asked_for_csms_second_factor(client, sso) -> None:
     assert client.get("/").status_code == 302
 
 
+def test_an_sso_admin_reaches_django_admin_without_csms_code_and_loses_it_with_the_role(client, settings, sso) -> None:
+    ada = UserFactory(username="ada", email="ada@corp.test", role=roles.CSM)
+    TOTPDevice.objects.create(user=ada, name="phone", confirmed=True)
+    sso_sign_in(client, "ada")
+    ada.refresh_from_db()
+    assert (roles.role_of(ada), ada.is_staff, ada.is_superuser) == (roles.ADMIN, True, False)
+    assert client.get("/admin/").status_code == 200
+    client.post("/logout/")
+    settings.OIDC_ROLE_MAP = {key: value for key, value in settings.OIDC_ROLE_MAP.items() if key != "csm-admins"}
+    sso_sign_in(client, "ada")
+    ada = User.objects.get(pk=ada.pk)
+    assert (roles.role_of(ada), ada.is_staff) == (roles.CSM, False)
+    assert client.get("/admin/").status_code == 302
+
+
 def test_signing_out_ends_the_session_and_the_providers(client, sso) -> None:
     sso_sign_in(client, "mia")
     id_token = client.session["oidc_id_token"]
