@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -19,6 +20,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from . import sso
 
+REFUSED_CODE = "The identity provider did not accept this sign-in (it may have been used already). Start again."
 STALE = "This sign-in could not be checked: it may be old, or started in another browser. Start again."
 
 
@@ -60,8 +62,13 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
             request.csm_sso_refusal = [f"The identity provider did not sign you in: {described[:300]}."]  # type: ignore[attr-defined]
         try:
             return super().get(request)
-        except SuspiciousOperation:
+        except (SuspiciousOperation, jwt.PyJWTError):  # state, nonce, signature, expiry, audience
             return refused(request, [STALE], status=400)
+        except requests.HTTPError as exc:
+            if exc.response is not None and 400 <= exc.response.status_code < 500:
+                # e.g. a code already used or too old: the provider answers invalid_grant.
+                return refused(request, [REFUSED_CODE], status=403)
+            return unavailable(request, exc)
         except (requests.RequestException, sso.ProviderUnavailableError, ValueError) as exc:
             return unavailable(request, exc)
 

@@ -154,6 +154,19 @@ def test_a_forged_or_stale_callback_is_refused_without_a_500(client, sso) -> Non
     assert "_auth_user_id" not in client.session
 
 
+def test_a_code_cannot_be_used_twice(client, sso) -> None:
+    start = client.get("/oidc/authenticate/")
+    callback = urlsplit(sign_in_at_provider(start.url, "mia"))
+    assert client.get(callback.path, parse_qs(callback.query)).status_code == 302
+    client.post("/logout/")
+    # The same code again, under a state this browser did start: the provider refuses the code.
+    state = parse_qs(urlsplit(client.get("/oidc/authenticate/").url).query)["state"][0]
+    replay = client.get(callback.path, {**parse_qs(callback.query), "state": state})
+    assert replay.status_code == 403
+    assert b"did not accept this sign-in" in replay.content
+    assert "_auth_user_id" not in client.session
+
+
 def test_without_password_sign_in_only_the_sso_button_is_offered(client, settings, sso, alice) -> None:
     settings.PASSWORD_SIGN_IN = False
     page = client.get("/login/").content.decode()
