@@ -219,8 +219,7 @@ def sign_in_with_sso(*, issuer: str, claims: Mapping[str, Any], now: datetime) -
     user.last_name = _clean(claims.get("family_name"), limit=150) or user.last_name
     user.email = _clean(claims.get("email"), limit=254) or user.email
     user.is_staff = role == roles.ADMIN or user.is_superuser
-    user.last_login = now
-    user.save(update_fields=["first_name", "last_name", "email", "is_staff", "last_login"])
+    user.save(update_fields=["first_name", "last_name", "email", "is_staff"])
     _set_role(user, role)
     identity.last_sign_in_at = now
     identity.save(update_fields=["last_sign_in_at"])
