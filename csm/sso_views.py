@@ -4,6 +4,7 @@ The protocol is mozilla-django-oidc's; these views add the endpoints from discov
 that says why a sign-in was refused (never a 500 when the provider is away or answers oddly).
 """
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,12 +20,15 @@ from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from . import sso
+from .security_log import log_event
 
 REFUSED_CODE = "The identity provider did not accept this sign-in (it may have been used already). Start again."
 STALE = "This sign-in could not be checked: it may be old, or started in another browser. Start again."
 
 
 def refused(request: HttpRequest, reasons: list[str], *, status: int) -> HttpResponse:
+    reason = " ".join(reasons)[:500]
+    log_event("sso.refused", request=request, user=False, status=status, reason=reason, level=logging.WARNING)
     return render(request, "registration/sso_refused.html", {"reasons": reasons}, status=status)
 
 

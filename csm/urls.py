@@ -23,7 +23,7 @@ from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
 
-from . import otp, otp_views, session_views, sso_views, views
+from . import otp, otp_views, session_views, sso_views, token_views, views
 from .sso_views import needs_passwords
 
 otp.require_otp_in_admin()
@@ -57,6 +57,8 @@ urlpatterns = [
     ),
     path("logout/", sso_views.LogoutView.as_view(), name="logout"),
     path("sessions/", session_views.session_list, name="sessions"),
+    path("tokens/", token_views.token_list, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="api-token-revoke"),
     # The password pages are 404 while password sign-in is off (PASSWORD_SIGN_IN=0 with SSO on).
     path("password/change/", needs_passwords(auth_views.PasswordChangeView.as_view()), name="password_change"),
     path(

@@ -1,6 +1,7 @@
 """Single sign-on against a real OpenID Connect provider on loopback, through Django's client:
 users made and updated from the claims, the refused case, 2FA left to the provider, sign-out."""
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -52,8 +53,9 @@ def test_the_role_is_set_again_at_every_sign_in(client, settings, sso) -> None:
     assert SSOIdentity.objects.filter(user=cass).count() == 1
 
 
-def test_a_person_whose_claims_map_to_no_role_is_refused_with_a_page(client, sso) -> None:
-    response = sso_sign_in(client, "nora")
+def test_a_person_whose_claims_map_to_no_role_is_refused_with_a_page(client, sso, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="csm.security"):
+        response = sso_sign_in(client, "nora")
     assert response.status_code == 403
     page = response.content.decode()
     assert "You are not signed in" in page
@@ -62,6 +64,10 @@ def test_a_person_whose_claims_map_to_no_role_is_refused_with_a_page(client, sso
     assert not User.objects.filter(username="nora").exists()
     assert "_auth_user_id" not in client.session
     assert client.get("/").status_code == 302
+    events = [record.security for record in caplog.records if hasattr(record, "security")]
+    refusals = [event for event in events if event["event"] == "sso.refused"]
+    assert [event["status"] for event in refusals] == [403]
+    assert "no csm role" in refusals[0]["reason"]
 
 
 def test_an_existing_user_with_the_verified_address_is_linked_not_duplicated(client, sso) -> None:
