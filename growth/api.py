@@ -1,5 +1,6 @@
 """REST API for expansion opportunities, suggestions and renewal checkpoints; every change is one growth service."""
 
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -40,7 +41,7 @@ class OpportunityCreateSerializer(serializers.Serializer):
     account = EditableAccountField()
     kind = serializers.ChoiceField(choices=Opportunity.Kind.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0.01)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False, default=50)
     close_date = serializers.DateField()
@@ -50,7 +51,7 @@ class OpportunityCreateSerializer(serializers.Serializer):
 class OpportunityUpdateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Opportunity.Kind.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0.01)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     probability = serializers.IntegerField(min_value=0, max_value=100)
     close_date = serializers.DateField()
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -131,7 +132,7 @@ class SuggestionSerializer(serializers.ModelSerializer):
 
 
 class AcceptSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0.01)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     close_date = serializers.DateField()
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False, default=50)
     kind = serializers.ChoiceField(choices=Opportunity.Kind.choices, required=False, default="")
@@ -180,6 +181,9 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CheckpointSerializer(serializers.ModelSerializer):
+    csm_call = serializers.CharField(
+        read_only=True, help_text="The CSM's call: likely, at_risk or will_churn; empty until they make it."
+    )
     asked_of: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )

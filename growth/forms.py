@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 
 from .models import Checkpoint, Opportunity
@@ -7,7 +9,7 @@ class OpportunityForm(forms.Form):
     kind = forms.ChoiceField(choices=Opportunity.Kind.choices)
     title = forms.CharField(max_length=200, required=False)
     amount = forms.DecimalField(
-        label="Added recurring amount per year", max_digits=14, decimal_places=2, min_value=0.01
+        label="Added recurring amount per year", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
     probability = forms.IntegerField(label="Probability %", min_value=0, max_value=100, initial=50)
     close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -20,7 +22,7 @@ class NewOpportunityForm(OpportunityForm):
 
 class AcceptSuggestionForm(forms.Form):
     kind = forms.ChoiceField(choices=Opportunity.Kind.choices)
-    amount = forms.DecimalField(label="Amount per year", max_digits=14, decimal_places=2, min_value=0.01)
+    amount = forms.DecimalField(label="Amount per year", max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     probability = forms.IntegerField(label="Probability %", min_value=0, max_value=100, initial=50)
     close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Account
 from csm import roles
@@ -85,6 +85,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def opportunity_new(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account.objects.visible_to(request.user), pk=pk)
     today = timezone.localdate()
