@@ -29,6 +29,11 @@ MILESTONE_DAYS = 30  # a milestone reached in the last 30 days suggests an upsel
 PROMOTER_MIN = 9  # an NPS answer of 9 or 10
 CALL_TASK_DAYS = 14  # the CSM has two weeks to make their call
 CHUNK = 2000
+ENTITLEMENT_PLURALS = {
+    "business_review": "business reviews",
+    "training": "training seats",
+    "success_hours": "success hours",
+}
 
 
 # --- Opportunities ---------------------------------------------------------------------------
@@ -285,14 +290,14 @@ def _entitlement_signals(*, today: date) -> list[Suggestion]:
             program = programs.get(contract["program_id"])
             entitled = getattr(program, field, 0) if program and field else 0
             if entitled and quantity >= entitled:
-                label = EntitlementUse.Kind(kind).label.lower()
+                label = ENTITLEMENT_PLURALS.get(kind, kind)
                 out.append(
                     Suggestion(
                         account_id=account_id,
                         signal=Suggestion.Signal.ENTITLEMENT_USED_UP,
                         period=f"contract-{contract['pk']}-{kind}",
-                        reason=f"All {entitled} {label} of the {program} program used "
-                        f"since {contract['starts_on']:%d %b %Y}.",
+                        reason=f"{quantity.normalize():f} of {entitled} {label} used since "
+                        f"{contract['starts_on']:%d %b %Y} ({program} program): the entitlement is used up.",
                         kind=Suggestion.KIND_FOR[Suggestion.Signal.ENTITLEMENT_USED_UP],
                         raised_on=today,
                     )

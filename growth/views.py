@@ -25,6 +25,7 @@ from .forms import AcceptSuggestionForm, CallForm, DismissForm, LoseForm, NewOpp
 from .models import Checkpoint, Opportunity, Suggestion
 
 PAGE = 50
+SUGGESTIONS = 8  # the newest; the account pages show each account's own
 
 
 def _require_write(request: HttpRequest) -> None:
@@ -64,6 +65,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     open_rows = visible.open().select_related("account", "owner").order_by("close_date", "pk")
     page = Paginator(open_rows, PAGE).get_page(request.GET.get("page"))
     recent = today - timedelta(days=reports.WON_LOST_DAYS)
+    pending = Suggestion.objects.visible_to(request.user).pending()
     return render(
         request,
         "growth/pipeline.html",
@@ -75,10 +77,8 @@ def pipeline(request: HttpRequest) -> HttpResponse:
             .filter(closed_on__gte=recent)
             .select_related("account")
             .order_by("-closed_on", "-pk")[:PAGE],
-            "suggestions": Suggestion.objects.visible_to(request.user)
-            .pending()
-            .select_related("account")
-            .order_by("-raised_on", "-pk")[:PAGE],
+            "suggestions": pending.select_related("account").order_by("-raised_on", "-pk")[:SUGGESTIONS],
+            "suggestion_count": pending.count(),
             "accept_form": AcceptSuggestionForm(initial={"close_date": today + timedelta(days=60), "probability": 50}),
         },
     )

@@ -74,7 +74,7 @@ def test_an_entitlement_used_up_and_a_milestone_reached_each_raise_one(acme, acm
     assert services.raise_suggestions(today=TODAY) == nothing_new
     used_up = Suggestion.objects.get(signal="entitlement_used_up")
     assert used_up.kind == "services"
-    assert "All 4 training seat" in used_up.reason
+    assert used_up.reason.startswith("4 of 4 training seats used since 01 Jan 2026")
 
 
 def test_a_dismissed_suggestion_is_not_raised_again(acme, alice) -> None:
