@@ -233,8 +233,10 @@ def _licence_signals(*, today: date) -> list[Suggestion]:
     since = today - timedelta(days=LICENCE_DAYS)
     window = UsageSnapshot.objects.filter(date__gt=since, date__lte=today, licenses_purchased__gt=0)
     # 10 x active > 9 x purchased: "more than 90 %" in whole numbers.
-    low = window.filter(account_id=OuterRef("account_id")).filter(
-        Q(licenses_active__lte=F("licenses_purchased") * 9 / 10) | Q(licenses_active__lt=1)
+    low = (
+        window.filter(account_id=OuterRef("account_id"))
+        .alias(active_x10=F("licenses_active") * 10)
+        .filter(active_x10__lte=F("licenses_purchased") * 9)
     )
     rows = (
         window.filter(account__in=Account.objects.active())

@@ -174,3 +174,10 @@ def test_bad_input_on_the_pages_is_a_message_not_a_500(client, acme, alice) -> N
     suggestion.refresh_from_db()
     assert suggestion.status == "new"
     assert not Opportunity.objects.exists()
+
+
+def test_exactly_90_percent_is_not_more_than_90(acme, globex) -> None:
+    full_licences(acme, active=9, purchased=10)
+    full_licences(globex, active=91, purchased=100)
+    services.raise_suggestions(today=TODAY)
+    assert list(Suggestion.objects.values_list("account__name", flat=True)) == ["Globex"]
