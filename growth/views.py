@@ -143,21 +143,25 @@ def _writable(request: HttpRequest, model: Any, pk: int, related: str = "account
     return row
 
 
+def _submit(request: HttpRequest, form_class: type[Form], action: Callable[[dict], object], success: str) -> bool:
+    """Parse the posted form and call one service with its data; errors become messages."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return False
+    return _run(request, lambda: action(form.cleaned_data), success)
+
+
 @login_required
 @require_POST
 def opportunity_update(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     opportunity = _writable(request, Opportunity, pk)
-    form = OpportunityForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: services.update_opportunity(
-                opportunity, by=request.user, owner=opportunity.owner, **form.cleaned_data
-            ),
-            "Saved.",
-        )
+    _submit(
+        request,
+        OpportunityForm,
+        lambda data: services.update_opportunity(opportunity, by=request.user, owner=opportunity.owner, **data),
+        "Saved.",
+    )
     return redirect("growth:opportunity-detail", pk=pk)
 
 
@@ -165,20 +169,14 @@ def opportunity_update(request: SignedInHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def opportunity_win(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     opportunity = _writable(request, Opportunity, pk)
-    form = WinForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: services.win_opportunity(
-                opportunity,
-                by=request.user,
-                today=timezone.localdate(),
-                effective_on=form.cleaned_data["effective_on"],
-            ),
-            "Won: the expansion is in the revenue ledger and the renewal forecast.",
-        )
+    _submit(
+        request,
+        WinForm,
+        lambda data: services.win_opportunity(
+            opportunity, by=request.user, today=timezone.localdate(), effective_on=data["effective_on"]
+        ),
+        "Won: the expansion is in the revenue ledger and the renewal forecast.",
+    )
     return redirect("growth:opportunity-detail", pk=pk)
 
 
@@ -186,17 +184,14 @@ def opportunity_win(request: SignedInHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def opportunity_lose(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     opportunity = _writable(request, Opportunity, pk)
-    form = LoseForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: services.lose_opportunity(
-                opportunity, by=request.user, today=timezone.localdate(), reason=form.cleaned_data["lost_reason"]
-            ),
-            "Marked lost, with its reason.",
-        )
+    _submit(
+        request,
+        LoseForm,
+        lambda data: services.lose_opportunity(
+            opportunity, by=request.user, today=timezone.localdate(), reason=data["lost_reason"]
+        ),
+        "Marked lost, with its reason.",
+    )
     return redirect("growth:opportunity-detail", pk=pk)
 
 
@@ -204,19 +199,15 @@ def opportunity_lose(request: SignedInHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def suggestion_accept(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     suggestion = _writable(request, Suggestion, pk)
-    form = AcceptSuggestionForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return _back(request, reverse("growth:pipeline"))
     created: list[Opportunity] = []
-    ok = _run(
+    if _submit(
         request,
-        lambda: created.append(
-            services.accept_suggestion(suggestion, by=request.user, today=timezone.localdate(), **form.cleaned_data)
+        AcceptSuggestionForm,
+        lambda data: created.append(
+            services.accept_suggestion(suggestion, by=request.user, today=timezone.localdate(), **data)
         ),
         "Accepted: the suggestion is now an open opportunity.",
-    )
-    if ok:
+    ):
         return redirect("growth:opportunity-detail", pk=created[0].pk)
     return _back(request, reverse("growth:pipeline"))
 
@@ -225,17 +216,14 @@ def suggestion_accept(request: SignedInHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def suggestion_dismiss(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     suggestion = _writable(request, Suggestion, pk)
-    form = DismissForm(request.POST)
-    if form.is_valid():
-        _run(
-            request,
-            lambda: services.dismiss_suggestion(
-                suggestion, by=request.user, today=timezone.localdate(), note=form.cleaned_data["note"]
-            ),
-            "Dismissed: this signal will not be suggested again for this period.",
-        )
-    else:
-        _form_errors(request, form)
+    _submit(
+        request,
+        DismissForm,
+        lambda data: services.dismiss_suggestion(
+            suggestion, by=request.user, today=timezone.localdate(), note=data["note"]
+        ),
+        "Dismissed: this signal will not be suggested again for this period.",
+    )
     return _back(request, reverse("growth:pipeline"))
 
 
@@ -264,22 +252,14 @@ def checkpoint_list(request: HttpRequest) -> HttpResponse:
 def checkpoint_call(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     checkpoint = get_object_or_404(Checkpoint.objects.visible_to(request.user), pk=pk)
     _require_write(request)
-    form = CallForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: services.record_csm_call(
-                checkpoint,
-                call=form.cleaned_data["call"],
-                note=form.cleaned_data["note"],
-                by=request.user,
-                today=timezone.localdate(),
-                now=timezone.now(),
-            ),
-            "Your call is recorded.",
-        )
+    _submit(
+        request,
+        CallForm,
+        lambda data: services.record_csm_call(
+            checkpoint, by=request.user, today=timezone.localdate(), now=timezone.now(), **data
+        ),
+        "Your call is recorded.",
+    )
     return _back(request, reverse("growth:checkpoint-list"))
 
 
