@@ -454,7 +454,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # HealthScore.band and previous_band share one set of choices: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"HealthBandEnum": "accounts.models.HealthScore.Band"},
+    # Checkpoint.auto_call and csm_call share one set, and every growth "kind" is an opportunity kind.
+    "ENUM_NAME_OVERRIDES": {
+        "HealthBandEnum": "accounts.models.HealthScore.Band",
+        "CheckpointCallEnum": "growth.models.Checkpoint.Call",
+        "OpportunityKindEnum": "growth.models.Opportunity.Kind",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------
