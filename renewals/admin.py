@@ -4,7 +4,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import emails
 from .forms import NoticeScheduleForm, NoticeTemplateForm
-from .models import Contract, NoticeSchedule, NoticeTemplate, ReasonCode, Renewal, RenewalNotice, RevenueEntry
+from .models import (
+    Contract,
+    ExchangeRate,
+    NoticeSchedule,
+    NoticeTemplate,
+    ReasonCode,
+    Renewal,
+    RenewalNotice,
+    RevenueEntry,
+)
 
 
 @admin.register(Contract)
@@ -83,3 +92,12 @@ class RenewalNoticeAdmin(admin.ModelAdmin):
     search_fields = ("email", "contract__account__name")
     raw_id_fields = ("contract", "renewal", "contact")
     readonly_fields = ("claimed_at", "handed_over_at", "enqueued_at", "sent_at", "attempts", "last_error")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(SimpleHistoryAdmin):
+    """The rate table for totals in the base currency (settings.CSM_BASE_CURRENCY); every change is in its history."""
+
+    list_display = ("currency", "rate", "effective_from")
+    list_filter = ("currency",)
+    date_hierarchy = "effective_from"

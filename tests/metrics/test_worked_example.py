@@ -48,7 +48,7 @@ def test_another_csm_sees_none_of_it(bob, globex, worked_example) -> None:
 def test_loss_reasons_are_ranked_by_revenue_lost(alice, worked_example) -> None:
     period = metrics.period_containing("quarter", date(2026, 1, 1))
     reasons = metrics.loss_reasons(metrics.scoped_accounts(alice), period)
-    assert [(r["reason"], r["lost"]) for r in reasons] == [
+    assert [(r["reason"], r["lost"].amount) for r in reasons] == [
         ("Budget cut", Decimal("25")),
         ("Fewer seats needed", Decimal("5")),
     ]
