@@ -12,17 +12,19 @@ Q = "/metrics/?period=quarter&on=2026-06-15"
 def test_the_metrics_page_converts_usd_and_jpy_at_the_stated_rate(client, alice, mixed_book, jpy_rate) -> None:
     client.force_login(alice)
     html = client.get(Q).content.decode()
-    assert "$100.67" in html  # RR at end of Q2: USD 100 + JPY 100 × 0.0067
+    assert "$100.67" in html  # RR at end of Q2: USD 100 + JPY 100 at 0.0067
     assert "at rates as of 30 Jun 2026" in html
     assert "1 JPY = 0.0067 USD" in html
-    assert "200.00" not in html and "$200" not in html
+    assert "200.00" not in html
+    assert "$200" not in html
 
 
 def test_without_a_rate_the_metrics_page_shows_each_currency_and_no_sum(client, alice, mixed_book) -> None:
     client.force_login(alice)
     html = client.get(Q).content.decode()
     assert 'id="revenue-per-currency"' in html
-    assert "¥100" in html and "$100.00" in html
+    assert "¥100" in html
+    assert "$100.00" in html
     assert "no rate to USD as of 30 Jun 2026 for JPY" in html
     assert "200" not in html.replace("2026", "")
 
