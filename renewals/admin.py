@@ -61,8 +61,24 @@ class RevenueEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Renewal)
 class RenewalAdmin(SimpleHistoryAdmin):
-    list_display = ("contract", "stage", "owner", "forecast_amount", "probability", "contact_coverage", "closed_on")
+    list_display = (
+        "contract",
+        "stage",
+        "stage_probability_pct",
+        "owner",
+        "forecast_amount",
+        "probability",
+        "contact_coverage",
+        "closed_on",
+    )
     list_filter = ("stage", "contact_coverage", "reason")
+    readonly_fields = ("stage_probability_pct",)
+
+    @admin.display(description="stage probability (weighted forecast)")
+    def stage_probability_pct(self, renewal: Renewal) -> str:
+        # Defined once in Renewal.STAGE_PROBABILITY; the renewals page lists every stage's.
+        return f"{renewal.stage_probability} %"
+
     search_fields = ("contract__account__name",)
     raw_id_fields = ("contract", "owner")
     list_select_related = ("contract__account", "owner")

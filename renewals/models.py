@@ -137,6 +137,19 @@ class Renewal(models.Model):
     CLOSED_STAGES = (Stage.RENEWED, Stage.EXPANDED, Stage.DOWNGRADED, Stage.LOST)
     # Follow-up notices go out only while the customer has not committed.
     FOLLOW_UP_STAGES = (Stage.UPCOMING, Stage.NOTIFIED, Stage.IN_DISCUSSION)
+    # The committed forecast: agreed, or already renewed (docs/domain.md, "Renewal forecast").
+    COMMITTED_STAGES = (Stage.COMMITTED, Stage.RENEWED, Stage.EXPANDED, Stage.DOWNGRADED)
+    # The weighted forecast's chance of renewal per stage, in % (shown in admin and on the renewals page).
+    STAGE_PROBABILITY = {
+        Stage.UPCOMING: 30,
+        Stage.NOTIFIED: 40,
+        Stage.IN_DISCUSSION: 60,
+        Stage.COMMITTED: 90,
+        Stage.RENEWED: 100,
+        Stage.EXPANDED: 100,
+        Stage.DOWNGRADED: 100,
+        Stage.LOST: 0,
+    }
 
     contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="renewal")
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UPCOMING, db_index=True)
@@ -175,6 +188,11 @@ class Renewal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage in self.OPEN_STAGES
+
+    @property
+    def stage_probability(self) -> int:
+        """The weighted forecast's probability for this renewal's stage (``STAGE_PROBABILITY``)."""
+        return self.STAGE_PROBABILITY[Renewal.Stage(self.stage)]
 
     @property
     def renewal_amount(self) -> Decimal:
