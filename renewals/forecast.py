@@ -121,7 +121,7 @@ def renewal_forecast(renewals: QuerySet[Renewal], *, by: str, today: date, perio
             bucket["pipeline"].append((currency, amount))
         if stage in Renewal.COMMITTED_STAGES:
             bucket["committed"].append((currency, amount))
-        bucket["weighted"].append((currency, amount * Renewal.STAGE_PROBABILITY[stage] / HUNDRED))
+        bucket["weighted"].append((currency, amount * Renewal.STAGE_PROBABILITY[Renewal.Stage(stage)] / HUNDRED))
     rates = Rates.as_of(today)
     return Forecast(
         by=by,

@@ -71,7 +71,8 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(renewals.order_by("contract__ends_on", "pk"), 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
     rates = Rates.as_of(today)
-    by = request.GET.get("by") if request.GET.get("by") in forecast.BUCKETS else "quarter"
+    by = request.GET.get("by") or ""
+    by = by if by in forecast.BUCKETS else "quarter"
     for renewal in page.object_list:
         renewal.days_left = renewal.contract.days_left(today)
     query = request.GET.copy()
