@@ -20,7 +20,7 @@ def mixed_book(alice, acme):
             starts_on=date(2026, 1, 1),
             ends_on=date(2026, 12, 31),
         )
-        RenewalFactory(contract=contract, stage="committed", forecast_amount=Decimal("100"))
+        RenewalFactory(contract=contract, stage="committed", forecast_amount=Decimal("100"), owner=alice)
         RevenueEntryFactory(
             account=account, contract=contract, kind="new", amount=Decimal("100"), currency=currency,
             effective_on=date(2026, 1, 1),
