@@ -81,6 +81,7 @@ class ReasonCode(models.Model):
         LOSS = "loss", "Lost / churned"
         DOWNGRADE = "downgrade", "Downgrade / contraction"
         BOTH = "both", "Both"
+        EXPANSION = "expansion", "Expansion (gains by reason)"
 
     code = models.SlugField(max_length=50, unique=True)
     label = models.CharField(max_length=100)
