@@ -1,8 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import emails
+from . import emails, services
 from .forms import NoticeScheduleForm, NoticeTemplateForm
 from .models import (
     Contract,
@@ -33,6 +35,16 @@ class ContractAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Contract, form: Any, change: bool) -> None:
+        # A currency correction moves the whole contract line and its ledger entries (one service),
+        # so the ledger keeps reconciling with the contracts.
+        currency = obj.currency
+        if change and "currency" in form.changed_data:
+            obj.currency = form.initial["currency"]
+        super().save_model(request, obj, form, change)
+        if obj.currency != currency:
+            services.correct_contract_currency(obj, currency=currency, by=request.user)  # type: ignore[arg-type]  # a staff user
 
 
 @admin.register(ReasonCode)
