@@ -172,7 +172,8 @@ def run(*, scale: int) -> Result:
 
 The nightly job `renewals.lifecycle.run_contract_lifecycle` (auto-renew, overdue, lapse after
 grace, stages by rule), on PostgreSQL, {scale:,} active contracts ending over 396 days from 31 days
-ago (one in ten auto-renewing, 30-day grace), as last night's run left them. Target: under {TARGET_S:.0f} s a night at 1M.
+ago (one in ten auto-renewing, 30-day grace), as last night's run left them.
+Target: under {TARGET_S:.0f} s a night at 1M.
 
 | run | time | statements | what it did |
 |---|---:|---:|---|

@@ -102,7 +102,7 @@ def test_the_worked_example_on_the_page(client, alice, worked_example) -> None:
 
 def test_gross_revenue_retention_counts_losses_but_not_expansion(alice, worked_example) -> None:
     figures = q1_figures(alice)
-    # Cohort at the start: Acme 75 (+5 expansion, −5 downgrade: 75), Initech 25 (churned: 0).
+    # Cohort at the start: Acme 75 (+5 expansion, -5 downgrade: 75), Initech 25 (churned: 0).
     assert figures.cohort_rr_kept == Decimal("75")
     assert figures.gross_revenue_retention == Decimal("75.0")
     assert figures.gross_revenue_retention <= figures.net_revenue_retention
