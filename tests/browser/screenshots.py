@@ -74,6 +74,13 @@ def main() -> None:
         # The metrics page of the whole team: base-currency totals at stated rates, the seed metrics.
         page.goto(f"{base}/metrics/?period=quarter")
         shoot(page, "metrics-desktop")
+        # Growth (issue #18): the expansion pipeline, renewal checkpoints and forecast accuracy.
+        page.goto(f"{base}/growth/")
+        shoot(page, "growth-pipeline", full_page=False)
+        page.goto(f"{base}/growth/checkpoints/")
+        shoot(page, "growth-checkpoints", full_page=False)
+        page.goto(f"{base}/growth/accuracy/")
+        shoot(page, "growth-accuracy")
         browser.close()
 
 
