@@ -18,6 +18,7 @@ from csm.csvcells import safe_cell
 from renewals import reconcile
 from renewals.models import RevenueEntry
 
+from . import answers
 from . import report as metrics
 
 
@@ -93,6 +94,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "export_query": request.GET.urlencode(),
             "reconciled_on": min(on, timezone.localdate()),
             "reconcile_differences": reconcile.differences(on=min(on, timezone.localdate()), accounts=accounts)[:20],
+            "answer_rates": answers.answer_rates(accounts, report.period),
         },
     )
 
