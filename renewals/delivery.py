@@ -135,14 +135,14 @@ def mark_address_bad(notice: RenewalNotice, *, reason: str, now: datetime) -> Re
     from . import services
 
     if RenewalNotice.objects.filter(pk=notice.pk, status=RenewalNotice.Status.SENT).exists():
-        # The Bounced pill, the CSM's "not delivered" task and the notice-bounced playbook rule.
-        services.mark_notice_bounced(notice, error=reason, now=now)
+        # The Bounced pill and the notice-bounced playbook rule; the CSM's one task is the
+        # "find a working address" one below (contact_email_bad), not also "not delivered".
+        services.mark_notice_bounced(notice, error=reason, now=now, address_bad=True)
     fallback = plan_fallback_notice(notice, contact=contact, today=today, now=now)
     if first_time or fallback is not None:
-        transaction.on_commit(
-            lambda: signals.contact_email_bad.send(
-                sender=Contact, contact=contact, notice=notice, reason=reason, fallback=fallback
-            )
+        # Inside this transaction: the CSM's task is written with the bad mark, never lost.
+        signals.contact_email_bad.send(
+            sender=Contact, contact=contact, notice=notice, reason=reason, fallback=fallback, today=today
         )
     return fallback
 

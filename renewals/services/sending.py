@@ -53,19 +53,22 @@ def _follow_current_address(notice: RenewalNotice, *, now: datetime) -> str:
     return ""
 
 
-def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date) -> None:
+def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date, address_bad: bool = False) -> None:
     # Inside the transaction that marks the notice failed (playbooks opens the CSM's task in it);
-    # after commit, the event for playbook rules.
-    signals.notice_marked_failed.send(sender=RenewalNotice, notice=notice, error=error, today=today)
+    # after commit, the event for playbook rules. ``address_bad``: the recipient's address was
+    # refused for good, and delivery.mark_address_bad asks for a working one (one task, not two).
+    signals.notice_marked_failed.send(
+        sender=RenewalNotice, notice=notice, error=error, today=today, address_bad=address_bad
+    )
     transaction.on_commit(lambda: signals.notice_failed.send(sender=RenewalNotice, notice=notice, error=error))
 
 
 @transaction.atomic
-def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime) -> None:
+def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime, address_bad: bool = False) -> None:
     RenewalNotice.objects.filter(pk=notice.pk).update(status=status, last_error=error[:500], updated_at=now)
     notice.status = status
     notice.last_error = error[:500]
-    _tell_csm_about_failure(notice, error=error, today=timezone.localtime(now).date())
+    _tell_csm_about_failure(notice, error=error, today=timezone.localtime(now).date(), address_bad=address_bad)
 
 
 @transaction.atomic
@@ -216,9 +219,12 @@ def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
         message = emails.build_message(notice)
         emails.deliver(message, before_data=hand_over)
     except emails.PermanentSendError as exc:
-        _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now)
-        if delivery.refuses_recipient(str(exc)):
-            delivery.mark_address_bad(notice, reason=f"SMTP: {exc}", now=now)
+        address_bad = delivery.refuses_recipient(str(exc))
+        # One transaction: the failure and the bad address (with its one task) or neither.
+        with transaction.atomic():
+            _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now, address_bad=address_bad)
+            if address_bad:
+                delivery.mark_address_bad(notice, reason=f"SMTP: {exc}", now=now)
         return "failed"
     except emails.UnknownOutcomeError as exc:
         _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error=f"outcome unknown: {exc}", now=now)
@@ -275,10 +281,16 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
 
 
 @transaction.atomic
-def mark_notice_bounced(notice: RenewalNotice, *, error: str, now: datetime) -> RenewalNotice:
-    """A delivered notice bounced later (reported by the mail system): tell the CSM."""
+def mark_notice_bounced(
+    notice: RenewalNotice, *, error: str, now: datetime, address_bad: bool = False
+) -> RenewalNotice:
+    """A delivered notice bounced later (reported by the mail system): tell the CSM.
+
+    ``address_bad`` when the bounce also marks the address bad (delivery.mark_address_bad):
+    the CSM's task is then the one to find a working address, not a second "not delivered".
+    """
     notice = RenewalNotice.objects.select_related("contract__account", "renewal__owner").get(pk=notice.pk)
-    _fail(notice, status=RenewalNotice.Status.BOUNCED, error=error, now=now)
+    _fail(notice, status=RenewalNotice.Status.BOUNCED, error=error, now=now, address_bad=address_bad)
     return notice
 
 
