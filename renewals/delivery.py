@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Contact
 
-from . import signals
+from . import signals, timing
 from .models import NoticeEvent, RenewalNotice
 
 # Events move a notice's delivery forward only: a "delivered" that arrives after the
@@ -188,4 +188,7 @@ def plan_notice_to(contact: Contact, *, like: RenewalNotice, today: date, now: d
             fresh.save()
     except IntegrityError:
         return None  # the unique keys: this address already has this cycle's notice
+    # Like a planned notice: into the program's approval queue, or waiting for its send window.
+    timing.gate_new_notices([fresh.pk], now=now)
+    fresh.refresh_from_db(fields=["status", "not_before"])
     return fresh

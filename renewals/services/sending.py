@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Contact
 from csm import freshness, operations
 
-from .. import delivery, emails, signals
+from .. import delivery, emails, signals, timing
 from ..models import Contract, Renewal, RenewalNotice
 from .contracts import notify_stage_changed
 from .planning import address_taken, publish_after_commit
@@ -182,13 +182,19 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         # The sweeper publishes the row again once a probe finds the relay accepting us.
         RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(enqueued_at=None)
         return "paused"
-    # The claim: 0 rows when another worker has it or it is already done. Then do nothing.
-    claimed = RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(
-        status=RenewalNotice.Status.SENDING,
-        claimed_at=now,
-        handed_over_at=None,
-        attempts=F("attempts") + 1,
-        updated_at=now,
+    # The claim: 0 rows when another worker has it, it is already done, or it waits for its
+    # send window (renewals/timing.py). Then do nothing.
+    waiting = Q(not_before__isnull=False, not_before__gt=now)
+    claimed = (
+        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING)
+        .exclude(waiting)
+        .update(
+            status=RenewalNotice.Status.SENDING,
+            claimed_at=now,
+            handed_over_at=None,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
     )
     if not claimed:
         return "not claimed"
@@ -205,6 +211,19 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
 def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
     notice_id = notice.pk
     today = timezone.localtime(now).date()
+    opening = timing.opening_for(notice, now=now)
+    if opening is not None:
+        # Outside the send window (a retry after closing time, a window changed since planning):
+        # back to pending, nothing sent, published again by the sweeper once it opens.
+        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.SENDING).update(
+            status=RenewalNotice.Status.PENDING,
+            claimed_at=None,
+            attempts=F("attempts") - 1,
+            not_before=opening,
+            enqueued_at=None,
+            updated_at=now,
+        )
+        return "waiting for the send window"
     why_not = _still_eligible(notice, today=today) or _follow_current_address(notice, now=now)
     if why_not:
         RenewalNotice.objects.filter(pk=notice_id).update(
@@ -270,6 +289,7 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
         RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
