@@ -212,9 +212,11 @@ class Account(models.Model):
         "accounts.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
     lifecycle_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.ONBOARDING)
+    # Rows the ORM writes start in TIME_ZONE; rows written by SQL alone (bulk loads) in UTC.
     time_zone = models.CharField(
         max_length=64,
         default=default_time_zone,
+        db_default="UTC",
         validators=[validate_time_zone],
         help_text="The customer's time zone (e.g. Europe/Paris): renewal notices leave in its working hours.",
     )

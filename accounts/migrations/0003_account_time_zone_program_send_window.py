@@ -5,6 +5,15 @@ import django.core.validators
 from django.db import migrations, models
 
 
+def existing_accounts_in_time_zone(apps, schema_editor):
+    """Accounts that existed before start in the server's TIME_ZONE, as new ones do (the column's
+    database default, UTC, is for rows written by SQL alone)."""
+    from django.conf import settings
+
+    if settings.TIME_ZONE != "UTC":
+        apps.get_model("accounts", "Account").objects.filter(time_zone="UTC").update(time_zone=settings.TIME_ZONE)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,12 +24,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='account',
             name='time_zone',
-            field=models.CharField(default=accounts.models.default_time_zone, help_text="The customer's time zone (e.g. Europe/Paris): renewal notices leave in its working hours.", max_length=64, validators=[accounts.models.validate_time_zone]),
+            field=models.CharField(db_default='UTC', default=accounts.models.default_time_zone, help_text="The customer's time zone (e.g. Europe/Paris): renewal notices leave in its working hours.", max_length=64, validators=[accounts.models.validate_time_zone]),
         ),
         migrations.AddField(
             model_name='historicalaccount',
             name='time_zone',
-            field=models.CharField(default=accounts.models.default_time_zone, help_text="The customer's time zone (e.g. Europe/Paris): renewal notices leave in its working hours.", max_length=64, validators=[accounts.models.validate_time_zone]),
+            field=models.CharField(db_default='UTC', default=accounts.models.default_time_zone, help_text="The customer's time zone (e.g. Europe/Paris): renewal notices leave in its working hours.", max_length=64, validators=[accounts.models.validate_time_zone]),
         ),
         migrations.AddField(
             model_name='historicalprogram',
@@ -62,4 +71,5 @@ class Migration(migrations.Migration):
             name='notices_need_approval',
             field=models.BooleanField(default=False, help_text="Each day's renewal notices wait until the CSM or a manager approves them (Renewals → Approvals).", verbose_name='renewal notices need approval'),
         ),
+        migrations.RunPython(existing_accounts_in_time_zone, migrations.RunPython.noop),
     ]
