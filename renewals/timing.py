@@ -13,9 +13,9 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
-from django.db.models import Q
+from django.db import connection
 
-from accounts.models import Program
+from accounts.models import Account, Program
 
 from .models import RenewalNotice
 
@@ -67,47 +67,75 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start : start + CHUNK]
 
 
-def delay_outside_window(notice_ids: list[int], *, now: datetime) -> int:
+def delay_outside_window(notice_ids: list[int], *, now: datetime, programs: list[Program] | None = None) -> list[int]:
     """Give the pending notices among ``notice_ids`` that are outside their window a ``not_before``.
 
-    Set-based: one UPDATE per (program with a window, account time zone) found among them,
-    each with the opening computed once. Returns how many now wait.
+    Set-based: the next opening is computed once per (program with a window, time zone in
+    use), then one ``UPDATE … FROM (VALUES …) RETURNING id`` per chunk of notices sets it from
+    each row's contract program and account time zone. Returns the ids that now wait.
     """
-    windowed = {program.pk: program for program in Program.objects.all() if program.has_send_window}
+    programs = list(Program.objects.all()) if programs is None else programs
+    windowed = [program for program in programs if program.has_send_window]
     if not windowed or not notice_ids:
-        return 0
-    delayed = 0
-    for chunk in _chunks(notice_ids):
-        rows = RenewalNotice.objects.filter(
-            pk__in=chunk, status=RenewalNotice.Status.PENDING, contract__program_id__in=list(windowed)
-        )
-        groups = rows.order_by().values_list("contract__program_id", "contract__account__time_zone").distinct()
-        for program_id, time_zone in list(groups):
-            program = windowed[program_id]
-            opening = next_opening(
+        return []
+    zones = list(Account.objects.filter(program__in=windowed).order_by().values_list("time_zone", flat=True).distinct())
+    openings = [
+        (program.pk, zone, opening)
+        for program in windowed
+        for zone in zones
+        if (
+            opening := next_opening(
                 now=now,
-                time_zone=time_zone,
+                time_zone=zone,
                 from_hour=program.notice_send_from_hour,
                 until_hour=program.notice_send_until_hour,
                 weekdays=program.notice_send_weekdays,
             )
-            if opening is not None:
-                delayed += rows.filter(contract__program_id=program_id, contract__account__time_zone=time_zone).update(
-                    not_before=opening, updated_at=now
-                )
+        )
+        is not None
+    ]
+    if not openings:
+        return []
+    values = ", ".join(["(%s, %s, %s)"] * len(openings))
+    stamp = connection.ops.adapt_datetimefield_value  # raw SQL: the backend's own datetime form
+    delayed: list[int] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(notice_ids):
+            cursor.execute(
+                f"""
+                UPDATE renewals_renewalnotice SET not_before = w.column3, updated_at = %s
+                FROM renewals_contract c
+                JOIN accounts_account a ON a.id = c.account_id
+                JOIN (VALUES {values}) AS w ON w.column1 = c.program_id AND w.column2 = a.time_zone
+                WHERE renewals_renewalnotice.contract_id = c.id AND renewals_renewalnotice.status = %s
+                  AND renewals_renewalnotice.id IN ({", ".join(["%s"] * len(chunk))})
+                RETURNING renewals_renewalnotice.id
+                """,  # noqa: S608 - only placeholders are interpolated.
+                [
+                    stamp(now),
+                    *(value for pk, zone, opening in openings for value in (pk, zone, stamp(opening))),
+                    RenewalNotice.Status.PENDING,
+                    *chunk,
+                ],
+            )
+            delayed += [row[0] for row in cursor.fetchall()]
     return delayed
 
 
-def hold_for_approval(notice_ids: list[int], *, now: datetime) -> int:
-    """New notices of programs that review their notices wait in the approval queue."""
-    programs = list(Program.objects.filter(notices_need_approval=True).values_list("pk", flat=True))
-    if not programs or not notice_ids:
-        return 0
-    held = 0
+def hold_for_approval(notice_ids: list[int], *, now: datetime, programs: list[Program] | None = None) -> list[int]:
+    """New notices of programs that review their notices wait in the approval queue; their ids."""
+    programs = list(Program.objects.all()) if programs is None else programs
+    reviewing = [program.pk for program in programs if program.notices_need_approval]
+    if not reviewing or not notice_ids:
+        return []
+    held: list[int] = []
     for chunk in _chunks(notice_ids):
-        held += RenewalNotice.objects.filter(
-            pk__in=chunk, status=RenewalNotice.Status.PENDING, contract__program_id__in=programs
-        ).update(status=RenewalNotice.Status.AWAITING_APPROVAL, updated_at=now)
+        rows = RenewalNotice.objects.filter(
+            pk__in=chunk, status=RenewalNotice.Status.PENDING, contract__program_id__in=reviewing
+        )
+        found = list(rows.values_list("pk", flat=True))
+        RenewalNotice.objects.filter(pk__in=found).update(status=RenewalNotice.Status.AWAITING_APPROVAL, updated_at=now)
+        held += found
     return held
 
 
@@ -117,16 +145,12 @@ def gate_new_notices(notice_ids: list[int], *, now: datetime) -> list[int]:
     Returns the ids that may be published now (all of them when no program reviews its
     notices or has a window, without a query).
     """
-    held = hold_for_approval(notice_ids, now=now)
-    delayed = delay_outside_window(notice_ids, now=now)
+    if not notice_ids:
+        return notice_ids
+    programs = list(Program.objects.all())  # a handful of rows, read once
+    held = hold_for_approval(notice_ids, now=now, programs=programs)
+    delayed = delay_outside_window(notice_ids, now=now, programs=programs)
     if not held and not delayed:
         return notice_ids
-    ready: list[int] = []
-    for chunk in _chunks(notice_ids):
-        ready += (
-            RenewalNotice.objects.filter(pk__in=chunk, status=RenewalNotice.Status.PENDING)
-            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-            .values_list("pk", flat=True)
-        )
-    order = {pk: index for index, pk in enumerate(notice_ids)}
-    return sorted(ready, key=order.__getitem__)
+    waiting = set(held) | set(delayed)
+    return [pk for pk in notice_ids if pk not in waiting]
