@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 
+from accounts import services as account_services
 from accounts import stages
-from accounts.models import Account, Contact, book_owner_ids
-from csm import roles
+from accounts.models import Account, Contact
 from renewals.models import Contract, Renewal
 
 from . import rules
@@ -431,13 +431,9 @@ NOT_ASSIGNABLE = "Choose a success manager you may assign."
 
 
 def assignable_csms(user: User | None) -> "QuerySet[User]":
-    """The users ``user`` may make an account's owner through a handoff (None: the system)."""
-    active = User.objects.filter(is_active=True)
-    if user is None or roles.is_admin(user):
-        return active
-    if not roles.can_write(user):
-        return active.none()
-    return active.filter(pk__in=book_owner_ids(user))  # type: ignore[misc]  # None only for admins
+    """The users ``user`` may make an account's owner through a handoff (None: the system):
+    the accounts rule, ``accounts.services.assignable_owners``."""
+    return account_services.assignable_owners(user)
 
 
 def _record_handoff_contract(
