@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "accounts",
     "renewals",
     "playbooks",
+    "surveys",
     "health",
     "metrics",
     "imports",
@@ -333,6 +334,9 @@ CSM_BEAT_DEFAULTS: dict = {
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
     # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.
     "daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(minute=0, hour="7-12")},
+    # Hourly tick, once-per-day planning (JobRun): NPS waves, onboarding CSAT, exit surveys missed.
+    "surveys-plan-due": {"task": "surveys.tasks.plan_due_surveys", "schedule": crontab(minute=15, hour="8-20")},
+    "surveys-sweep-invites": {"task": "surveys.tasks.sweep_survey_invites", "schedule": crontab(minute="*/5")},
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
     # Hourly tick, once-per-day pruning (JobRun), after the nightly health run has started.
     "retention-prune": {"task": "retention.tasks.prune_old_rows", "schedule": crontab(minute=45, hour="3-23")},

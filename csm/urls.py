@@ -70,6 +70,8 @@ urlpatterns = [
     path("anymail/", include("renewals.delivery_urls")),
     # What a notice's recipient opens from the email, without signing in (renewals/public_views.py).
     path("r/", include("renewals.public_urls")),
+    # The survey link a customer clicks in the email, without signing in (surveys/public_views.py).
+    path("s/", include("surveys.public_urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
