@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "imports",
     "webhooks",
     "notifications",
+    "portal",
     "retention",
     "front",
     "demo",

@@ -15,6 +15,7 @@ from accounts.forms import ContactForm, SuccessorForm, TouchpointForm, add_servi
 from accounts.models import Account, Contact, visible_owner_ids
 from csm import freshness, operations, roles
 from csm.requests import SignedInHttpRequest
+from portal import panels as portal_panels
 
 from . import account360, exports
 from . import today as sections
@@ -149,6 +150,7 @@ def _account_page(request: SignedInHttpRequest, account: Account, **forms: Any) 
     ``?successor=1``, ``?edit_account=1``, or a bound form with its errors after a bad POST)."""
     day = timezone.localdate()
     context = account360.overview(account, today=day)
+    context.update(portal_panels.account_panel(account, now=timezone.now()))
     context["touchpoint_form"] = TouchpointForm(account=account, today=day)
     if roles.can_write(request.user):
         query = request.GET
