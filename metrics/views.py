@@ -19,6 +19,7 @@ from renewals import reconcile
 from renewals.models import RevenueEntry
 
 from . import report as metrics
+from . import voice
 
 
 class MetricsFilterForm(forms.Form):
@@ -93,6 +94,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "export_query": request.GET.urlencode(),
             "reconciled_on": min(on, timezone.localdate()),
             "reconcile_differences": reconcile.differences(on=min(on, timezone.localdate()), accounts=accounts)[:20],
+            "voice": voice.voice_block(accounts, start=report.period.start, end=report.period.end),
         },
     )
 

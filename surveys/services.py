@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Program
+from csm import freshness
 from playbooks import services as playbook_services
 from playbooks.models import Task
 from renewals import emails
@@ -236,7 +237,7 @@ def publish_after_commit(invite_ids: list[int], *, now: datetime) -> None:
 
 
 def token_for(invite: SurveyInvite, answer: int | str) -> str:
-    """The signed link of one answer (a score, or an exit reason code's id, or "c" for a comment)."""
+    """The signed link of one answer: a score, or an exit reason code's id (0: something else)."""
     return signing.TimestampSigner(salt=SALT).sign_object({"i": invite.pk, "a": answer})
 
 
@@ -310,6 +311,9 @@ def record_response(*, invite: SurveyInvite, answer: int | str, now: datetime) -
     )
     if response.is_detractor:
         _open_detractor_task(response, survey=survey, today=response.answered_on)
+    owner_id = survey.account.owner_id
+    # The customer is not signed in: the owner's cached pages (Today, the account) are refreshed here.
+    transaction.on_commit(lambda: freshness.bump([owner_id] if owner_id else []))
     transaction.on_commit(lambda: signals.survey_answered.send(sender=SurveyResponse, response=response))
     return response, True
 
@@ -340,6 +344,8 @@ def add_comment(*, response: SurveyResponse, comment: str) -> SurveyResponse:
         raise ValidationError({"comment": "Your comment is already recorded."})
     response.comment = comment
     response.save(update_fields=["comment"])
+    owner_id = Account.objects.filter(pk=response.account_id).values_list("owner_id", flat=True).first()
+    transaction.on_commit(lambda: freshness.bump([owner_id] if owner_id else []))
     return response
 
 
