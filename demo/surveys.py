@@ -7,6 +7,7 @@ health history (the default model weighs the survey component, so calibration ca
 
 import random
 from collections.abc import Callable
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -78,7 +79,7 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
         people = [
             c for c in contacts_by_account.get(account_id, []) if c.is_decision_maker or c.is_champion
         ] or contacts_by_account.get(account_id, [])[:1]
-        _invite_and_answer(rng, survey, people, answer=lambda stage=stage: _nps_score(rng, stage), day=day)
+        _invite_and_answer(rng, survey, people, answer=partial(_nps_score, rng, stage), day=day)
         if stage != "onboarding" and rng.random() < 0.3:
             csat = Survey.objects.create(
                 account_id=account_id, kind="csat", occasion="csat:onboarding", created_on=day - timedelta(days=30)
