@@ -7,9 +7,9 @@ health history (the default model weighs the survey component, so calibration ca
 
 import random
 from collections.abc import Callable
-from functools import partial
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.utils import timezone
