@@ -93,10 +93,10 @@ def record_view(*, link: CustomerLink, what: str, ip: str | None, user_agent: st
 # --- What the page shows -------------------------------------------------------------------------
 
 
-def contract_year(account: Account, *, today: date) -> tuple[date, date]:
+def contract_year(account: Account, *, today: date) -> tuple[date, date, bool]:
     """The current contract year: from the active term's start (or its latest anniversary) for a year.
 
-    With no active contract, the last 365 days (as the staff statement's default).
+    With no active contract, the last 365 days (as the staff statement's default) and False.
     """
     contract = (
         Contract.objects.filter(account=account, status=Contract.Status.ACTIVE, starts_on__lte=today)
@@ -104,10 +104,10 @@ def contract_year(account: Account, *, today: date) -> tuple[date, date]:
         .first()
     )
     if contract is None:
-        return today - timedelta(days=365), today
+        return today - timedelta(days=365), today, False
     years = relativedelta(today, contract.starts_on).years
     start = contract.starts_on + relativedelta(years=years)
-    return start, start + relativedelta(years=1) - timedelta(days=1)
+    return start, start + relativedelta(years=1) - timedelta(days=1), True
 
 
 @dataclass
@@ -120,6 +120,7 @@ class CustomerView:
     statement: playbook_services.Statement
     year_start: date
     year_end: date
+    is_contract_year: bool  # False: no active contract, the last 12 months instead
     onboarding: playbook_services.OnboardingProgress
     onboarding_items: list[OnboardingItem]
     today: date
@@ -128,7 +129,7 @@ class CustomerView:
 def customer_view(link: CustomerLink, *, today: date) -> CustomerView:
     account = link.account
     plan = SuccessPlan.objects.filter(account=account).first()
-    start, end = contract_year(account, today=today)
+    start, end, is_contract_year = contract_year(account, today=today)
     return CustomerView(
         account=account,
         contact=link.contact,
@@ -138,6 +139,7 @@ def customer_view(link: CustomerLink, *, today: date) -> CustomerView:
         statement=playbook_services.service_usage_statement(account, start=start, end=min(end, today)),
         year_start=start,
         year_end=end,
+        is_contract_year=is_contract_year,
         onboarding=playbook_services.onboarding_progress(account, today=today),
         onboarding_items=list(account.onboarding_items.order_by("position", "due_on", "pk")),
         today=today,

@@ -129,6 +129,6 @@ def test_another_csms_account_is_not_found(globex, alice) -> None:
 
 def test_the_contract_year_follows_the_anniversary(acme) -> None:
     ContractFactory(account=acme, starts_on=date(2024, 5, 1), ends_on=date(2027, 4, 30), recurring_amount=Decimal(1))
-    assert services.contract_year(acme, today=date(2026, 3, 2)) == (date(2025, 5, 1), date(2026, 4, 30))
-    assert services.contract_year(acme, today=date(2026, 5, 1)) == (date(2026, 5, 1), date(2027, 4, 30))
+    assert services.contract_year(acme, today=date(2026, 3, 2)) == (date(2025, 5, 1), date(2026, 4, 30), True)
+    assert services.contract_year(acme, today=date(2026, 5, 1)) == (date(2026, 5, 1), date(2027, 4, 30), True)
     assert playbook_services  # the statement is the staff one's computation (portal.services.customer_view)
