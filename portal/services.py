@@ -148,7 +148,10 @@ def customer_view(link: CustomerLink, *, today: date) -> CustomerView:
 
 def statement_pdf(view: CustomerView) -> bytes:
     """The statement as a PDF, rendered by WeasyPrint from templates/portal/statement_pdf.html."""
-    from weasyprint import HTML
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
 
     html = render_to_string("portal/statement_pdf.html", {"view": view})
-    return HTML(string=html).write_pdf()
+    # A static file, not a <style> block: no template carries inline styles (the CSP test).
+    stylesheet = CSS(filename=finders.find("css/statement_pdf.css"))
+    return HTML(string=html).write_pdf(stylesheets=[stylesheet])
