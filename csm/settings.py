@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "portal",
+    "growth",
     "retention",
     "front",
     "demo",
@@ -338,6 +339,9 @@ CSM_BEAT_DEFAULTS: dict = {
     # Hourly tick, once-per-day planning (JobRun): NPS waves, onboarding CSAT, exit surveys missed.
     "surveys-plan-due": {"task": "surveys.tasks.plan_due_surveys", "schedule": crontab(minute=15, hour="8-20")},
     "surveys-sweep-invites": {"task": "surveys.tasks.sweep_survey_invites", "schedule": crontab(minute="*/5")},
+    # Daily expansion suggestions and renewal checkpoints, after the nightly health run (JobRun: once a day).
+    "growth-suggestions": {"task": "growth.tasks.raise_suggestions", "schedule": crontab(minute=40, hour="2-23")},
+    "growth-checkpoints": {"task": "growth.tasks.record_checkpoints", "schedule": crontab(minute=50, hour="2-23")},
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
     # Hourly tick, once-per-day pruning (JobRun), after the nightly health run has started.
     "retention-prune": {"task": "retention.tasks.prune_old_rows", "schedule": crontab(minute=45, hour="3-23")},
@@ -372,6 +376,13 @@ HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
 HEALTH_PARTS_CATCHUP_DAYS = env_int("HEALTH_PARTS_CATCHUP_DAYS", 30)
 # The calibration report is cached per user and day (its inputs are 90+ days old).
 CALIBRATION_CACHE_SECONDS = env_int("CALIBRATION_CACHE_SECONDS", 6 * 60 * 60)
+
+# --- Money ----------------------------------------------------------------------------
+# The reporting currency: every total in another currency is converted at the admin-kept
+# rates (renewals.ExchangeRate), or shown per currency when a rate is missing.
+CSM_BASE_CURRENCY = os.environ.get("CSM_BASE_CURRENCY", "USD").strip().upper() or "USD"
+# Amounts at or above this (in absolute value) are shown without cents.
+CSM_MONEY_WHOLE_FROM = env_int("CSM_MONEY_WHOLE_FROM", 1000)
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csm <csm@localhost>")
@@ -455,7 +466,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # HealthScore.band and previous_band share one set of choices: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"HealthBandEnum": "accounts.models.HealthScore.Band"},
+    # Checkpoint.auto_call and csm_call share one set, and every growth "kind" is an opportunity kind.
+    "ENUM_NAME_OVERRIDES": {
+        "HealthBandEnum": "accounts.models.HealthScore.Band",
+        "CheckpointCallEnum": "growth.models.Checkpoint.Call",
+        "OpportunityKindEnum": "growth.models.Opportunity.Kind",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The customer's voice on the Metrics page: NPS per program, segment and CSM, and exit-survey reasons
-beside the CSM's reason code (docs/domain.md §10)."""
+beside the CSM's reason code (docs/domain.md §12)."""
 
 from datetime import date
 from typing import Any

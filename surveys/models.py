@@ -12,7 +12,7 @@ from csm import roles
 
 
 class SurveySettings(models.Model):
-    """When a program asks its customers (docs/domain.md §10). The row without a program is the default."""
+    """When a program asks its customers (docs/domain.md §12). The row without a program is the default."""
 
     program = models.OneToOneField(
         Program, on_delete=models.CASCADE, null=True, blank=True, related_name="survey_settings"
@@ -145,7 +145,7 @@ class SurveyResponseQuerySet(models.QuerySet):
 class SurveyResponse(models.Model):
     """A contact's answer to one invite: recorded once, by the first click on a score in the email."""
 
-    # docs/domain.md §10: NPS promoters answer 9-10, passives 7-8, detractors 0-6.
+    # docs/domain.md §12: NPS promoters answer 9-10, passives 7-8, detractors 0-6.
     PROMOTER_MIN = 9
     DETRACTOR_MAX = 6
 
@@ -176,7 +176,7 @@ class SurveyResponse(models.Model):
 
     @classmethod
     def nps_group(cls, score: int | None) -> str:
-        """promoter | passive | detractor for an NPS score (docs/domain.md §10)."""
+        """promoter | passive | detractor for an NPS score (docs/domain.md §12)."""
         if score is None:
             return ""
         if score >= cls.PROMOTER_MIN:
@@ -201,7 +201,7 @@ class SurveyResponse(models.Model):
 
 
 def nps_of(promoters: int, detractors: int, total: int) -> float | None:
-    """NPS = % promoters - % detractors, from -100 to 100 (docs/domain.md §10); None with no answers."""
+    """NPS = % promoters - % detractors, from -100 to 100 (docs/domain.md §12); None with no answers."""
     if not total:
         return None
     return round(100 * (promoters - detractors) / total, 1)

@@ -42,7 +42,7 @@ STUCK_AFTER = timedelta(minutes=15)
 SWEEP_BATCH = 2000
 CHUNK = 2000
 RETRY_AFTER = timedelta(minutes=10)
-# Who is asked (docs/domain.md §10). NPS roles come from the program's SurveySettings.
+# Who is asked (docs/domain.md §12). NPS roles come from the program's SurveySettings.
 CSAT_ROLES = ("is_primary", "is_champion", "is_technical")
 EXIT_ROLES = ("is_decision_maker", "is_renewal", "is_primary")
 # Exit surveys go out for renewals lost up to this many days ago (the job catches up missed days).
@@ -314,7 +314,16 @@ def record_response(*, invite: SurveyInvite, answer: int | str, now: datetime) -
     owner_id = survey.account.owner_id
     # The customer is not signed in: the owner's cached pages (Today, the account) are refreshed here.
     transaction.on_commit(lambda: freshness.bump([owner_id] if owner_id else []))
-    transaction.on_commit(lambda: signals.survey_answered.send(sender=SurveyResponse, response=response))
+    account = survey.account
+    transaction.on_commit(
+        lambda: signals.survey_answered.send(
+            sender=SurveyResponse,
+            response=response,
+            account=account,
+            score=response.score,
+            answered_on=response.answered_on,
+        )
+    )
     return response, True
 
 
