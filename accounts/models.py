@@ -561,6 +561,8 @@ class HealthComponent(models.Model):
         AVAILABILITY = "availability", "Availability (%)"
         SENTIMENT = "sentiment", "CSM sentiment (latest health check, 1 to 5)"
         COMMERCIAL = "commercial", "Commercial (renewal stage and revenue trend, 0 to 100)"
+        # Last, so scores stored before it existed keep their parts layout (unpack_parts pads them).
+        SURVEY = "survey", "Customer surveys (mean NPS answer 0 to 10, last 180 days)"
 
     # kind, weight, worst, best: the standard model (weights sum to 100).
     DEFAULTS = (
@@ -706,6 +708,8 @@ def unpack_parts(parts: list | None) -> dict[str, dict]:
     if not parts:
         return {}
     width = len(PART_FIELDS)
+    # A row stored before a kind was added (at the end) has no parts for it: it had no input.
+    parts = list(parts) + [None] * (width * len(PART_KINDS) - len(parts))
     rows = [dict(zip(PART_FIELDS, parts[i * width : (i + 1) * width], strict=True)) for i in range(len(PART_KINDS))]
     present = 0.0
     for values in rows:

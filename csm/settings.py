@@ -105,11 +105,13 @@ INSTALLED_APPS = [
     "accounts",
     "renewals",
     "playbooks",
+    "surveys",
     "health",
     "metrics",
     "imports",
     "webhooks",
     "notifications",
+    "portal",
     "growth",
     "retention",
     "front",
@@ -371,6 +373,9 @@ CSM_BEAT_DEFAULTS: dict = {
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
     # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.
     "daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(minute=0, hour="7-12")},
+    # Hourly tick, once-per-day planning (JobRun): NPS waves, onboarding CSAT, exit surveys missed.
+    "surveys-plan-due": {"task": "surveys.tasks.plan_due_surveys", "schedule": crontab(minute=15, hour="8-20")},
+    "surveys-sweep-invites": {"task": "surveys.tasks.sweep_survey_invites", "schedule": crontab(minute="*/5")},
     # Daily expansion suggestions and renewal checkpoints, after the nightly health run (JobRun: once a day).
     "growth-suggestions": {"task": "growth.tasks.raise_suggestions", "schedule": crontab(minute=40, hour="2-23")},
     "growth-checkpoints": {"task": "growth.tasks.record_checkpoints", "schedule": crontab(minute=50, hour="2-23")},

@@ -95,6 +95,11 @@ urlpatterns = [
     path("anymail/", include("renewals.delivery_urls")),
     # What a notice's recipient opens from the email, without signing in (renewals/public_views.py).
     path("r/", include("renewals.public_urls")),
+    # The survey link a customer clicks in the email, without signing in (surveys/public_views.py).
+    path("s/", include("surveys.public_urls")),
+    # The customer page a CSM shares with a contact, without signing in (portal/views.py).
+    path("p/", include("portal.public_urls")),
+    path("portal/", include("portal.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

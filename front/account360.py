@@ -18,6 +18,7 @@ from health import explain
 from playbooks import services as playbook_services
 from renewals.currency import Rates
 from renewals.models import Contract, NoticeEvent, RenewalAnswer, RenewalNotice, RevenueEntry
+from surveys.models import SurveyResponse
 
 from .today import BAND_RANK, health_reason
 
@@ -28,7 +29,7 @@ HEALTH_DAYS = 90
 @dataclass
 class TimelineEntry:
     when: datetime
-    kind: str  # touchpoint | notice | health | task
+    kind: str  # touchpoint | notice | health | task | stage | survey
     title: str
     detail: str = ""
     tone: str = ""
@@ -55,6 +56,12 @@ def overview(account: Account, *, today: date) -> dict:
     trend = health_trend(account, today=today)
     notice_rows = notices(account)
     current_contacts = [c for c in contacts if not c.has_left(today)]
+    responses = list(account.survey_responses.select_related("contact", "reason")[:TIMELINE_LIMIT])
+    latest_answer: dict[int, SurveyResponse] = {}
+    for response in responses:  # newest first: the first one per contact is their latest answer
+        latest_answer.setdefault(response.contact_id, response)
+    for contact in contacts:
+        contact.latest_survey = latest_answer.get(contact.pk)  # type: ignore[attr-defined]  # for the template
     context = {
         "account": account,
         "today": today,
@@ -83,6 +90,7 @@ def overview(account: Account, *, today: date) -> dict:
                 ]
             ),
             stage_changes=list(account.stage_changes.select_related("by")[:TIMELINE_LIMIT]),
+            survey_responses=responses,
         ),
     }
     # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
@@ -92,6 +100,15 @@ def overview(account: Account, *, today: date) -> dict:
     # Expansion opportunities, suggestions and renewal checkpoints (issue #18).
     context["growth"] = growth_reports.account_panel(account)
     return context
+
+
+def survey_answer(response: SurveyResponse) -> str:
+    """A response in a few words: "9 (promoter)", "4 of 5", or the exit reason."""
+    if response.kind == "exit":
+        return response.reason.label if response.reason else "something else"
+    if response.kind == "nps":
+        return f"{response.score} ({response.group})"
+    return f"{response.score} of 5"
 
 
 def renewal_coverage(contacts: list[Contact], *, today: date) -> dict:
@@ -154,6 +171,7 @@ def timeline(
     events: Sequence = (),
     answers: Sequence = (),
     stage_changes: Sequence = (),
+    survey_responses: Sequence = (),
 ) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
@@ -240,6 +258,17 @@ def timeline(
             who=_name(change.by),
         )
         for change in stage_changes
+    ]
+    entries += [
+        TimelineEntry(
+            when=response.answered_at,
+            kind="survey",
+            title=f"{response.get_kind_display()} answered: {survey_answer(response)}",
+            detail=response.comment,
+            tone=response.tone,
+            who=response.contact.name,
+        )
+        for response in survey_responses
     ]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:TIMELINE_LIMIT]

@@ -38,6 +38,7 @@ from health import explain
 from playbooks.models import OnboardingItem, Task
 from renewals.currency import Rates, Total
 from renewals.models import Contract, Renewal, RenewalAnswer, RenewalNotice, RevenueEntry
+from surveys.models import SurveyResponse
 
 LIMIT = 8
 # Contracts without a program get the docs/domain.md §8 minimum.
@@ -287,6 +288,17 @@ def not_heard_from(scope: Scope, *, now: datetime, limit: int = LIMIT, cap: int 
         account.last_touch = account.last_touch_at
         account.silent_days = (now - account.last_touch_at).days if account.last_touch_at else None
     return Section(rows=rows, total=total, capped=capped)
+
+
+RECENT_ANSWER_DAYS = 14
+
+
+def survey_responses(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
+    """Survey answers of the last RECENT_ANSWER_DAYS days, newest first (a detractor's task is in Tasks)."""
+    answers = SurveyResponse.objects.filter(
+        account__in=scope.accounts(), answered_on__gt=today - timedelta(days=RECENT_ANSWER_DAYS)
+    )
+    return first_rows(answers, order=("-answered_at", "-pk"), limit=limit, related=("account", "contact", "reason"))
 
 
 def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:

@@ -16,6 +16,7 @@ from accounts.models import Account, Contact, visible_owner_ids
 from csm import freshness, operations, roles
 from csm.requests import SignedInHttpRequest
 from csm.security_log import log_event
+from portal import panels as portal_panels
 
 from . import account360, exports
 from . import today as sections
@@ -56,6 +57,7 @@ def today(request: SignedInHttpRequest) -> HttpResponse:
             "onboarding": SimpleLazyObject(lambda: sections.onboarding_overdue(scope, today=day)),
             "answers": SimpleLazyObject(lambda: sections.recent_answers(scope, now=now)),
             "can_write": roles.can_write(request.user),
+            "survey_answers": SimpleLazyObject(lambda: sections.survey_responses(scope, today=day)),
             # Administrators see stopped background work here before customers notice it.
             "ops_attention": operations.needs_attention(today=day, now=now) if request.user.is_staff else [],
         },
@@ -153,6 +155,7 @@ def _account_page(request: SignedInHttpRequest, account: Account, **forms: Any) 
     ``?successor=1``, ``?edit_account=1``, or a bound form with its errors after a bad POST)."""
     day = timezone.localdate()
     context = account360.overview(account, today=day)
+    context.update(portal_panels.account_panel(account, now=timezone.now()))
     context["touchpoint_form"] = TouchpointForm(account=account, today=day)
     if roles.can_write(request.user):
         query = request.GET

@@ -28,6 +28,7 @@ LABELS: dict[str, str] = {
     Kind.AVAILABILITY: "Availability",
     Kind.SENTIMENT: "CSM sentiment",
     Kind.COMMERCIAL: "Commercial",
+    Kind.SURVEY: "Customer surveys",
 }
 MISSING: dict[str, str] = {
     Kind.ADOPTION: "no usage data (or no licenses purchased)",
@@ -40,6 +41,7 @@ MISSING: dict[str, str] = {
     Kind.AVAILABILITY: "no availability data",
     Kind.SENTIMENT: "no health check recorded yet",
     Kind.COMMERCIAL: "no contract",
+    Kind.SURVEY: "no NPS answer in the last 180 days",
 }
 
 
@@ -68,6 +70,8 @@ def describe(kind: str, part: dict) -> str:
             return f"{value:.2f}% available"
         case Kind.SENTIMENT:
             return f"latest check {HealthCheck.Sentiment(round(value)).label.lower()}"
+        case Kind.SURVEY:
+            return f"mean NPS answer {value:.1f} of 10 ({n} answer{'s' if n != 1 else ''}, 180 days)"
         case Kind.COMMERCIAL:
             stage = part.get("stage")
             text = f"renewal {Renewal.Stage(stage).label.lower()}" if stage else "renewal not started"

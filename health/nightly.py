@@ -17,7 +17,7 @@ from accounts.models import (
     HealthScore,
 )
 
-from .scoring import day_bounds, model_specs
+from .scoring import SURVEY_WINDOW_DAYS, day_bounds, model_specs
 from .sql import chunk_sql, clear_sql
 
 CHUNK_SIZE = 50_000
@@ -53,6 +53,7 @@ def recalculate_health(
         "day": ops.adapt_datefield_value(day),
         "window_start": ops.adapt_datetimefield_value(window_start),
         "day_end": ops.adapt_datetimefield_value(day_end),
+        "survey_since": ops.adapt_datefield_value(day - timedelta(days=SURVEY_WINDOW_DAYS)),
         "tz": settings.TIME_ZONE,
     }
     if connection.vendor == "sqlite":

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Max
+from django.db.models import Avg, Count, Max
 from django.utils import timezone
 
 from accounts.models import (
@@ -20,12 +20,15 @@ from accounts.models import (
 )
 from playbooks.models import Milestone, OnboardingItem
 from renewals.models import Contract, Renewal
+from surveys.models import SurveyResponse
 
 KINDS: tuple[str, ...] = tuple(HealthComponent.Kind.values)
 Kind = HealthComponent.Kind
 BAND_RANK = HealthScore.BAND_RANK
 QUALITY_WINDOW_DAYS = 90
 DEFAULT_CHECK_CADENCE_DAYS = 90
+# The survey component: the mean NPS answer (0-10) of the account's contacts over this window.
+SURVEY_WINDOW_DAYS = 180
 # Commercial input (0 to 100): points for the renewal stage, moved by the revenue trend
 # against the previous term (clamped to +/- TREND_CAP percentage points).
 STAGE_POINTS: dict[str, int] = {
@@ -59,6 +62,10 @@ class ModelSpec:
     yellow_min: int
     drop_alert: int
     components: dict[str, Spec]
+
+    def component(self, kind: str) -> Spec:
+        """The model's component of this kind; a kind it does not list weighs 0 (left out)."""
+        return self.components.get(kind) or Spec(kind, 0.0, 0.0, 1.0)
 
     def band(self, score: int) -> str:
         return HealthScore.band_of(score, green_min=self.green_min, yellow_min=self.yellow_min)
@@ -108,7 +115,7 @@ def score_inputs(inputs: dict[str, float | None], spec: ModelSpec) -> Result:
     present_weight = 0.0
     weighted = 0.0
     for kind in KINDS:
-        component = spec.components[kind]
+        component = spec.component(kind)
         value = inputs.get(kind)
         s = None if component.weight == 0 else normalize(value, worst=component.worst, best=component.best)
         scores[kind] = s
@@ -119,7 +126,7 @@ def score_inputs(inputs: dict[str, float | None], spec: ModelSpec) -> Result:
     score = math.floor(weighted / present_weight + 0.5)
     components = {}
     for kind in KINDS:
-        component, s = spec.components[kind], scores[kind]
+        component, s = spec.component(kind), scores[kind]
         components[kind] = {
             "input": inputs.get(kind),
             "score": s,
@@ -223,6 +230,13 @@ def gather_inputs(account: Account, *, day: date) -> Inputs:
         if previous_amount:
             trend = 100.0 * (float(term.recurring_amount) - previous_amount) / previous_amount
         details[Kind.COMMERCIAL] = {"stage": stage, "trend": trend}
+    answers = SurveyResponse.objects.nps().filter(
+        account=account, answered_on__lte=day, answered_on__gt=day - timedelta(days=SURVEY_WINDOW_DAYS)
+    )
+    survey = answers.aggregate(mean=Avg("score"), count=Count("pk"))
+    if survey["count"]:
+        values[Kind.SURVEY] = float(survey["mean"])
+        details[Kind.SURVEY] = {"n": survey["count"], "d": None}
     cadence = account.program.health_check_cadence_days if account.program else DEFAULT_CHECK_CADENCE_DAYS
     since = check.held_on if check else timezone.localdate(account.created_at)
     return Inputs(values=values, details=details, check_overdue=(day - since).days > cadence)

@@ -15,6 +15,7 @@ from accounts.models import (
 )
 from playbooks.models import Milestone, OnboardingItem
 from renewals.models import Contract, Renewal
+from surveys.models import Survey, SurveyResponse
 
 from .scoring import (
     DEFAULT_CHECK_CADENCE_DAYS,
@@ -75,6 +76,7 @@ def chunk_sql(specs: list[ModelSpec], by_program: dict[int, int]) -> str:
         "renewal": Renewal._meta.db_table,
         "program": Program._meta.db_table,
         "score": HealthScore._meta.db_table,
+        "answer": SurveyResponse._meta.db_table,
     }
     day = d["date"].format("%(day)s")
 
@@ -93,7 +95,7 @@ def chunk_sql(specs: list[ModelSpec], by_program: dict[int, int]) -> str:
             f"CAST({spec.drop_alert} AS INTEGER)",
         ]
         for kind in KINDS:
-            c = spec.components[kind]
+            c = spec.component(kind)
             row += [_dp(repr(c.weight)), _dp(repr(c.worst)), _dp(repr(c.best))]
         rows.append(f"({', '.join(row)})")
     default_id = specs[0].model_id
@@ -122,6 +124,7 @@ def chunk_sql(specs: list[ModelSpec], by_program: dict[int, int]) -> str:
         Kind.SUCCESS_PLAN: ("plan_n", "plan_d"),
         Kind.ENGAGEMENT_QUALITY: ("quality_n", "quality_d"),
         Kind.SUPPORT: ("cases", "escalations"),
+        Kind.SURVEY: ("survey_n", "survey_d"),
     }
     # HealthScore.parts: for each kind, PART_FIELDS in order (see accounts.models.pack_parts).
     stage_codes = " ".join(f"WHEN '{stage}' THEN {code}" for code, stage in enumerate(STAGE_CODES))
@@ -181,6 +184,12 @@ checks AS (
     FROM {t["check"]} h WHERE h.account_id {in_range} AND h.held_on <= {day}
   ) x WHERE x.rn = 1
 ),
+answers AS (
+  SELECT sr.account_id, AVG({_dp("sr.score")}) AS mean, COUNT(*) AS n FROM {t["answer"]} sr
+  WHERE sr.account_id {in_range} AND sr.kind = '{Survey.Kind.NPS.value}' AND sr.score IS NOT NULL
+    AND sr.answered_on <= {day} AND sr.answered_on > {d["date"].format("%(survey_since)s")}
+  GROUP BY sr.account_id
+),
 term AS (
   SELECT x.* FROM (
     SELECT c.account_id, c.id AS contract_id, c.ends_on, c.recurring_amount AS amount, c.previous_id,
@@ -235,7 +244,8 @@ inputs AS MATERIALIZED (
     {_dp("ch.sentiment")} AS {Kind.SENTIMENT}, ch.held_on AS checked_on,
     CASE WHEN cv.raw IS NULL THEN NULL WHEN cv.raw < 0 THEN {_dp("0")}
          WHEN cv.raw > 100 THEN {_dp("100")} ELSE cv.raw END AS {Kind.COMMERCIAL},
-    cv.stage, cv.trend
+    cv.stage, cv.trend,
+    sv.mean AS {Kind.SURVEY}, sv.n AS survey_n, {_dp("NULL")} AS survey_d
   FROM acc
   LEFT JOIN usage u ON u.account_id = acc.account_id
   LEFT JOIN touch tc ON tc.account_id = acc.account_id
@@ -243,6 +253,7 @@ inputs AS MATERIALIZED (
   LEFT JOIN plan pl ON pl.account_id = acc.account_id
   LEFT JOIN checks ch ON ch.account_id = acc.account_id
   LEFT JOIN commercial_value cv ON cv.account_id = acc.account_id
+  LEFT JOIN answers sv ON sv.account_id = acc.account_id
 ),
 ratios AS (
   SELECT i.*, p.green_min, p.yellow_min, p.drop_alert,

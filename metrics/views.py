@@ -19,7 +19,7 @@ from csm.security_log import log_event
 from renewals import currency, reconcile
 from renewals.models import RevenueEntry
 
-from . import answers
+from . import answers, voice
 from . import report as metrics
 
 
@@ -109,6 +109,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "reconciled_on": min(on, timezone.localdate()),
             "reconcile_differences": reconcile.differences(on=min(on, timezone.localdate()), accounts=accounts)[:20],
             "answer_rates": answers.answer_rates(accounts, report.period),
+            "voice": voice.voice_block(accounts, start=report.period.start, end=report.period.end),
         },
     )
 

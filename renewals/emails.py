@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from email.utils import formataddr, parseaddr
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,6 +29,9 @@ from django.utils.html import escape, linebreaks, urlize
 from . import answers, unsubscribe
 from .models import NoticeTemplate, RenewalNotice
 from .terms import next_term_end, on_terms_amount
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Variables a template may use; shown to admins next to the editor.
 CONTEXT_HELP = {
@@ -154,8 +157,7 @@ def notice_context(notice: RenewalNotice) -> dict:
     contract, renewal, contact = notice.contract, notice.renewal, notice.contact
     csm = renewal.owner or contract.account.owner
     uplift = renewal.uplift_pct.normalize()
-    csm_name = (csm.get_full_name() or csm.username) if csm else "Customer Success"
-    csm_email = csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    csm_name, csm_email = csm_identity(csm)
     renewal_amount = on_terms_amount(contract, renewal) if contract.auto_renew else renewal.renewal_amount
     return {
         "account": contract.account.name,
@@ -183,6 +185,29 @@ def notice_context(notice: RenewalNotice) -> dict:
         if contract.auto_renew
         else "",
     }
+
+
+def csm_identity(csm: "User | None") -> tuple[str, str]:
+    """The name and address customers' mail comes from: the CSM's, else Customer Success at our address."""
+    name = (csm.get_full_name() or csm.username) if csm else "Customer Success"
+    email = csm.email if csm and csm.email else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return name, email
+
+
+def addresses(*, csm_name: str, csm_email: str, to_name: str, to: str) -> tuple[str, str, str]:
+    """(From, To, Reply-To) of a customer email: the CSM's name on our address, the CSM as Reply-To.
+
+    Every customer email (renewal notices, surveys) uses it, so the sender identity is one rule.
+    """
+    from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    sender = formataddr((one_line(csm_name, limit=100), from_address))
+    recipient = formataddr((one_line(to_name, limit=100), to))
+    reply_to = csm_email
+    try:
+        validate_email(reply_to)
+    except ValidationError:
+        reply_to = from_address
+    return sender, recipient, reply_to
 
 
 def auto_renewal_text(notice: RenewalNotice, *, csm_name: str, csm_email: str) -> str:
@@ -250,14 +275,9 @@ def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
         validate_email(notice.email)
     except ValidationError as exc:
         raise PermanentSendError(f"invalid recipient address {notice.email!r}") from exc
-    from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    sender = formataddr((one_line(context["csm_name"], limit=100), from_address))
-    recipient = formataddr((one_line(context["contact_name"], limit=100), notice.email))
-    reply_to = context["csm_email"]
-    try:
-        validate_email(reply_to)
-    except ValidationError:
-        reply_to = from_address
+    sender, recipient, reply_to = addresses(
+        csm_name=context["csm_name"], csm_email=context["csm_email"], to_name=context["contact_name"], to=notice.email
+    )
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,

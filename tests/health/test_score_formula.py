@@ -4,8 +4,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts.models import HealthComponent
-from health.scoring import KINDS, ModelSpec, Spec, normalize, score_inputs
+from health.scoring import ModelSpec, Spec, normalize, score_inputs
 
+# The default model's kinds (the survey kind is not in it: weight 0 until an admin adds it,
+# tests/health/test_survey_component.py).
+KINDS = tuple(kind for kind, *_ in HealthComponent.DEFAULTS)
 SPEC = ModelSpec(
     model_id=1,
     green_min=70,

@@ -18,6 +18,7 @@ until it is taught (``OBJECTS``) or exempted with a reason (``EXEMPT``).
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -40,6 +41,12 @@ EXEMPT: dict[str, str] = {
     # (tests/renewals/test_answers.py, test_unsubscribe.py: tampered and expired tokens change nothing).
     "renewals-public:answer": "recipient's signed answer link; no sign-in by design",
     "renewals-public:unsubscribe": "recipient's signed unsubscribe link (RFC 8058 one-click); no sign-in by design",
+    # A survey's recipient and a contact given the customer page open these without an account; the
+    # signed token is the access check (tests/surveys/test_answer_links.py, tests/portal/: tampered,
+    # expired and withdrawn links are refused).
+    "surveys-public:answer": "recipient's signed survey answer link; no sign-in by design",
+    "portal-public:page": "the contact's signed, expiring, revocable customer-page link; no sign-in by design",
+    "portal-public:statement-pdf": "the same link's statement PDF; no sign-in by design",
     # Django's own reset link: the signed uid and token are the access check (test_passwords_and_sessions.py).
     "password_reset_confirm": "the emailed password-reset link; no sign-in by design, shows no data",
     "notifications:settings": "each user's own digest preference, keyed by request.user; no one else's row",
@@ -80,7 +87,19 @@ def alices_token(book: SimpleNamespace) -> models.Model:
     return tokens.create_token(user=book.users["alice"], name=MARKER, expires_on=None, now=timezone.now())[0]
 
 
+def alices_customer_link(book: SimpleNamespace) -> models.Model:
+    now = timezone.now()
+    return apps.get_model("portal", "CustomerLink").objects.create(
+        account=book.account,
+        contact=book.contact,
+        created_by=book.users["alice"],
+        created_at=now,
+        expires_at=now + timedelta(days=30),
+    )
+
+
 OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {
+    "portal:link-revoke": {"pk": alices_customer_link},
     "api-token-revoke": {"pk": alices_token},
     "renewals:renewal-answer-confirm": {"pk": alices_answer},
     "renewals:approval-notice": {"pk": alices_queued_notice},
