@@ -361,7 +361,7 @@ RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
 RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 250)
 # Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
-# Calibration (health/health.py) reads rows up to 194 days old and keeps their parts whatever this says.
+# Calibration (health/calibration.py) reads rows up to 194 days old and keeps their parts whatever this says.
 HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
 # Days before that window the nightly thinning looks at (catches up missed nights; raise once for old history).
 HEALTH_PARTS_CATCHUP_DAYS = env_int("HEALTH_PARTS_CATCHUP_DAYS", 30)

@@ -676,7 +676,7 @@ def close_finished_contact_tasks(*, account_id: int, today: date, now: datetime,
         complete_task(task, by=by, now=now)
     if any(task.key.startswith("renewal:") for task in finished):
         # The renewal's recorded coverage follows, so the planner sees it drop again later and
-        # opens a new task then (it opens one only on a change: renewals/services.py).
+        # opens a new task then (it opens one only on a change: renewals/services/).
         coverage = Renewal.Coverage.OK if recipients >= 2 else Renewal.Coverage.SINGLE_CONTACT
         Renewal.objects.filter(
             contract__account_id=account_id,
