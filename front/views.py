@@ -15,6 +15,7 @@ from accounts.forms import ContactForm, SuccessorForm, TouchpointForm, add_servi
 from accounts.models import Account, Contact, visible_owner_ids
 from csm import freshness, operations, roles
 from csm.requests import SignedInHttpRequest
+from csm.security_log import log_event
 
 from . import account360, exports
 from . import today as sections
@@ -121,6 +122,7 @@ def sort_columns(current: str) -> dict[str, dict]:
 @require_safe
 def account_export(request: SignedInHttpRequest) -> StreamingHttpResponse:
     _, accounts = _filtered_accounts(request)
+    log_event("export", request=request, export="accounts", query=request.GET.urlencode()[:500])
     response = StreamingHttpResponse(
         exports.csv_lines(exports.account_rows(accounts)), content_type="text/csv; charset=utf-8"
     )
