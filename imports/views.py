@@ -93,7 +93,9 @@ class MappingForm(forms.Form):
             (name, f"{name}{' (required)' if name in required else ''}") for name in fields
         ]
         self.columns = []
-        for index, header in enumerate(job.mapping):
+        # The file's own column order: the stored mapping (jsonb on PostgreSQL) keeps no order.
+        self.headers = mapping.read_header(job.content, job.delimiter)
+        for index, header in enumerate(self.headers):
             name = f"column_{index}"
             self.fields[name] = forms.ChoiceField(
                 choices=choices, required=False, label=header, initial=job.mapping.get(header, "")
@@ -110,16 +112,17 @@ class MappingForm(forms.Form):
         )
 
     def columns_chosen(self, job: ImportJob) -> dict[str, str]:
-        return {header: self.cleaned_data.get(f"column_{i}") or "" for i, header in enumerate(job.mapping)}
+        return {header: self.cleaned_data.get(f"column_{i}") or "" for i, header in enumerate(self.headers)}
 
 
 def _samples(job: ImportJob, count: int = 3) -> dict[str, list[str]]:
     reader = csv.DictReader(io.StringIO(job.content.lstrip("\ufeff")), delimiter=job.delimiter)
-    reader.fieldnames = list(job.mapping)
+    headers = mapping.read_header(job.content, job.delimiter)
+    reader.fieldnames = headers
     next(reader, None)
-    samples: dict[str, list[str]] = {header: [] for header in job.mapping}
+    samples: dict[str, list[str]] = {header: [] for header in headers}
     for row, _ in zip(reader, range(count), strict=False):
-        for header in job.mapping:
+        for header in headers:
             value = (row.get(header) or "").strip()
             if value:
                 samples[header].append(value[:40])
