@@ -42,11 +42,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-url", default="http://127.0.0.1:8104")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--only", nargs="*", help="Shoot only these pages, e.g. --only metrics-desktop.")
+    only = parser.parse_args().only
     base = parser.parse_args().base_url.rstrip("/")
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=parser.parse_args().chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
+        if only:
+            sign_in(page, base, "carol")
+            page.goto(f"{base}/metrics/?period=quarter")
+            shoot(page, "metrics-desktop")
+            browser.close()
+            return
         sign_in(page, base, "alice")
         shoot(page, "today")
         page.goto(f"{base}/accounts/")
@@ -63,6 +71,9 @@ def main() -> None:
         shoot(page, "today-team")
         page.goto(f"{base}/health/calibration/")
         shoot(page, "calibration")
+        # The metrics page of the whole team: base-currency totals at stated rates, the seed metrics.
+        page.goto(f"{base}/metrics/?period=quarter")
+        shoot(page, "metrics-desktop")
         # Growth (issue #18): the expansion pipeline, renewal checkpoints and forecast accuracy.
         page.goto(f"{base}/growth/")
         shoot(page, "growth-pipeline", full_page=False)
