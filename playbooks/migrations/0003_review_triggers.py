@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('playbooks', '0001_initial'),
+        ('playbooks', '0002_adoption_milestones'),
     ]
 
     operations = [
