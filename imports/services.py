@@ -23,7 +23,7 @@ from simple_history.utils import bulk_update_with_history
 
 from accounts import ingest
 from accounts import services as account_services
-from accounts.models import Account, Contact, Program
+from accounts.models import Account, Contact, Program, validate_time_zone
 from csm import roles
 from playbooks import services as playbook_services
 from renewals import services as renewal_services
@@ -38,7 +38,7 @@ FIRST_DATA_ROW = 2  # the header is row 1
 
 CONTACT_FLAGS = {**Contact.ROLE_FLAGS, "email_opt_out": "email_opt_out"}
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    ImportJob.Kind.ACCOUNTS: (("external_id", "name"), ("segment", "owner", "program", "lifecycle_stage")),
+    ImportJob.Kind.ACCOUNTS: (("external_id", "name"), ("segment", "owner", "program", "lifecycle_stage", "time_zone")),
     ImportJob.Kind.CONTACTS: (("account_external_id", "name"), ("email", "title", "left_on", *CONTACT_FLAGS)),
     ImportJob.Kind.CONTRACTS: (
         ("account_external_id", "starts_on", "ends_on", "recurring_amount"),
@@ -263,6 +263,13 @@ def validate_accounts(rows: list[dict], *, user: roles.AuthUser, out: Validation
         values: dict = {"name": name}
         read_choice(values, row, "segment", Account.Segment, number=number, out=out)
         read_choice(values, row, "lifecycle_stage", Account.Stage, number=number, out=out)
+        if row.get("time_zone"):
+            try:
+                validate_time_zone(row["time_zone"])
+            except ValidationError as exc:
+                out.add(number, "time_zone", " ".join(exc.messages))
+            else:
+                values["time_zone"] = row["time_zone"]
         read_program(values, row, programs, number=number, out=out)
         if row.get("owner"):
             values["owner"], problem = find_user(row["owner"])
@@ -501,7 +508,7 @@ def reading_of(job: ImportJob) -> Reading:
 
 
 UPDATE_FIELDS: dict[str, list[str]] = {
-    ImportJob.Kind.ACCOUNTS: ["name", "segment", "owner", "program", "lifecycle_stage"],
+    ImportJob.Kind.ACCOUNTS: ["name", "segment", "owner", "program", "lifecycle_stage", "time_zone"],
     ImportJob.Kind.CONTACTS: ["name", "title", "email", "left_on", *CONTACT_FLAGS.values()],
     ImportJob.Kind.CONTRACTS: [
         "starts_on",
