@@ -7,7 +7,6 @@ from .models import (
     Contact,
     HealthCheck,
     HealthComponent,
-    HealthModel,
     HealthScore,
     Team,
     Touchpoint,
@@ -82,29 +81,7 @@ class UsageSnapshotAdmin(admin.ModelAdmin):
 # --- Health (issue #4) ----------------------------------------------------------------------
 
 
-class HealthComponentInline(admin.TabularInline):
-    model = HealthComponent
-    extra = 0
-    fields = ("kind", "weight", "worst", "best")
-
-
-@admin.register(HealthModel)
-class HealthModelAdmin(SimpleHistoryAdmin):
-    """Per-program health models; every change (components included) is kept in the history."""
-
-    list_display = ("name", "program", "is_default", "green_min", "yellow_min", "drop_alert_points")
-    list_select_related = ("program",)
-    inlines = [HealthComponentInline]
-    fieldsets = (
-        (None, {"fields": ("name", "program", "is_default")}),
-        (
-            "Bands and alerts",
-            {
-                "fields": ("green_min", "yellow_min", "drop_alert_points"),
-                "description": "Scores run from 0 to 100, higher is healthier.",
-            },
-        ),
-    )
+# HealthModel is administered in health/admin.py: its form dry-runs a change with the scoring.
 
 
 @admin.register(HealthComponent)

@@ -119,6 +119,27 @@ RULES = (
         30,
     ),
     (
+        # Off in the demo: most demo accounts have no recent check, so it would open hundreds.
+        "Health check overdue",
+        PlaybookRule.Trigger.HEALTH_CHECK_OVERDUE,
+        0,
+        "Hold the health check",
+        "The program's health-check cadence has passed; book and record a health check.",
+        PlaybookRule.Assignee.OWNER,
+        7,
+        30,
+    ),
+    (
+        "Business review overdue",
+        PlaybookRule.Trigger.BUSINESS_REVIEW_OVERDUE,
+        0,
+        "Schedule the business review",
+        "The program entitles the customer to a business review now; agree a date.",
+        PlaybookRule.Assignee.OWNER,
+        10,
+        30,
+    ),
+    (
         "Renewal notice bounced",
         PlaybookRule.Trigger.NOTICE_BOUNCED,
         30,
@@ -154,6 +175,9 @@ def seed_templates() -> None:
             )
 
 
+OFF_IN_DEMO = (PlaybookRule.Trigger.HEALTH_CHECK_OVERDUE, PlaybookRule.Trigger.BUSINESS_REVIEW_OVERDUE)
+
+
 def seed_rules() -> None:
     for name, trigger, n, title, description, assignee, due, delay in RULES:
         PlaybookRule.objects.get_or_create(
@@ -166,7 +190,7 @@ def seed_rules() -> None:
                 "assignee_role": assignee,
                 "due_in_days": due,
                 "retrigger_delay_days": delay,
-                "enabled": True,
+                "enabled": trigger not in OFF_IN_DEMO,
             },
         )
 
@@ -246,8 +270,66 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
                 )
             )
     Milestone.objects.bulk_create(milestones, batch_size=BATCH)
+    _handoffs(rng=rng, today=today)
     services.evaluate_playbook_rules(today=today)
     _manual_tasks_for_alice(rng=rng, today=today)
+
+
+HANDOFFS = (
+    # account, what was sold, outcomes (title, metric, target), stakeholders (name, title, roles)
+    (
+        "Northwind Logistics",
+        "Platform, 120 seats, premium support; SSO and the data warehouse connector",
+        (("Cut month-end close from 6 to 3 days", "days to close", Decimal("3")), ("All depots live", "depots", None)),
+        (("Maria Anders", "COO", ["decision_maker", "executive_sponsor"]), ("Tom Reyes", "IT lead", ["technical"])),
+    ),
+    (
+        "Blue Harbor Clinics",
+        "Platform, 40 seats; onboarding package and two admin trainings",
+        (("Replace the spreadsheets for scheduling", "% clinics off spreadsheets", Decimal("100")),),
+        (("Priya Shah", "Operations director", ["decision_maker", "renewal"]), ("Leo Park", "Admin", ["champion"])),
+    ),
+    (
+        "Fjord Analytics",
+        "Platform, 25 seats, standard support",
+        (("Weekly reports without manual work", "reports automated", Decimal("12")),),
+        (("Ingrid Berg", "CFO", ["decision_maker", "billing"]),),
+    ),
+)
+
+
+def _demo_email(person: str, company: str) -> str:
+    return f"{person.split()[0].lower()}@{company.split()[0].lower()}.example"
+
+
+def _handoffs(*, rng: random.Random, today: date) -> None:
+    """Deals closed by Sales this month, handed off through the real service: each makes an account
+    in onboarding with its contract, checklist and success plan, and "From the sale" to read."""
+    csms = list(User.objects.filter(username__in=["alice", "bob", "dave", "erin"]).order_by("username"))
+    programs = list(Program.objects.order_by("pk"))
+    if not csms or not programs:
+        return
+    for n, (name, sold, outcomes, people) in enumerate(HANDOFFS):
+        starts_on = today - timedelta(days=rng.randint(3, 20))
+        services.record_handoff(
+            deal_id=f"DEMO-DEAL-{n + 1}",
+            account_name=name,
+            external_id=f"DEMO-HANDOFF-{n + 1}",
+            what_sold=sold,
+            today=today,
+            by=None,
+            csm=csms[n % len(csms)],
+            program=programs[n % len(programs)],
+            contract_starts_on=starts_on,
+            contract_ends_on=starts_on + timedelta(days=365),
+            recurring_amount=Decimal(rng.choice([18000, 36000, 60000])),
+            outcomes=[{"title": title, "metric": metric, "target": target} for title, metric, target in outcomes],
+            stakeholders=[
+                {"name": person, "title": role, "email": _demo_email(person, name), "roles": roles}
+                for person, role, roles in people
+            ],
+            expectations="Go-live within 45 days; a business review each quarter.",
+        )
 
 
 def _manual_tasks_for_alice(*, rng: random.Random, today: date) -> None:

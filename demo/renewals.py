@@ -12,6 +12,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -291,22 +292,35 @@ def _save_changes(changed: list[Contract], previous_for: dict[int, Contract]) ->
             cursor.execute(sql + "WHERE renewals_contract.id = links.column1", [v for pair in chunk for v in pair])
 
 
+# Backends that keep the mail on this machine (var/mail, memory, the console): the demo's
+# notices may go through the real sender. Through SMTP or a provider they would reach the
+# demo's made-up addresses, so they are skipped instead, saying why.
+LOCAL_MAIL_BACKENDS = {
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend",
+}
+
+
 def _notices_already_sent(*, rng: random.Random, today: date) -> None:
-    """Plan today's notices as the daily job would, then record them as delivered (a few not)."""
+    """Plan today's notices as the daily job would, then send them through the real sender
+    (``send_renewal_notice``: var/mail/ holds each one); a few then bounce, through the same
+    service a provider's bounce report calls."""
     now = timezone.make_aware(datetime.combine(today, time(6, 5)))
     services.plan_renewal_notices(today=today, now=now, publish=False)
-    RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING).update(
-        status=RenewalNotice.Status.SENT, sent_at=now, attempts=1, enqueued_at=now, claimed_at=now, handed_over_at=now
+    pending = list(
+        RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING).order_by("pk").values_list("pk", flat=True)
     )
-    sent = list(RenewalNotice.objects.filter(scheduled_on=today).values_list("pk", flat=True))
-    troubled = rng.sample(sent, k=min(len(sent), max(1, len(sent) // 40)))
-    for index, notice_id in enumerate(troubled):
-        status, error = (
-            (RenewalNotice.Status.BOUNCED, "550 5.1.1 mailbox unknown")
-            if index % 2 == 0
-            else (RenewalNotice.Status.NEEDS_REVIEW, "worker stopped mid-send")
+    if settings.EMAIL_BACKEND not in LOCAL_MAIL_BACKENDS:
+        RenewalNotice.objects.filter(pk__in=pending).update(
+            status=RenewalNotice.Status.SKIPPED, last_error="Demo data: not sent, the mail backend is not local."
         )
-        RenewalNotice.objects.filter(pk=notice_id).update(status=status, last_error=error, sent_at=None)
+        return
+    for notice_id in pending:
+        services.send_renewal_notice(notice_id=notice_id, now=now)
+    sent = list(RenewalNotice.objects.filter(status=RenewalNotice.Status.SENT).order_by("pk"))
+    for notice in rng.sample(sent, k=min(len(sent), max(1, len(sent) // 80))):
+        services.mark_notice_bounced(notice, error="550 5.1.1 mailbox unknown (demo bounce)", now=now)
     Renewal.objects.filter(stage=Renewal.Stage.UPCOMING, notices__status=RenewalNotice.Status.SENT).update(
         stage=Renewal.Stage.NOTIFIED
     )

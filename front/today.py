@@ -35,6 +35,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from accounts.models import Account, Contact, HealthScore, Program, visible_owner_ids
 from csm import roles
 from health import explain
+from playbooks import reviews
 from playbooks.models import OnboardingItem, Task
 from renewals.currency import Rates, Total
 from renewals.models import Contract, Renewal, RenewalAnswer, RenewalNotice, RevenueEntry
@@ -313,6 +314,36 @@ def onboarding_overdue(scope: Scope, *, today: date, limit: int = LIMIT) -> Sect
     for row in rows:
         row["days_late"] = (today - row["oldest"]).days
     return Section(rows=rows, total=rows[0]["total"] if rows else 0)
+
+
+@dataclass
+class ReviewSection(Section):
+    counts: dict[str, int] = field(default_factory=dict)  # per kind (reviews.KINDS)
+
+
+def overdue_reviews(scope: Scope, *, today: date, limit: int = LIMIT, cap: int = COUNT_CAP) -> Section:
+    """Accounts whose health check or business review is overdue (playbooks/reviews.py, the rules'
+    definition too), the longest overdue first, with a count per kind."""
+    found: dict[str, tuple[list[int], int, bool]] = {}
+    for kind in reviews.KINDS:
+        accounts = reviews.overdue_accounts(scope.accounts(), kind, today=today)
+        found[kind] = ranked_ids(accounts, order=("pk",), cap=cap)
+    ids = list(dict.fromkeys(pk for kind in reviews.KINDS for pk in found[kind][0]))
+    accounts = {account.pk: account for account in Account.objects.filter(pk__in=ids).select_related("program")}
+    rows = []
+    for kind, label in reviews.KINDS.items():
+        kind_ids = found[kind][0]
+        last = reviews.last_held(kind, kind_ids)
+        for pk in kind_ids:
+            account = accounts[pk]
+            due = reviews.due_on(kind, account, last=last.get(pk))
+            rows.append({"account": account, "kind": kind, "label": label, "last": last.get(pk), "due_on": due})
+    rows.sort(key=lambda row: (row["due_on"] or today, row["account"].pk))
+    for row in rows:
+        row["days_late"] = (today - row["due_on"]).days if row["due_on"] else 0
+    counts = {kind: found[kind][1] for kind in reviews.KINDS}
+    capped = any(found[kind][2] for kind in reviews.KINDS)
+    return ReviewSection(rows=rows[:limit], total=sum(counts.values()), capped=capped, counts=counts)
 
 
 def charts(scope: Scope, *, today: date) -> dict:

@@ -55,6 +55,7 @@ def today(request: SignedInHttpRequest) -> HttpResponse:
             "worsened": SimpleLazyObject(lambda: sections.health_worsened(scope, today=day)),
             "silent": SimpleLazyObject(lambda: sections.not_heard_from(scope, now=now)),
             "onboarding": SimpleLazyObject(lambda: sections.onboarding_overdue(scope, today=day)),
+            "reviews": SimpleLazyObject(lambda: sections.overdue_reviews(scope, today=day)),
             "answers": SimpleLazyObject(lambda: sections.recent_answers(scope, now=now)),
             "can_write": roles.can_write(request.user),
             "survey_answers": SimpleLazyObject(lambda: sections.survey_responses(scope, today=day)),

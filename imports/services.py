@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
@@ -24,10 +25,12 @@ from accounts import ingest
 from accounts import services as account_services
 from accounts.models import Account, Contact, Program, validate_time_zone
 from csm import roles
+from playbooks import services as playbook_services
 from renewals import services as renewal_services
 from renewals.models import Contract
 
-from .models import ImportJob
+from . import mapping
+from .models import ColumnMapping, ImportJob
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -61,21 +64,110 @@ class Validation:
         self.errors.append({"row": row, "field": column, "error": error})
 
 
-def read_rows(content: str, kind: str) -> list[dict]:
-    """The CSV's rows as dicts keyed by lower-case header; a missing required column is an error."""
+@dataclass
+class Reading:
+    """How a file is read: its delimiter, header → field mapping and date format."""
+
+    delimiter: str
+    headers: list[str]
+    mapping: dict[str, str]
+    date_format: str
+    date_format_guessed: bool
+    to_review: bool  # recognised columns, not the user's own (saved) mapping: worth a look
+
+
+def fields_of(kind: str) -> tuple[str, ...]:
+    return mapping.fields_of(kind, *COLUMNS[kind])
+
+
+def saved_mapping(*, kind: str, headers: list[str], user: roles.User) -> ColumnMapping | None:
+    if not user.is_authenticated:
+        return None
+    key = mapping.header_key(kind, headers)
+    return ColumnMapping.objects.filter(user=user, kind=kind, header_key=key).first()
+
+
+def plan_reading(
+    *, kind: str, content: str, user: roles.User, columns: dict[str, str] | None = None, date_format: str = ""
+) -> Reading:
+    """The delimiter (sniffed), the mapping (``columns`` given, else the user's saved one for these
+    headers, else the recognised headers) and the date format (given, saved, else guessed)."""
     if len(content.encode()) > MAX_BYTES:
         raise ValidationError(f"The file is over {MAX_BYTES // (1024 * 1024)} MB; split it.")
-    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
-    if not reader.fieldnames:
+    delimiter = mapping.sniff_delimiter(content)
+    headers = mapping.read_header(content, delimiter)
+    if not any(headers):
         raise ValidationError("The file is empty: it needs a header row and at least one row.")
-    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
+    fields = fields_of(kind)
+    to_review = False
+    if columns is None:
+        saved = saved_mapping(kind=kind, headers=headers, user=user)
+        if saved is not None:
+            columns, date_format = saved.mapping, date_format or saved.date_format
+        else:
+            columns = mapping.recognise(kind, headers, fields)
+            to_review = not mapping.is_identity(columns)
+    columns = {header: (columns.get(header) or mapping.IGNORE) for header in headers}
+    unknown = sorted({target for target in columns.values() if target and target not in fields})
+    if unknown:
+        raise ValidationError({"mapping": f"Unknown field(s): {', '.join(unknown)}."})
+    taken: dict[str, str] = {}
+    for header, target in columns.items():
+        if target and target in taken:
+            raise ValidationError({"mapping": f"“{taken[target]}” and “{header}” are both mapped to {target}."})
+        taken[target] = header
+    guessed = date_format in ("", mapping.AUTO)
+    if guessed:
+        dated = [h for h, f in columns.items() if f in mapping.DATE_FIELDS]
+        values = [row.get(h, "").strip() for row in _dict_rows(content, delimiter, headers) for h in dated][:2000]
+        date_format = mapping.guess_date_format([v for v in values if v])
+    elif date_format not in mapping.DATE_FORMATS:
+        raise ValidationError({"date_format": f"must be one of {', '.join(mapping.DATE_FORMATS)}"})
+    return Reading(delimiter, headers, columns, date_format, guessed, to_review)
+
+
+def _dict_rows(content: str, delimiter: str, headers: list[str]) -> csv.DictReader:
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")), delimiter=delimiter)
+    reader.fieldnames = headers
+    next(reader, None)  # the header row
+    return reader
+
+
+def read_rows(content: str, kind: str, reading: Reading | None = None) -> list[dict]:
+    """The CSV's rows as dicts keyed by field (through the mapping), dates in ISO and amounts
+    plain; a required field that no column maps to is an error."""
+    if reading is None:
+        reading = plan_reading(kind=kind, content=content, user=AnonymousUser())
     required, optional = COLUMNS[kind]
-    missing = [name for name in required if name not in reader.fieldnames]
+    mapped = set(reading.mapping.values())
+    missing = [
+        name
+        for name in required
+        if name not in mapped and not (name == "name" and mapped & {p for p, f in mapping.PARTS.items() if f == name})
+    ]
     if missing:
-        raise ValidationError(f"Missing column(s): {', '.join(missing)}. Expected: {', '.join(required + optional)}.")
+        raise ValidationError(
+            f"Missing column(s): {', '.join(missing)}. Expected: {', '.join(required + optional)}. "
+            "Map a column of the file to each on the mapping page."
+        )
     rows = []
-    for row in reader:
-        rows.append({key: (value or "").strip() for key, value in row.items() if key is not None})
+    for raw in _dict_rows(content, reading.delimiter, reading.headers):
+        row: dict[str, str] = {}
+        for header, target in reading.mapping.items():
+            if target:
+                row[target] = (raw.get(header) or "").strip()
+        for part, whole in mapping.PARTS.items():
+            if part in row and not row.get(whole):
+                row[whole] = " ".join(row[p] for p in mapping.PARTS if mapping.PARTS[p] == whole and row.get(p))
+        for target in mapping.DATE_FIELDS:
+            if row.get(target):
+                row[target] = mapping.to_iso(row[target], reading.date_format)
+        for target in mapping.MONEY_FIELDS:
+            if row.get(target):
+                row[target], currency = mapping.parse_money(row[target])
+                if currency and not row.get("currency"):
+                    row["currency"] = currency
+        rows.append(row)
         if len(rows) > MAX_ROWS:
             raise ValidationError(f"At most {MAX_ROWS:,} rows per file; split it.")
     if not rows:
@@ -102,8 +194,52 @@ def choice_names(choices: type[Choices]) -> str:
     return ", ".join(choices.values)
 
 
+def read_choice(values: dict, row: dict, column: str, choices: type[Choices], *, number: int, out: Validation) -> None:
+    """``values[column]`` from a choice's value or label, when the row has one."""
+    if row.get(column):
+        try:
+            values[column] = parse_choice(row[column], choices)
+        except ValueError:
+            out.add(number, column, f"must be one of {choice_names(choices)}")
+
+
+def read_program(values: dict, row: dict, programs: dict, *, number: int, out: Validation) -> bool:
+    """``values["program"]`` by name, when the row names one; False when it names none."""
+    if not row.get("program"):
+        return False
+    values["program"] = programs.get(row["program"].lower())
+    if values["program"] is None:
+        out.add(number, "program", f"no program named {row['program']!r}")
+    return True
+
+
+def users_by_name() -> Callable[[str], tuple[roles.AuthUser | None, str]]:
+    """Find an active user by username, email or full name (case-insensitive): (user, error)."""
+    found: dict[str, set] = {}
+    people = {}
+    for person in get_user_model().objects.filter(is_active=True):
+        people[person.pk] = person
+        for name in (person.username, person.email, person.get_full_name()):
+            if name:
+                found.setdefault(name.strip().lower(), set()).add(person.pk)
+
+    def lookup(text: str) -> tuple[roles.AuthUser | None, str]:
+        by_username = get_user_model().USERNAME_FIELD
+        matches = found.get(text.strip().lower(), set())
+        exact = [pk for pk in matches if getattr(people[pk], by_username).lower() == text.strip().lower()]
+        if exact:
+            return people[exact[0]], ""
+        if len(matches) == 1:
+            return people[next(iter(matches))], ""
+        if matches:
+            return None, f"{text!r} names several users; use the username or email"
+        return None, f"no active user {text!r} (username, email or full name)"
+
+    return lookup
+
+
 def validate_accounts(rows: list[dict], *, user: roles.AuthUser, out: Validation) -> None:
-    users = {u.username.lower(): u for u in get_user_model().objects.filter(is_active=True)}
+    find_user = users_by_name()
     programs = {p.name.lower(): p for p in Program.objects.all()}
     existing = {a.external_id: a for a in Account.objects.filter(external_id__in=[r["external_id"] for r in rows])}
     editable = set(
@@ -125,16 +261,8 @@ def validate_accounts(rows: list[dict], *, user: roles.AuthUser, out: Validation
         elif len(name) > 200:
             out.add(number, "name", "is longer than 200 characters")
         values: dict = {"name": name}
-        if row.get("segment"):
-            try:
-                values["segment"] = parse_choice(row["segment"], Account.Segment)
-            except ValueError:
-                out.add(number, "segment", f"must be one of {choice_names(Account.Segment)}")
-        if row.get("lifecycle_stage"):
-            try:
-                values["lifecycle_stage"] = parse_choice(row["lifecycle_stage"], Account.Stage)
-            except ValueError:
-                out.add(number, "lifecycle_stage", f"must be one of {choice_names(Account.Stage)}")
+        read_choice(values, row, "segment", Account.Segment, number=number, out=out)
+        read_choice(values, row, "lifecycle_stage", Account.Stage, number=number, out=out)
         if row.get("time_zone"):
             try:
                 validate_time_zone(row["time_zone"])
@@ -142,14 +270,11 @@ def validate_accounts(rows: list[dict], *, user: roles.AuthUser, out: Validation
                 out.add(number, "time_zone", " ".join(exc.messages))
             else:
                 values["time_zone"] = row["time_zone"]
-        if row.get("program"):
-            values["program"] = programs.get(row["program"].lower())
-            if values["program"] is None:
-                out.add(number, "program", f"no program named {row['program']!r}")
+        read_program(values, row, programs, number=number, out=out)
         if row.get("owner"):
-            values["owner"] = users.get(row["owner"].lower())
-            if values["owner"] is None:
-                out.add(number, "owner", f"no active user {row['owner']!r}")
+            values["owner"], problem = find_user(row["owner"])
+            if problem:
+                out.add(number, "owner", problem)
         account = existing.get(external_id)
         if values.get("owner") is not None:
             try:  # the same rule as the account page and the API
@@ -178,7 +303,7 @@ def parse_day(value: str, number: int, column: str, out: Validation) -> date | N
     try:
         return date.fromisoformat(value)
     except ValueError:
-        out.add(number, column, "must be a date, YYYY-MM-DD")
+        out.add(number, column, "must be a date: YYYY-MM-DD, M/D/YYYY (US) or D.M.YYYY (European)")
         return None
 
 
@@ -256,16 +381,8 @@ def validate_contracts(rows: list[dict], *, user: roles.User, out: Validation) -
             values["auto_renew"] = parse_flag(row.get("auto_renew", ""))
         except ValueError:
             out.add(number, "auto_renew", "must be yes or no")
-        if row.get("status"):
-            try:
-                values["status"] = parse_choice(row["status"], Contract.Status)
-            except ValueError:
-                out.add(number, "status", f"must be one of {choice_names(Contract.Status)}")
-        if row.get("program"):
-            values["program"] = programs.get(row["program"].lower())
-            if values["program"] is None:
-                out.add(number, "program", f"no program named {row['program']!r}")
-        elif account is not None:
+        read_choice(values, row, "status", Contract.Status, number=number, out=out)
+        if not read_program(values, row, programs, number=number, out=out) and account is not None:
             values["program"] = account.program
         if len(out.errors) > errors_before or account is None or starts_on is None:  # both errors above
             continue
@@ -307,36 +424,87 @@ VALIDATORS: dict[str, Callable[..., None]] = {
 }
 
 
-def validate(*, kind: str, content: str, user: roles.User) -> Validation:
-    """Check every row without saving anything."""
+def validate(*, kind: str, content: str, user: roles.User, reading: Reading | None = None) -> Validation:
+    """Check every row without saving anything; errors name the file's own column."""
     out = Validation()
     try:
-        rows = read_rows(content, kind)
+        reading = reading or plan_reading(kind=kind, content=content, user=user)
+        rows = read_rows(content, kind, reading)
     except ValidationError as exc:
         out.add(1, "file", " ".join(exc.messages))
         return out
     out.total = len(rows)
     VALIDATORS[kind](rows, user=user, out=out)
+    column_of = {field: header for header, field in reading.mapping.items() if field}
+    for error in out.errors:
+        header = column_of.get(error["field"])
+        if header and mapping.normalize(header) != mapping.normalize(error["field"]):
+            error["field"] = header
     return out
 
 
+def _checked_job(job: ImportJob, reading: Reading, *, user: roles.User) -> ImportJob:
+    checked = validate(kind=job.kind, content=job.content, user=user, reading=reading)
+    job.status = ImportJob.Status.INVALID if checked.errors else ImportJob.Status.VALIDATED
+    job.total_rows, job.errors = checked.total, checked.errors
+    job.will_create, job.will_update = len(checked.creates), len(checked.updates)
+    job.delimiter, job.mapping = reading.delimiter, reading.mapping
+    job.date_format, job.date_format_guessed = reading.date_format, reading.date_format_guessed
+    job.mapping_to_review = reading.to_review
+    job.save()
+    return job
+
+
 @transaction.atomic
-def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.AuthUser) -> ImportJob:
-    """Validate the file and keep it with its row errors, so the user can read them and then import."""
+def dry_run_import(
+    *,
+    kind: str,
+    file_name: str,
+    content: str,
+    user: roles.AuthUser,
+    columns: dict[str, str] | None = None,
+    date_format: str = "",
+) -> ImportJob:
+    """Validate the file and keep it with its row errors, so the user can read them and then import.
+
+    The columns map through ``columns`` when given, else the user's saved mapping for these
+    headers, else the recognised headers (``mapping_to_review``: the page asks to check them).
+    """
     if kind not in ImportJob.Kind.values:
         raise ValidationError({"kind": f"must be one of {', '.join(ImportJob.Kind.values)}"})
-    checked = validate(kind=kind, content=content, user=user)
-    return ImportJob.objects.create(
-        kind=kind,
-        created_by=user,
-        file_name=file_name[:200],
-        content=content,
-        status=ImportJob.Status.INVALID if checked.errors else ImportJob.Status.VALIDATED,
-        total_rows=checked.total,
-        errors=checked.errors,
-        will_create=len(checked.creates),
-        will_update=len(checked.updates),
+    job = ImportJob(kind=kind, created_by=user, file_name=file_name[:200], content=content)
+    try:
+        reading = plan_reading(kind=kind, content=content, user=user, columns=columns, date_format=date_format)
+    except ValidationError as exc:
+        job.status = ImportJob.Status.INVALID
+        job.errors = [{"row": 1, "field": "file", "error": " ".join(exc.messages)}]
+        job.save()
+        return job
+    return _checked_job(job, reading, user=user)
+
+
+@transaction.atomic
+def remap_import(job: ImportJob, *, columns: dict[str, str], date_format: str, user: roles.AuthUser) -> ImportJob:
+    """The user's mapping of the file's columns (and date format): remembered for the next file
+    with the same headers, and the file checked again with it."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=user)
+    if job.status == ImportJob.Status.IMPORTED:
+        raise ValidationError("This file is already imported: upload it again to import it differently.")
+    reading = plan_reading(kind=job.kind, content=job.content, user=user, columns=columns, date_format=date_format)
+    ColumnMapping.objects.update_or_create(
+        user=user,
+        kind=job.kind,
+        header_key=mapping.header_key(job.kind, reading.headers),
+        defaults={"mapping": reading.mapping, "date_format": "" if reading.date_format_guessed else date_format},
     )
+    return _checked_job(job, reading, user=user)
+
+
+def reading_of(job: ImportJob) -> Reading:
+    """How the job's file was read at its dry run (the same again at import)."""
+    headers = mapping.read_header(job.content, job.delimiter)
+    columns = job.mapping or mapping.recognise(job.kind, headers, fields_of(job.kind))  # jobs from before mappings
+    return Reading(job.delimiter, headers, columns, job.date_format, job.date_format_guessed, False)
 
 
 UPDATE_FIELDS: dict[str, list[str]] = {
@@ -379,6 +547,19 @@ def import_contracts(checked: Validation, *, user: roles.AuthUser) -> None:
         bulk_update_with_history(checked.updates, Contract, UPDATE_FIELDS[ImportJob.Kind.CONTRACTS], batch_size=1000)
 
 
+def import_accounts(checked: Validation, *, user: roles.AuthUser, today: date) -> None:
+    """Write the accounts; those that start (or move into) onboarding get the program's checklist
+    through ``start_onboarding``, as a handoff starts it."""
+    before = dict(Account.objects.filter(pk__in=[a.pk for a in checked.updates]).values_list("pk", "lifecycle_stage"))
+    account_services.import_accounts(
+        creates=checked.creates, updates=checked.updates, fields=UPDATE_FIELDS[ImportJob.Kind.ACCOUNTS], by=user
+    )
+    onboarding = Account.Stage.ONBOARDING
+    for account in [*checked.creates, *checked.updates]:
+        if account.lifecycle_stage == onboarding and before.get(account.pk) != onboarding:
+            playbook_services.start_onboarding(account, starts_on=today)
+
+
 @transaction.atomic
 def run_import(job: ImportJob, *, user: roles.AuthUser, now: datetime) -> ImportJob:
     """Import a validated file: every row or, when any row is now bad, none."""
@@ -386,7 +567,7 @@ def run_import(job: ImportJob, *, user: roles.AuthUser, now: datetime) -> Import
     job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=user)
     if job.status != ImportJob.Status.VALIDATED:
         raise ValidationError("This file is not ready to import: upload it again and fix the errors shown.")
-    checked = validate(kind=job.kind, content=job.content, user=user)
+    checked = validate(kind=job.kind, content=job.content, user=user, reading=reading_of(job))
     if checked.errors:
         # The data changed since the dry run; nothing is written, the new errors are shown.
         job.status, job.errors = ImportJob.Status.INVALID, checked.errors
@@ -402,9 +583,7 @@ def run_import(job: ImportJob, *, user: roles.AuthUser, now: datetime) -> Import
         if model is Contract:
             import_contracts(checked, user=user)
         elif model is Account:
-            account_services.import_accounts(
-                creates=checked.creates, updates=checked.updates, fields=UPDATE_FIELDS[job.kind], by=user
-            )
+            import_accounts(checked, user=user, today=timezone.localtime(now).date())
         else:
             account_services.import_contacts(
                 creates=checked.creates,

@@ -1,4 +1,7 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -6,8 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import Program
+from accounts.models import HealthModel, Program
+from renewals.models import NoticeSchedule, NoticeTemplate
 
+from . import programs
 from .models import (
     ChecklistTemplateItem,
     EntitlementUse,
@@ -56,12 +61,53 @@ class ProgramAdmin(SimpleHistoryAdmin):
             "Renewal notices",
             {
                 "fields": ("renewal_notice_lead_days", "renewal_grace_days"),
-                "description": "The notice schedule and email templates are configured under Renewals. A contract"
-                " past its end without an outcome is overdue, and lapses (churn) after the grace period.",
+                "description": "A contract past its end without an outcome is overdue, and lapses (churn) after"
+                " the grace period.",
             },
         ),
+        ("Set-up", {"fields": ("set_up",), "description": "What else this program uses, one click away."}),
     )
+    readonly_fields = ("set_up",)
     inlines = (ChecklistTemplateItemInline, SuccessPlanTemplateObjectiveInline, PlaybookRuleInline)
+    actions = ("copy_programs",)
+
+    @admin.display(description="Health model, notice schedule and email")
+    def set_up(self, program: Program) -> str:
+        if program.pk is None:
+            return "Save the program first; then add its health model, notice schedule and email here."
+
+        def link(model: Any, label: str, fallback: str) -> str:
+            found = model.objects.filter(program=program).first()
+            meta = model._meta
+            if found is not None:
+                url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[found.pk])
+                return format_html('<a href="{}">{}</a>', url, label)
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_add") + f"?program={program.pk}"
+            return format_html('{} · <a href="{}">add one for this program</a>', fallback, url)
+
+        preview = reverse("admin:renewals_noticetemplate_preview") + f"?program={program.pk}"
+        return format_html(
+            '<ul><li>{}</li><li>{}</li><li>{} · <a href="{}">preview the notice email for a contract</a></li></ul>',
+            link(HealthModel, "Health model (its own)", "Scored by the default health model"),
+            link(NoticeSchedule, "Notice schedule (its own)", "Follows the default notice schedule"),
+            link(NoticeTemplate, "Notice email template (its own)", "Uses the default notice email"),
+            preview,
+        )
+
+    @admin.action(description="Copy program (checklist, plan template, schedule, email, health model, rules)")
+    def copy_programs(self, request: HttpRequest, queryset: QuerySet[Program]) -> None:
+        for program in queryset.order_by("name"):
+            try:
+                copy = programs.copy_program(program=program, by=request.user)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                self.message_user(request, f"{program}: {' '.join(exc.messages)}", messages.ERROR)
+                continue
+            url = reverse("admin:accounts_program_change", args=[copy.pk])
+            self.message_user(
+                request,
+                format_html('Copied {} as <a href="{}">{}</a> (inactive until you switch it on).', program, url, copy),
+                messages.SUCCESS,
+            )
 
 
 @admin.action(description="Dry run: show what the rule would create today")

@@ -371,6 +371,8 @@ class PlaybookRule(models.Model):
         NOTICE_BOUNCED = "notice_bounced", "Renewal notice bounced or failed"
         HEALTH_WORSENED = "health_worsened", "Health band worsened (in the last N days, default 1)"
         SCORE_DROP = "score_drop", "Health score dropped N points or more"
+        HEALTH_CHECK_OVERDUE = "health_check_overdue", "Health check overdue (program cadence)"
+        BUSINESS_REVIEW_OVERDUE = "business_review_overdue", "Business review overdue (program entitlement)"
 
     class Assignee(models.TextChoices):
         OWNER = "owner", "The account's CSM"

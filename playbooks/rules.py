@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from accounts.models import Account, Contact, HealthScore, Team, Touchpoint, UsageSnapshot
+from accounts.models import Account, Contact, HealthCheck, HealthScore, Team, Touchpoint, UsageSnapshot
 from renewals.models import Contract, Renewal, RenewalNotice
 
+from . import reviews
 from .models import OnboardingItem, PlaybookRule, PlaybookRun, Program, Task
 
 CHUNK = 50_000
@@ -200,6 +202,8 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
             f"|| ' on ' || {_text('h.day')} {latest})",
             reason_params=params,
         )
+    if rule.trigger in REVIEW_TRIGGERS:
+        return _review_condition(rule, REVIEW_TRIGGERS[rule.trigger], today=today)
     if rule.trigger == Trigger.NOTICE_BOUNCED:
         notice = RenewalNotice
         undelivered = ", ".join(f"'{status}'" for status in RenewalNotice.UNDELIVERED)  # fixed enum values
@@ -214,6 +218,32 @@ def condition(rule: PlaybookRule, *, today: date, near: Near = everywhere) -> Co
             reason="'A renewal notice bounced or failed; check the recipients'",
         )
     return None
+
+
+REVIEW_TRIGGERS = {Trigger.HEALTH_CHECK_OVERDUE: reviews.CHECK, Trigger.BUSINESS_REVIEW_OVERDUE: reviews.REVIEW}
+# The type of task each trigger opens (the others open follow-ups).
+TASK_KINDS = {
+    Trigger.HEALTH_CHECK_OVERDUE: Task.Kind.HEALTH_CHECK,
+    Trigger.BUSINESS_REVIEW_OVERDUE: Task.Kind.BUSINESS_REVIEW,
+}
+
+
+def _review_condition(rule: PlaybookRule, kind: str, *, today: date) -> Condition:
+    """Overdue health check or business review (playbooks/reviews.py, shared with Today), once per
+    due date: the ORM definition compiled to SQL and tied to the outer account ``a``."""
+    due = (
+        Account.objects.filter(pk=RawSQL("a.id", ()))
+        .filter(reviews.overdue(kind, today=today))
+        .exclude(reviews.alerted_for_current_due_date(kind, rule.pk))
+        .values("pk")
+    )
+    sql, params = due.query.sql_with_params()
+    if kind == reviews.CHECK:
+        last = f"(SELECT MAX(h.held_on) FROM {_t(HealthCheck)} h WHERE h.account_id = a.id)"
+        reason = f"'Health check overdue; last held: ' || COALESCE({_text(last)}, 'never')"
+    else:
+        reason = "'No business review within the interval of the program''s entitlement'"
+    return Condition(where=f"EXISTS ({sql})", where_params=tuple(params), reason=reason)
 
 
 def chunk_of(*, lo: int | None = None, hi: int | None = None, ids: list[int] | None = None) -> Near:
@@ -298,8 +328,8 @@ def _fire(rule: PlaybookRule, cond: Condition, *, today: date, near: Near) -> in
             return 0
         cursor.execute(
             f"INSERT INTO {task} (account_id, assignee_id, title, description, reason, {quote('key')}, due_on, "
-            f"status, created_at, rule_id, source) "
-            f"SELECT a.id, {_assignee_sql(rule)}, %s, %s || r.reason, r.reason, %s, %s, %s, %s, %s, %s "
+            f"status, created_at, rule_id, source, kind) "
+            f"SELECT a.id, {_assignee_sql(rule)}, %s, %s || r.reason, r.reason, %s, %s, %s, %s, %s, %s, %s "
             f"FROM {run} r JOIN {_t(Account)} a ON a.id = r.account_id "
             f"WHERE r.rule_id = %s AND r.status = %s AND r.fired_on = %s AND {runs_sql} AND {scope_sql} "
             f"ON CONFLICT DO NOTHING",
@@ -312,6 +342,7 @@ def _fire(rule: PlaybookRule, cond: Condition, *, today: date, near: Near) -> in
                 _dt(timezone.now()),
                 rule.pk,
                 Task.Source.PLAYBOOK,
+                TASK_KINDS.get(rule.trigger, Task.Kind.FOLLOW_UP),
                 rule.pk,
                 PlaybookRun.Status.OPEN,
                 _d(today),

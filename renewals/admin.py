@@ -1,8 +1,13 @@
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.models import Program
 
 from . import emails, services
 from .forms import NoticeScheduleForm, NoticeTemplateForm
@@ -107,6 +112,38 @@ class NoticeTemplateAdmin(SimpleHistoryAdmin):
     form = NoticeTemplateForm
     list_display = ("__str__", "subject", "updated_at")
 
+    def get_urls(self) -> list[URLPattern]:
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("preview/", preview, name="renewals_noticetemplate_preview"), *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The notice email for a chosen contract, as its contact would receive it (nothing is sent)."""
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        program_id = _number(request.GET.get("program"))
+        program = Program.objects.filter(pk=program_id).first() if program_id else None
+        contracts = Contract.objects.active().select_related("account").order_by("ends_on", "pk")
+        if program is not None:
+            contracts = contracts.filter(program=program)
+        chosen = _number(request.GET.get("contract"))
+        contract = contracts.filter(pk=chosen).first() if chosen else None
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": f"Notice preview{f' for {program}' if program else ''}",
+            "opts": self.model._meta,
+            "program": program,
+            "programs": Program.objects.all(),
+            "choices": contracts[:200],
+            "contract": contract,
+        }
+        if contract is not None:
+            message, stand_in = emails.preview_message(contract, today=timezone.localdate())
+            html = next((body for body, kind in message.alternatives if kind == "text/html"), "")
+            context.update(message=message, html=html, stand_in=stand_in, headers=message.extra_headers)
+        elif request.GET.get("contract"):  # an id that is not an active contract (of the program)
+            context["not_found"] = True
+        return TemplateResponse(request, "admin/renewals/notice_preview.html", context)
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         # A new template starts from the built-in one, so an admin edits rather than writes.
         sources = emails.builtin_sources()
@@ -120,6 +157,10 @@ class RenewalNoticeAdmin(admin.ModelAdmin):
     search_fields = ("email", "contract__account__name")
     raw_id_fields = ("contract", "renewal", "contact")
     readonly_fields = ("claimed_at", "handed_over_at", "enqueued_at", "sent_at", "attempts", "last_error")
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @admin.register(ExchangeRate)

@@ -26,8 +26,10 @@ from django.template import Context, Engine, TemplateDoesNotExist, TemplateSynta
 from django.template.loader import get_template
 from django.utils.html import escape, linebreaks, urlize
 
+from accounts.models import Contact
+
 from . import answers, unsubscribe
-from .models import NoticeTemplate, RenewalNotice
+from .models import Contract, NoticeTemplate, Renewal, RenewalNotice
 from .terms import next_term_end, on_terms_amount
 
 if TYPE_CHECKING:
@@ -293,6 +295,29 @@ def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def preview_message(contract: Contract, *, today: date) -> tuple[EmailMultiAlternatives, bool]:
+    """The first renewal notice of ``contract`` exactly as ``build_message`` writes it, for its
+    first renewal recipient (or a stand-in when it has none, said by the second value); nothing
+    is saved, and the links in it lead nowhere."""
+    recipient = Contact.objects.renewal_recipients(today=today).filter(account_id=contract.account_id).first()
+    stand_in = recipient is None
+    if recipient is None:
+        recipient = Contact(account=contract.account, name="Pat Example", email="pat@example.com")
+    try:
+        renewal = contract.renewal
+    except Renewal.DoesNotExist:
+        renewal = Renewal(contract=contract)
+    notice = RenewalNotice(
+        contract=contract,
+        renewal=renewal,
+        contact=recipient,
+        email=recipient.email,
+        cycle=RenewalNotice.FIRST,
+        scheduled_on=today,
+    )
+    return build_message(notice), stand_in
 
 
 def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None]) -> None:

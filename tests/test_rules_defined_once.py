@@ -7,15 +7,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Contact, HealthScore
+from accounts.models import Contact, HealthCheck, HealthScore
 from csm.csvcells import safe_cell
 from front import account360
+from front import today as sections
 from health.scoring import ModelSpec
 from imports import services as imports
 from playbooks import services as playbook_services
+from playbooks.models import PlaybookRule, Task
 from renewals.models import RenewalNotice
 from renewals.views import _eligibility
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, ContactFactory, HealthCheckFactory, ProgramFactory
 
 DAY = date(2026, 6, 1)
 
@@ -108,6 +110,27 @@ def test_the_account_list_and_the_account_page_agree_on_the_current_band(client,
     assert "not scored yet" not in page
     assert "band-green" in page
     assert "band-green" in listing
+
+
+@pytest.mark.django_db
+def test_the_overdue_review_rules_and_todays_section_name_the_same_accounts(alice) -> None:
+    program = ProgramFactory(name="Premier", health_check_cadence_days=30, business_reviews_per_year=2)
+    for n, days_ago in enumerate((10, 40, 200, None)):
+        account = AccountFactory(name=f"A{n}", owner=alice, program=program)
+        type(account).objects.filter(pk=account.pk).update(created_at=timezone.now() - timedelta(days=400))
+        if days_ago is not None:
+            kind = HealthCheck.Kind.BUSINESS_REVIEW if n % 2 else HealthCheck.Kind.HEALTH_CHECK
+            HealthCheckFactory(account=account, kind=kind, held_on=timezone.localdate() - timedelta(days=days_ago))
+    today = timezone.localdate()
+    section = sections.overdue_reviews(sections.Scope(user=alice), today=today)
+    for trigger, kind in ((PlaybookRule.Trigger.HEALTH_CHECK_OVERDUE, "health_check"),
+                          (PlaybookRule.Trigger.BUSINESS_REVIEW_OVERDUE, "business_review")):  # fmt: skip
+        rule = PlaybookRule.objects.create(name=kind, trigger=trigger, task_title="Act")
+        playbook_services.evaluate_playbook_rules(today=today)
+        by_rule = set(Task.objects.filter(rule=rule).values_list("account__name", flat=True))
+        on_today = {row["account"].name for row in section.rows if row["kind"] == kind}
+        assert by_rule == on_today
+        assert by_rule
 
 
 @pytest.mark.django_db

@@ -105,6 +105,7 @@ OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {
     "renewals:approval-notice": {"pk": alices_queued_notice},
     "imports:import-detail": {"pk": alices_import},
     "imports:import-run": {"pk": alices_import},
+    "imports:import-mapping": {"pk": alices_import},
 }
 # Parameters that are fixed words, not rows: {route: {parameter: value}}.
 LITERALS: dict[str, dict[str, str]] = {

@@ -92,7 +92,7 @@ def test_a_csv_import_with_a_nul_byte_or_a_zip_is_a_form_error(client, alice, na
     client.force_login(alice)
     upload = SimpleUploadedFile(name, content, content_type="text/csv")
     response = client.post("/imports/", {"kind": "accounts", "file": upload})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "not UTF-8 text" in response.content.decode() or "Null characters" in response.content.decode()
     assert not ImportJob.objects.exists()
 
