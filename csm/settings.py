@@ -87,7 +87,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -116,6 +115,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "csm.security_log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -361,7 +361,7 @@ RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
 RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 250)
 # Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
-# Calibration (health/health.py) reads rows up to 194 days old and keeps their parts whatever this says.
+# Calibration (health/calibration.py) reads rows up to 194 days old and keeps their parts whatever this says.
 HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
 # Days before that window the nightly thinning looks at (catches up missed nights; raise once for old history).
 HEALTH_PARTS_CATCHUP_DAYS = env_int("HEALTH_PARTS_CATCHUP_DAYS", 30)
@@ -412,7 +412,7 @@ ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.it
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "csm.token_auth.ThrottledTokenAuthentication",
+        "csm.token_auth.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csm.permissions.RolePermission"],
@@ -482,12 +482,21 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Log lines carry time, level, logger and, for security events (csm/security_log.py), the user,
+# address and request id: one JSON object per line in production, readable in development.
+# LOG_FORMAT=json|text overrides the choice.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "csm.security_log.JsonFormatter"},
+        "text": {"()": "csm.security_log.ReadableFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # axes logs each failure with the user name and address masked; csm.security logs them whole.
+    "loggers": {"axes": {"level": "WARNING"}, "csm.security": {"level": "INFO"}},
 }
 
 # Renewal notices while the mail server is away: retried from NOTICE_RETRY_BASE_SECONDS on,

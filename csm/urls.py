@@ -22,7 +22,7 @@ from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
 
-from . import otp, otp_views, session_views, views
+from . import otp, otp_views, session_views, token_views, views
 
 otp.require_otp_in_admin()
 
@@ -50,6 +50,8 @@ urlpatterns = [
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sessions/", session_views.session_list, name="sessions"),
+    path("tokens/", token_views.token_list, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="api-token-revoke"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

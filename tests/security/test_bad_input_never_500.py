@@ -130,3 +130,11 @@ def test_an_amount_change_inside_the_term_still_works(api, acme) -> None:
     body = {"amount": "30000", "effective_on": "2026-04-30"}
     assert api.post(f"/api/contracts/{contract.pk}/change-amount/", body, format="json").status_code == 200
     assert RevenueEntry.objects.get().amount == Decimal("18000.00")
+
+
+@pytest.mark.parametrize("parameter", ["program", "csm"])
+def test_an_id_filter_too_large_for_the_database_is_a_400(api, parameter) -> None:
+    """Found by the fuzzer: ?program=32913003434979236782282110926848 overflowed SQLite's INTEGER."""
+    response = api.get(f"/api/metrics/?{parameter}={2**105}")
+    assert response.status_code == 400
+    assert parameter in response.json()
