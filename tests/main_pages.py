@@ -5,7 +5,9 @@ The data is the demo seed (a small book) plus an import with row errors and an u
 for each person, so those pages show their content and not only their empty states."""
 
 import os
+from importlib import import_module
 
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -19,6 +21,11 @@ from renewals.models import Renewal
 
 def seed_demo_book(settings) -> dict[str, User]:
     """The demo book, signed in with settings.CSM_DEMO_PASSWORD; returns the users by username."""
+    # A browser test's database is flushed between tests, rows of data migrations with it: put back
+    # the roles and the default health model the seed needs (the migration's own, idempotent, steps).
+    migration = import_module("accounts.migrations.0002_roles_default_health_model_pg_indexes")
+    migration.create_groups(apps, None)
+    migration.create_default_model(apps, None)
     settings.DEBUG = True  # seed_demo refuses to run in production mode
     with open(os.devnull, "w") as quiet:
         call_command("seed_demo", accounts=30, stdout=quiet)

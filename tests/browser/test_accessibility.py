@@ -10,8 +10,7 @@ import pytest
 from tests.browser.conftest import DESKTOP, PHONE, visit
 from tests.main_pages import main_pages
 
-# serialized_rollback: the roles and the default health model come from a data migration, and the demo seed needs them.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
 

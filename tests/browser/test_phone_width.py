@@ -7,8 +7,7 @@ import pytest
 from tests.browser.conftest import PHONE, visit
 from tests.main_pages import main_pages
 
-# serialized_rollback: the roles and the default health model come from a data migration, and the demo seed needs them.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What makes a page too wide, for the failure message: the elements reaching past the screen that
 # no scrolling box of their own contains.
