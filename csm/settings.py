@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "imports",
     "webhooks",
     "notifications",
+    "growth",
     "retention",
     "front",
     "demo",
@@ -333,6 +334,9 @@ CSM_BEAT_DEFAULTS: dict = {
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
     # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.
     "daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(minute=0, hour="7-12")},
+    # Daily expansion suggestions and renewal checkpoints, after the nightly health run (JobRun: once a day).
+    "growth-suggestions": {"task": "growth.tasks.raise_suggestions", "schedule": crontab(minute=40, hour="2-23")},
+    "growth-checkpoints": {"task": "growth.tasks.record_checkpoints", "schedule": crontab(minute=50, hour="2-23")},
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
     # Hourly tick, once-per-day pruning (JobRun), after the nightly health run has started.
     "retention-prune": {"task": "retention.tasks.prune_old_rows", "schedule": crontab(minute=45, hour="3-23")},
@@ -450,7 +454,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # HealthScore.band and previous_band share one set of choices: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"HealthBandEnum": "accounts.models.HealthScore.Band"},
+    # Checkpoint.auto_call and csm_call share one set, and every growth "kind" is an opportunity kind.
+    "ENUM_NAME_OVERRIDES": {
+        "HealthBandEnum": "accounts.models.HealthScore.Band",
+        "CheckpointCallEnum": "growth.models.Checkpoint.Call",
+        "OpportunityKindEnum": "growth.models.Opportunity.Kind",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------

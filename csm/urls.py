@@ -18,6 +18,7 @@ from accounts.api import (
     UsageSnapshotViewSet,
 )
 from front import operations as front_operations
+from growth.api import CheckpointViewSet, OpportunityViewSet, SuggestionViewSet
 from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
@@ -37,6 +38,9 @@ router.register("contracts", ContractViewSet, basename="contract")
 router.register("renewals", RenewalViewSet, basename="renewal")
 router.register("handoffs", HandoffViewSet, basename="handoff")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("suggestions", SuggestionViewSet, basename="suggestion")
+router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     path("", include("front.urls")),
@@ -45,6 +49,7 @@ urlpatterns = [
     path("renewals/", include("renewals.urls")),
     path("playbooks/", include("playbooks.urls")),
     path("notifications/", include("notifications.urls")),
+    path("growth/", include("growth.urls")),
     path("login/", otp_views.LoginView.as_view(), name="login"),
     path("login/code/", otp_views.otp_verify, name="otp-verify"),
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),

@@ -41,6 +41,7 @@ from .rule_runs import (
     health_ran,
 )
 from .tasks import (
+    cancel_open_task,
     close_finished_contact_tasks,
     complete_task,
     open_task,
@@ -60,6 +61,7 @@ __all__ = [
     "add_milestone",
     "add_objective",
     "assignable_csms",
+    "cancel_open_task",
     "close_finished_contact_tasks",
     "complete_task",
     "delete_milestone",

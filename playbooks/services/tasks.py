@@ -75,6 +75,23 @@ def complete_task(task: Task, *, by: User | None, now: datetime, outcome: str = 
 
 
 @transaction.atomic
+def cancel_open_task(*, account_id: int, key: str, outcome: str, now: datetime) -> int:
+    """Cancel the open task with ``key`` on the account (the thing it asked for no longer applies,
+    e.g. an overdue renewal that closed); its playbook run closes like a completed task's."""
+    cancelled = 0
+    for task in Task.objects.open().select_for_update().filter(account_id=account_id, key=key):
+        task.status, task.completed_at, task.snoozed_until = Task.Status.CANCELLED, now, None
+        task.outcome = outcome.strip()[:300]
+        task.save(update_fields=["status", "completed_at", "snoozed_until", "outcome"])
+        if task.rule_id:
+            PlaybookRun.objects.filter(
+                rule_id=task.rule_id, account_id=task.account_id, status=PlaybookRun.Status.OPEN
+            ).update(status=PlaybookRun.Status.CLOSED, closed_on=now.date())
+        cancelled += 1
+    return cancelled
+
+
+@transaction.atomic
 def snooze_task(task: Task, *, until: date, today: date, by: User | None) -> Task:
     """Put the task away until ``until``; it comes back due on that day."""
     if not task.is_open:

@@ -63,6 +63,10 @@ PAGES = [
     ("notifications", "alice", "/notifications/"),
     ("calibration", "carol", "/health/calibration/"),
     ("account-read-only", "rita", at_risk_account),
+    # Growth (issue #18): the expansion pipeline, renewal checkpoints and forecast accuracy.
+    ("growth-pipeline", "carol", "/growth/"),
+    ("growth-checkpoints", "carol", "/growth/checkpoints/"),
+    ("growth-accuracy", "carol", "/growth/accuracy/"),
 ]
 
 
