@@ -50,7 +50,8 @@ def main_pages(user: User) -> list[str]:
              f"/renewals/{renewal.pk}/", "/metrics/", "/playbooks/tasks/", "/playbooks/handoff/",
              f"/playbooks/accounts/{account.pk}/onboarding/", f"/playbooks/accounts/{account.pk}/success-plan/",
              f"/playbooks/accounts/{account.pk}/statement/", "/imports/", "/health/calibration/",
-             "/notifications/", "/notifications/settings/"]  # fmt: skip
+             "/notifications/", "/notifications/settings/", "/growth/", "/growth/checkpoints/",
+             "/growth/accuracy/"]  # fmt: skip
     if job := ImportJob.objects.filter(created_by=user).first():
         pages.append(f"/imports/{job.pk}/")
     if roles.can_write(user):  # the edit-in-place forms open on the account page
