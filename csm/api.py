@@ -4,6 +4,8 @@ The router, with every viewset registered in one list, is in ``csm/urls.py``: it
 apps' viewsets, and csm/urls.py is the one csm module allowed to (docs/architecture.md).
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -53,3 +55,14 @@ class IngestThrottle(ScopedRateThrottle):
         # The stubs type the rates as numbers (they are "N/period" strings) and scope as optional
         # (allow_request sets it before calling this).
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, "3600/hour")  # type: ignore[arg-type, return-value]
+
+
+def as_json(value: object) -> object:
+    """Money and rates as exact decimal strings ("120.00", "120.0"), never floats."""
+    if isinstance(value, dict):
+        return {str(key): as_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_json(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -372,6 +372,13 @@ HEALTH_PARTS_CATCHUP_DAYS = env_int("HEALTH_PARTS_CATCHUP_DAYS", 30)
 # The calibration report is cached per user and day (its inputs are 90+ days old).
 CALIBRATION_CACHE_SECONDS = env_int("CALIBRATION_CACHE_SECONDS", 6 * 60 * 60)
 
+# --- Money ----------------------------------------------------------------------------
+# The reporting currency: every total in another currency is converted at the admin-kept
+# rates (renewals.ExchangeRate), or shown per currency when a rate is missing.
+CSM_BASE_CURRENCY = os.environ.get("CSM_BASE_CURRENCY", "USD").strip().upper() or "USD"
+# Amounts at or above this (in absolute value) are shown without cents.
+CSM_MONEY_WHOLE_FROM = env_int("CSM_MONEY_WHOLE_FROM", 1000)
+
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csm <csm@localhost>")
 # Your company as notices name it ("the contract between Acme and <vendor>").

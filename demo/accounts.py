@@ -172,6 +172,11 @@ class SeedResult:
     users: dict[str, User]
 
 
+def demo_currency(account_id: int) -> str:
+    """Most demo customers pay in USD, some in EUR and GBP (chosen by id: the random stream is unchanged)."""
+    return {0: "EUR", 5: "EUR", 7: "GBP"}.get(account_id % 12, "USD")
+
+
 def seed_people() -> dict[str, User]:
     users = {}
     for username, first, last, role, staff in PEOPLE:
@@ -296,6 +301,7 @@ def _seed_chunk(
                 starts_on=starts_on,
                 ends_on=ends_on,
                 recurring_amount=amount,
+                currency=demo_currency(account_id),
                 auto_renew=rng.random() < 0.3,
                 status=status,
             )

@@ -44,6 +44,8 @@ OUTCOMES = (
     ("Roll out to every regional team", "teams live", Decimal("8")),
     ("Reduce onboarding time for new hires", "days to productivity", Decimal("10")),
 )
+# Outcomes about using the product (docs/domain.md §4): their milestones count towards Adoption.
+ADOPTION_METRICS = {"teams live"}
 RULES = (
     # name, trigger, N, title, description, assignee, due in, delay
     (
@@ -147,6 +149,7 @@ def seed_templates() -> None:
                     "target": target,
                     "due_offset_days": offset,
                     "position": position,
+                    "is_adoption": title == "Adoption",
                 },
             )
 
@@ -239,6 +242,7 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
                     due_on=due_on,
                     status=status,
                     reached_on=min(due_on, today) if reached else None,
+                    is_adoption=metric in ADOPTION_METRICS,
                 )
             )
     Milestone.objects.bulk_create(milestones, batch_size=BATCH)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Program, UsageSnapshot
 from renewals import services
-from renewals.models import Contract, ReasonCode, Renewal, RenewalNotice, RevenueEntry
+from renewals.models import Contract, ExchangeRate, ReasonCode, Renewal, RenewalNotice, RevenueEntry
 
 BATCH = 5000
 REASONS = (
@@ -28,7 +28,11 @@ REASONS = (
     ("acquired", "Acquired", ReasonCode.Applies.LOSS),
     ("switched-to-competitor", "Switched to competitor", ReasonCode.Applies.LOSS),
     ("fewer-seats", "Fewer seats needed", ReasonCode.Applies.DOWNGRADE),
+    ("more-seats", "More seats", ReasonCode.Applies.EXPANSION),
+    ("upgrade", "Upgraded program", ReasonCode.Applies.EXPANSION),
+    ("price-uplift", "Price uplift", ReasonCode.Applies.EXPANSION),
 )
+GAIN_REASONS = ("more-seats", "more-seats", "upgrade", "price-uplift")
 
 
 def seed_reason_codes() -> dict[str, ReasonCode]:
@@ -76,9 +80,22 @@ def _loss_reason(rng: random.Random, utilization: float) -> str:
     return rng.choice(["price", "budget-cut", "acquired", "switched-to-competitor"])
 
 
+# The rate table for totals in USD: a rate a year ago and a newer one (1 unit = rate USD).
+EXCHANGE_RATES = {"EUR": ("1.0850", "1.1020"), "GBP": ("1.2650", "1.2710")}
+
+
+def seed_exchange_rates(today: date) -> None:
+    for currency, (old, new) in EXCHANGE_RATES.items():
+        for effective_from, rate in ((today - timedelta(days=730), old), (today - timedelta(days=60), new)):
+            ExchangeRate.objects.get_or_create(
+                currency=currency, effective_from=effective_from, defaults={"rate": Decimal(rate)}
+            )
+
+
 @transaction.atomic
 def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
     reasons = seed_reason_codes()
+    seed_exchange_rates(today)
     utilization = latest_utilization(account_ids)
     owners = dict(Account.objects.filter(pk__in=account_ids).values_list("pk", "owner_id"))
     leads = dict(Program.objects.values_list("pk", "renewal_notice_lead_days"))
@@ -229,7 +246,9 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
                         amount=delta,
                         currency=contract.currency,
                         effective_on=contract.starts_on,
-                        reason=reasons[reason] if reason else None,
+                        # Gains carry a reason too (the metrics page breaks them down); chosen by
+                        # contract id so the random stream of the rest of the demo is unchanged.
+                        reason=reasons[reason] if reason else reasons[GAIN_REASONS[contract.pk % len(GAIN_REASONS)]],
                     )
                 )
         else:

@@ -16,6 +16,7 @@ from accounts.models import Account, Contact, HealthScore
 from growth import reports as growth_reports
 from health import explain
 from playbooks import services as playbook_services
+from renewals.currency import Rates
 from renewals.models import Contract, NoticeEvent, RenewalAnswer, RenewalNotice, RevenueEntry
 
 from .today import BAND_RANK, health_reason
@@ -61,12 +62,12 @@ def overview(account: Account, *, today: date) -> dict:
         "current_contacts": current_contacts,
         "contracts": contracts,
         "current_contract": current,
-        "arr": sum((c.recurring_amount for c in active), Decimal("0")),
+        "arr": Rates.as_of(today).total([(c.currency, c.recurring_amount) for c in active]),
         "usage": usage,
         "usage_chart": [
             {"day": u.date.isoformat(), "active": u.licenses_active, "purchased": u.licenses_purchased} for u in usage
         ],
-        "revenue": revenue_series(account),
+        "revenue": revenue_series(account, rates=Rates.as_of(today)),
         "health_trend": trend,
         "notices": notice_rows,
         "coverage": renewal_coverage(current_contacts, today=today),
@@ -99,14 +100,21 @@ def renewal_coverage(contacts: list[Contact], *, today: date) -> dict:
     return {"recipients": recipients, "none": not recipients, "single": len(recipients) == 1}
 
 
-def revenue_series(account: Account) -> dict:
-    """Recurring revenue after each ledger entry: the account's revenue movement."""
+def revenue_series(account: Account, *, rates: Rates) -> dict:
+    """Recurring revenue after each ledger entry, in the base currency: the account's revenue movement.
+
+    Entries in a currency without a rate are left out of the chart (``missing`` says which).
+    """
     entries = list(RevenueEntry.objects.filter(account=account).order_by("effective_on", "pk"))
-    running, points = Decimal("0"), []
+    running, points, missing = Decimal("0"), [], set()
     for entry in entries:
-        running += entry.amount
+        converted = rates.convert(entry.amount, entry.currency)
+        if converted is None:
+            missing.add(entry.currency)
+            continue
+        running += converted
         points.append({"day": entry.effective_on.isoformat(), "arr": float(running), "kind": entry.kind})
-    return {"entries": entries[-10:][::-1], "points": points}
+    return {"entries": entries[-10:][::-1], "points": points, "missing": sorted(missing), "base": rates.base}
 
 
 def health_trend(account: Account, *, today: date) -> dict:

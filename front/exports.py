@@ -9,7 +9,18 @@ from django.db.models import QuerySet
 from accounts.models import Account
 from csm.csvcells import safe_cell
 
-HEADER = ["Name", "External id", "Owner", "Program", "Segment", "Stage", "Next renewal", "Recurring revenue", "Health"]
+HEADER = [
+    "Name",
+    "External id",
+    "Owner",
+    "Program",
+    "Segment",
+    "Stage",
+    "Next renewal",
+    "Recurring revenue",
+    "Currency",
+    "Health",
+]
 
 
 class _Echo:
@@ -31,7 +42,9 @@ def account_rows(accounts: QuerySet[Account]) -> Iterator[list[str]]:
             account.get_segment_display(),
             account.get_lifecycle_stage_display(),
             renewal.isoformat() if renewal else "",
-            f"{account.arr:.2f}" if account.arr is not None else "",
+            # Several currencies: no sum (the account page shows each, and the total at stated rates).
+            f"{account.arr:.2f}" if account.arr is not None and account.arr_currency != "*" else "",
+            ("several" if account.arr_currency == "*" else account.arr_currency) if account.arr is not None else "",
             getattr(account, "band", "") or "",
         ]
 

@@ -5,7 +5,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
-from django.db.models import Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 
 from accounts import services
 from accounts.models import Account, HealthScore, Program
@@ -89,6 +89,9 @@ def latest_scores(*, today: date) -> QuerySet:
     return HealthScore.objects.latest_run(today=today)
 
 
+MIXED = "*"  # arr_currency of an account whose contracts in force are in several currencies
+
+
 def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Account]:
     """The list's computed columns: next renewal, recurring revenue and health band.
 
@@ -98,6 +101,14 @@ def with_columns(accounts: QuerySet[Account], *, today: date) -> QuerySet[Accoun
     accounts = accounts.select_related("owner", "program").annotate(
         next_renewal=Subquery(active.values("account").annotate(d=Min("ends_on")).values("d")),
         arr=Subquery(active.values("account").annotate(s=Sum("recurring_amount")).values("s")),
+        # The currency of that sum, or "*" when the account's contracts are in several: the list then
+        # says so instead of showing a sum of mixed currencies.
+        arr_currency=Subquery(
+            active.values("account")
+            .annotate(lo=Min("currency"), hi=Max("currency"))
+            .annotate(c=Case(When(lo=F("hi"), then=F("lo")), default=Value(MIXED)))
+            .values("c")
+        ),
     )
     latest = latest_scores(today=today).filter(account=OuterRef("pk"))
     return accounts.annotate(band=Subquery(latest.values("band")[:1]))

@@ -8,6 +8,7 @@ a team's book of 100,000 accounts is not read to the end for a number shown as "
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cached_property
 
 from django.contrib.auth.models import User
@@ -35,6 +36,7 @@ from accounts.models import Account, Contact, HealthScore, Program, visible_owne
 from csm import roles
 from health import explain
 from playbooks.models import OnboardingItem, Task
+from renewals.currency import Rates, Total
 from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
 LIMIT = 8
@@ -311,39 +313,54 @@ def charts(scope: Scope, *, today: date) -> dict:
     key = f"today-charts:{'team' if scope.team else 'book'}:{scope.user.pk}:{today.isoformat()}"
     found = cache.get(key)
     if found is None:
-        found = {"pipeline": pipeline_by_stage(scope), "revenue": revenue_movement(scope, today=today)}
+        rates = Rates.as_of(today)
+        pipeline, missing = pipeline_by_stage(scope, rates=rates)
+        revenue, missing_too = revenue_movement(scope, today=today, rates=rates)
+        left_out = sorted(set(missing) | set(missing_too))
+        note = f"In {rates.base} at rates as of {today:%-d %b %Y}"
+        if left_out:
+            note += f"; {', '.join(left_out)} left out (no rate: see Admin → Exchange rates)"
+        found = {"pipeline": pipeline, "revenue": revenue, "currency_note": note}
         cache.set(key, found, CHARTS_TTL_SECONDS)
     return found
 
 
-def pipeline_by_stage(scope: Scope) -> list[dict]:
-    """Open renewals of the book per stage, with their recurring amount."""
-    counts = {
-        row["stage"]: row
-        for row in Renewal.objects.open()
+def _convertible(total: Total) -> float:
+    """A chart's amount: the total in the base currency, or its part in currencies with a rate."""
+    if total.amount is not None:
+        return float(total.amount)
+    return float(sum((amount for c, amount in total.by_currency.items() if c not in total.missing), Decimal("0")))
+
+
+def pipeline_by_stage(scope: Scope, *, rates: Rates) -> tuple[list[dict], list[str]]:
+    """Open renewals of the book per stage, with their recurring amount in the base currency."""
+    counts: dict[str, int] = {}
+    amounts: dict[str, list] = {}
+    for row in (
+        Renewal.objects.open()
         .filter(contract__account__in=scope.accounts())
-        .values("stage")
+        .values("stage", "contract__currency")
         .annotate(n=Count("pk"), amount=Sum("contract__recurring_amount"))
-    }
+    ):
+        counts[row["stage"]] = counts.get(row["stage"], 0) + row["n"]
+        amounts.setdefault(row["stage"], []).append((row["contract__currency"], row["amount"]))
+    totals = {stage: rates.total(amounts.get(stage, [])) for stage in Renewal.OPEN_STAGES}
+    missing = sorted({currency for total in totals.values() for currency in total.missing})
     return [
-        {
-            "stage": Renewal.Stage(stage).label,
-            "n": counts.get(stage, {}).get("n", 0),
-            "amount": float(counts.get(stage, {}).get("amount") or 0),
-        }
+        {"stage": Renewal.Stage(stage).label, "n": counts.get(stage, 0), "amount": _convertible(totals[stage])}
         for stage in Renewal.OPEN_STAGES
-    ]
+    ], missing
 
 
-def revenue_movement(scope: Scope, *, today: date, months: int = 12) -> dict:
-    """Recurring revenue gained and lost per month by source, for a stacked bar chart."""
+def revenue_movement(scope: Scope, *, today: date, rates: Rates, months: int = 12) -> tuple[dict, list[str]]:
+    """Recurring revenue gained and lost per month by source (base currency), for a stacked bar chart."""
     first = date(today.year, today.month, 1)
     for _ in range(months - 1):
         first = (first - timedelta(days=1)).replace(day=1)
     rows = (
         RevenueEntry.objects.filter(account__in=scope.accounts(), effective_on__gte=first, effective_on__lte=today)
         .annotate(month=TruncMonth("effective_on"))
-        .values("month", "kind")
+        .values("month", "kind", "currency")
         .annotate(amount=Sum("amount"))
     )
     labels, cursor = [], first
@@ -352,14 +369,18 @@ def revenue_movement(scope: Scope, *, today: date, months: int = 12) -> dict:
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     series = {kind: [0.0] * len(labels) for kind in RevenueEntry.Kind.values}
     index = {month: i for i, month in enumerate(labels)}
+    missing: set[str] = set()
     for row in rows:
         month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
-        if month in index:
-            series[row["kind"]][index[month]] = float(row["amount"])
+        converted = rates.convert(row["amount"], row["currency"])
+        if converted is None:
+            missing.add(row["currency"])
+        elif month in index:
+            series[row["kind"]][index[month]] += float(converted)
     return {
         "labels": [month.strftime("%b %Y") for month in labels],
         "series": [
             {"kind": kind, "label": RevenueEntry.Kind(kind).label, "values": series[kind]}
             for kind in RevenueEntry.Kind.values
         ],
-    }
+    }, sorted(missing)

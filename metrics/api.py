@@ -1,7 +1,5 @@
 """``GET /api/metrics/``: the metrics page's figures as JSON, under the same visibility rules."""
 
-from decimal import Decimal
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -10,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Account
+from csm.api import as_json
 
 from . import report as metrics
 
@@ -43,14 +42,3 @@ class MetricsViewSet(viewsets.ViewSet):
             accounts, kind=data["period"], on=data.get("on") or timezone.localdate(), trend_periods=data["trend"]
         )
         return Response(as_json(report.as_dict()))
-
-
-def as_json(value: object) -> object:
-    """Money and rates as exact decimal strings ("120.00", "120.0"), never floats."""
-    if isinstance(value, dict):
-        return {key: as_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_json(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    return value

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from accounts.models import Account, HealthScore, Touchpoint, UsageSnapshot
 from csm import roles
 from playbooks.models import Milestone, OnboardingItem
+from renewals.currency import Rates, Total
 from renewals.models import Renewal, RevenueEntry
 
 ZERO = Decimal("0")
@@ -40,7 +41,15 @@ FORMULAS = {
         "Onboard = new customers whose onboarding checklist is complete ÷ new customers whose checklist fell due"
         " in the period"
     ),
-    "adoption": "Adoption = Σ licenses active ÷ Σ licenses purchased, over the period's usage snapshots",
+    "adoption": "Adoption = Σ licenses active ÷ Σ licenses purchased, over the period's usage snapshots (licence use)",
+    "adoption_milestones": (
+        "Adoption milestones = adoption milestones reached ÷ adoption milestones due in the period (the program's"
+        " success-plan template marks which milestones are about adoption)"
+    ),
+    "advanced_users": (
+        "Advanced users = Σ advanced users ÷ Σ (basic + advanced users), over the period's usage snapshots"
+        " (user-days); basic users are the rest"
+    ),
     "success": (
         "Success = customers who reached every success-plan milestone due in the period ÷ customers with"
         " milestones due in the period"
@@ -51,7 +60,23 @@ FORMULAS = {
         "Retention = renewals committed or renewed (renewed, expanded, downgraded) ÷ renewals of contracts ending"
         " in the period"
     ),
-    "health": "Health = accounts whose latest health score by the period's end is green ÷ accounts with a score",
+    "health": (
+        "Health = mean of Adoption (licence use), Success, Retention and the Recurring Revenue Rate (capped at 100 %),"
+        " over those with data"
+    ),
+    "health_green": (
+        "Health bands = accounts whose latest health score by the period's end is green ÷ accounts with a score"
+    ),
+    "gross_revenue_retention": (
+        "Gross revenue retention = Σ over the customers who had RR at the start of min(their RR at the end, their RR"
+        " at the start) ÷ their RR at the start (churn and contraction count, expansion does not)"
+    ),
+    "gains_by_reason": "Gains by reason = new-logo and expansion entries of the period, per reason code",
+    "losses_by_reason": "Losses by reason = churn and contraction entries of the period, per reason code",
+    "currency": (
+        "Totals are in the base currency: each currency's sum times its rate in force at the period's end"
+        " (admin's exchange-rate table); without a rate, figures are shown per currency, never added up"
+    ),
 }
 
 
@@ -140,6 +165,8 @@ class RevenueFigures:
     customers_retained: int = 0
     cohort_rr_at_start: Decimal = ZERO
     cohort_rr_at_end: Decimal = ZERO
+    cohort_rr_kept: Decimal = ZERO  # each customer's end RR capped at its start RR (no expansion)
+    currency: str = "USD"
 
     @property
     def rr_added(self) -> Decimal:
@@ -177,6 +204,10 @@ class RevenueFigures:
     def net_revenue_retention(self) -> Decimal | None:
         return ratio(self.cohort_rr_at_end, self.cohort_rr_at_start)
 
+    @property
+    def gross_revenue_retention(self) -> Decimal | None:
+        return ratio(self.cohort_rr_kept, self.cohort_rr_at_start)
+
     def waterfall(self) -> list[dict]:
         """Floating bars: start → new → expansion → contraction → churn → end."""
         steps, level = [{"label": "Start RR", "low": ZERO, "high": self.existing_rr, "kind": "total"}], self.existing_rr
@@ -194,71 +225,157 @@ class RevenueFigures:
         return steps
 
 
-def revenue_figures(accounts: QuerySet[Account], period: Period) -> RevenueFigures:
-    entries = RevenueEntry.objects.filter(account__in=accounts)
-    in_period = Q(effective_on__gte=period.start, effective_on__lte=period.end)
-    totals = entries.aggregate(
-        existing=Sum("amount", filter=Q(effective_on__lt=period.start)),
-        end=Sum("amount", filter=Q(effective_on__lte=period.end)),
-        **{
-            kind: Sum("amount", filter=in_period & Q(kind=kind))
-            for kind in ("new", "expansion", "contraction", "churn")
-        },
-    )
-    # Per customer: RR at the start and at the end, then over the customers who had RR at the start.
-    per_account = (
-        entries.filter(effective_on__lte=period.end)
-        .values("account_id")
-        .annotate(at_start=Sum("amount", filter=Q(effective_on__lt=period.start)), at_end=Sum("amount"))
-        .filter(at_start__gt=0)
-    )
+MOVEMENT_KINDS = ("new", "expansion", "contraction", "churn")
+
+
+@dataclass
+class RevenueBook:
+    """A period's revenue figures in the base currency (None when a rate is missing) and per currency."""
+
+    figures: RevenueFigures | None
+    per_currency: list[RevenueFigures]
+    rates: Rates
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def rates_note(self) -> str:
+        return self.rates.total({f.currency: f.end_rr for f in self.per_currency}).rates_note()
+
+
+def _figures(period: Period, currency: str, totals: dict, per_account: dict[int, list[Decimal]]) -> RevenueFigures:
     customers_at_start = customers_retained = 0
-    cohort_start = cohort_end = ZERO
-    for row in per_account:
+    cohort_start = cohort_end = cohort_kept = ZERO
+    for at_start, at_end in per_account.values():
+        if at_start <= 0:
+            continue
         customers_at_start += 1
-        customers_retained += row["at_end"] > 0
-        cohort_start += row["at_start"]
-        cohort_end += max(row["at_end"], ZERO)
+        customers_retained += at_end > 0
+        cohort_start += at_start
+        cohort_end += max(at_end, ZERO)
+        cohort_kept += min(max(at_end, ZERO), at_start)
     return RevenueFigures(
         period=period,
-        existing_rr=money(totals["existing"]),
-        new=money(totals["new"]),
-        expansion=money(totals["expansion"]),
-        contraction=money(totals["contraction"]),
-        churn=money(totals["churn"]),
-        end_rr=money(totals["end"]),
+        existing_rr=money(totals.get("existing")),
+        new=money(totals.get("new")),
+        expansion=money(totals.get("expansion")),
+        contraction=money(totals.get("contraction")),
+        churn=money(totals.get("churn")),
+        end_rr=money(totals.get("end")),
         customers_at_start=customers_at_start,
         customers_retained=customers_retained,
         cohort_rr_at_start=money(cohort_start),
         cohort_rr_at_end=money(cohort_end),
+        cohort_rr_kept=money(cohort_kept),
+        currency=currency,
     )
 
 
-def loss_reasons(accounts: QuerySet[Account], period: Period) -> list[dict]:
-    """Why revenue was lost in the period (churn and contraction), largest loss first."""
-    rows = (
-        RevenueEntry.objects.filter(account__in=accounts, kind__in=["churn", "contraction"])
-        .between(period.start, period.end)
-        .values("reason_id", "reason__label")
-        .annotate(
-            lost=Sum("amount"),
-            churn=Sum("amount", filter=Q(kind="churn")),
-            contraction=Sum("amount", filter=Q(kind="contraction")),
-            customers=Count("account", distinct=True),
-        )
-        .order_by("lost", "reason__label")
+def rates_for(period: Period) -> Rates:
+    """A report's figures are converted at the rates in force at its period's end."""
+    return Rates.as_of(period.end)
+
+
+def revenue_book(accounts: QuerySet[Account], period: Period, rates: Rates | None = None) -> RevenueBook:
+    """The period's revenue figures per currency and, when every currency has a rate, in the base currency."""
+    rates = rates or rates_for(period)
+    entries = RevenueEntry.objects.filter(account__in=accounts)
+    in_period = Q(effective_on__gte=period.start, effective_on__lte=period.end)
+    rows = entries.values("currency").annotate(
+        existing=Sum("amount", filter=Q(effective_on__lt=period.start)),
+        end=Sum("amount", filter=Q(effective_on__lte=period.end)),
+        **{kind: Sum("amount", filter=in_period & Q(kind=kind)) for kind in MOVEMENT_KINDS},
     )
-    return [
-        {
-            "reason": row["reason__label"] or "No reason recorded",
-            "reason_id": row["reason_id"],
-            "lost": abs(money(row["lost"])),
-            "churn": abs(money(row["churn"])),
-            "contraction": abs(money(row["contraction"])),
-            "customers": row["customers"],
-        }
-        for row in rows
+    totals: dict[str, dict] = {row["currency"]: dict(row) for row in rows}
+    # Per customer and currency: RR at the start and at the end (for the retention figures).
+    accounts_rows = (
+        entries.filter(effective_on__lte=period.end)
+        .values("account_id", "currency")
+        .annotate(at_start=Sum("amount", filter=Q(effective_on__lt=period.start)), at_end=Sum("amount"))
+    )
+    per_account: dict[str, dict[int, list[Decimal]]] = {currency: {} for currency in totals}
+    for row in accounts_rows:
+        per_account.setdefault(row["currency"], {})[row["account_id"]] = [
+            row["at_start"] or ZERO,
+            row["at_end"] or ZERO,
+        ]
+    per_currency = [
+        _figures(period, currency, totals.get(currency, {}), per_account.get(currency, {}))
+        for currency in sorted(set(totals) | set(per_account), key=lambda c: (c != rates.base, c))
     ]
+    missing = sorted(currency for currency in totals if rates.rate(currency) is None)
+    if missing:
+        return RevenueBook(None, per_currency, rates, missing)
+    # Every currency has a rate: convert each aggregate (Rates.convert), then add them up.
+    base_totals: dict[str, Decimal] = {}
+    for currency, sums in totals.items():
+        for key in ("existing", "end", *MOVEMENT_KINDS):
+            base_totals[key] = base_totals.get(key, ZERO) + (rates.convert(sums[key] or ZERO, currency) or ZERO)
+    base_accounts: dict[int, list[Decimal]] = {}
+    for currency, accounts_of in per_account.items():
+        for account_id, (at_start, at_end) in accounts_of.items():
+            pair = base_accounts.setdefault(account_id, [ZERO, ZERO])
+            pair[0] += rates.convert(at_start, currency) or ZERO
+            pair[1] += rates.convert(at_end, currency) or ZERO
+    return RevenueBook(_figures(period, rates.base, base_totals, base_accounts), per_currency, rates)
+
+
+def revenue_figures(accounts: QuerySet[Account], period: Period, rates: Rates | None = None) -> RevenueFigures | None:
+    """The period's figures in the base currency, or None when a currency in scope has no rate."""
+    return revenue_book(accounts, period, rates).figures
+
+
+def _by_reason(accounts: QuerySet[Account], period: Period, kinds: tuple[str, ...], rates: Rates) -> list[dict]:
+    """The period's entries of ``kinds`` per reason code and currency, combined in the base currency
+    where every currency has a rate (``Rates.total``), else one row per reason and currency."""
+    rows = (
+        RevenueEntry.objects.filter(account__in=accounts, kind__in=kinds)
+        .between(period.start, period.end)
+        .values("reason_id", "reason__label", "currency")
+        .annotate(
+            total=Sum("amount"),
+            customers=Count("account", distinct=True),
+            **{kind: Sum("amount", filter=Q(kind=kind)) for kind in kinds},
+        )
+    )
+    grouped: dict[tuple, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault((row["reason_id"], row["reason__label"]), []).append(row)
+    result = []
+    for (reason_id, label), parts in grouped.items():
+        keys = [("total", "total"), *((kind, kind) for kind in kinds)]
+        totals = {key: rates.total([(p["currency"], abs(p[field] or ZERO)) for p in parts]) for key, field in keys}
+        result.append(
+            {
+                "reason": label or "No reason recorded",
+                "reason_id": reason_id,
+                **{key: totals[key] for key, _ in keys},
+                "customers": sum(p["customers"] for p in parts),
+            }
+        )
+    # Largest first; rows that cannot be converted go after, largest of their first currency first.
+    return sorted(
+        result,
+        key=lambda r: (
+            r["total"].amount is None,
+            -(r["total"].amount or max(r["total"].by_currency.values())),
+            r["reason"],
+        ),
+    )
+
+
+def loss_reasons(accounts: QuerySet[Account], period: Period, rates: Rates | None = None) -> list[dict]:
+    """Why revenue was lost in the period (churn and contraction), largest loss first; amounts are ``Total``s."""
+    rows = _by_reason(accounts, period, ("churn", "contraction"), rates or rates_for(period))
+    return [{**row, "lost": row.pop("total")} for row in rows]
+
+
+def gain_reasons(accounts: QuerySet[Account], period: Period, rates: Rates | None = None) -> list[dict]:
+    """Why revenue was gained in the period (new logos and expansion), by reason code, largest gain first."""
+    rows = _by_reason(accounts, period, ("new", "expansion"), rates or rates_for(period))
+    for row in rows:
+        if row["reason_id"] is None and not any(row["expansion"].by_currency.values()):
+            row["reason"] = "New logo (no reason recorded)"
+    return [{**row, "gained": row.pop("total")} for row in rows]
 
 
 # --- The eight success metrics ------------------------------------------------------------
@@ -286,6 +403,7 @@ class Metric:
             "denominator": self.denominator,
             "formula": self.formula,
             "detail": self.detail,
+            "extra": self.extra,
         }
 
 
@@ -398,38 +516,131 @@ def retention(accounts: QuerySet[Account], period: Period) -> Metric:
     )
 
 
-def health(accounts: QuerySet[Account], period: Period) -> Metric:
+def health_bands(accounts: QuerySet[Account], period: Period) -> Metric:
     latest = HealthScore.objects.filter(account=OuterRef("account"), day__lte=period.end).order_by("-day")
     scores = HealthScore.objects.filter(account__in=accounts, day__lte=period.end).filter(
         pk=Subquery(latest.values("pk")[:1])
     )
     counts = scores.aggregate(total=Count("pk"), green=Count("pk", filter=Q(band=HealthScore.Band.GREEN)))
     total, green = counts["total"], counts["green"]
-    return ratio_metric("health", "Health", green, total, detail=f"{green} of {total} scored accounts green")
-
-
-def net_recurring_revenue_metric(figures: RevenueFigures) -> Metric:
-    return Metric(
-        "net_recurring_revenue",
-        "Net Recurring Revenue",
-        figures.net_recurring_revenue,
-        unit="$",
-        formula=FORMULAS["net_recurring_revenue"],
-        detail=f"net change {figures.net_change:+,.2f} on an Existing RR of {figures.existing_rr:,.2f}",
+    return ratio_metric(
+        "health_green", "Health bands (% green)", green, total, detail=f"{green} of {total} scored accounts green"
     )
 
 
-def success_metrics(accounts: QuerySet[Account], period: Period, figures: RevenueFigures) -> list[Metric]:
-    """The eight success metrics of docs/domain.md, in its order."""
+# --- Adoption in depth (docs/domain.md §4) --------------------------------------------------
+
+
+def adoption_milestones(accounts: QuerySet[Account], period: Period) -> Metric:
+    due = Milestone.objects.filter(
+        objective__plan__account__in=accounts, is_adoption=True, due_on__gte=period.start, due_on__lte=period.end
+    ).aggregate(total=Count("pk"), reached=Count("pk", filter=Q(status=Milestone.Status.REACHED)))
+    total, reached = due["total"], due["reached"]
+    return ratio_metric(
+        "adoption_milestones",
+        "Adoption milestones",
+        reached,
+        total,
+        detail=f"{reached} of {total} adoption milestones due reached",
+    )
+
+
+def user_depth(accounts: QuerySet[Account], period: Period) -> Metric:
+    sums = (
+        UsageSnapshot.objects.filter(account__in=accounts)
+        .between(period.start, period.end)
+        .aggregate(basic=Sum("basic_users"), advanced=Sum("advanced_users"))
+    )
+    basic, advanced = sums["basic"] or 0, sums["advanced"] or 0
+    metric = ratio_metric(
+        "advanced_users",
+        "Advanced users",
+        advanced,
+        basic + advanced,
+        detail=f"{advanced:,} advanced and {basic:,} basic user-days",
+    )
+    metric.extra = {"basic": basic, "advanced": advanced, "basic_pct": ratio(basic, basic + advanced)}
+    return metric
+
+
+# --- Health: the composite of the seeds' rates ---------------------------------------------
+
+HEALTH_PARTS = ("adoption", "success", "retention", "recurring_revenue_rate")
+
+
+def health(parts: dict[str, Decimal | None]) -> Metric:
+    """The mean of the adoption, success, retention and Recurring Revenue rates (that rate capped at 100 %)."""
+    values = {key: min(value, HUNDRED) for key, value in parts.items() if value is not None}
+    value = (sum(values.values(), ZERO) / len(values)).quantize(Decimal("0.1")) if values else None
+    shown = ", ".join(f"{key.replace('_', ' ')} {parts[key]}%" for key in HEALTH_PARTS if parts.get(key) is not None)
+    left_out = [key.replace("_", " ") for key in HEALTH_PARTS if parts.get(key) is None]
+    metric = Metric(
+        "health",
+        "Health",
+        value,
+        numerator=sum(values.values(), ZERO) if values else None,
+        denominator=len(values),
+        formula=FORMULAS["health"],
+        detail=f"mean of {shown}" + (f"; no data for {', '.join(left_out)}" if left_out else "")
+        if values
+        else "no rate has data",
+    )
+    metric.extra = {"parts": {key: parts.get(key) for key in HEALTH_PARTS}}
+    return metric
+
+
+def net_recurring_revenue_metric(book: "RevenueBook") -> Metric:
+    figures = book.figures
+    if figures is None:
+        per = "; ".join(f"{f.currency} {f.net_recurring_revenue:,.2f}" for f in book.per_currency)
+        return Metric(
+            "net_recurring_revenue",
+            "Net Recurring Revenue",
+            None,
+            unit="money",
+            formula=FORMULAS["net_recurring_revenue"],
+            detail=f"per currency ({book.rates_note}): {per}",
+        )
+    metric = Metric(
+        "net_recurring_revenue",
+        "Net Recurring Revenue",
+        figures.net_recurring_revenue,
+        unit="money",
+        formula=FORMULAS["net_recurring_revenue"],
+        detail=(
+            f"net change {figures.net_change:+,.2f} on an Existing RR of {figures.existing_rr:,.2f}, {book.rates_note}"
+        ),
+    )
+    metric.extra = {"currency": figures.currency}
+    return metric
+
+
+def success_metrics(accounts: QuerySet[Account], period: Period, book: "RevenueBook") -> list[Metric]:
+    """The success metrics of docs/domain.md, in its order (Adoption and Health with their parts)."""
+    licences = adoption(accounts, period)
+    reached = success(accounts, period)
+    kept = retention(accounts, period)
+    rr_rate = book.figures.recurring_revenue_rate if book.figures is not None else None
+    composite = health(
+        {
+            "adoption": licences.value,
+            "success": reached.value,
+            "retention": kept.value,
+            "recurring_revenue_rate": rr_rate,
+        }
+    )
     return [
         onboard(accounts, period),
-        adoption(accounts, period),
-        success(accounts, period),
+        licences,
+        adoption_milestones(accounts, period),
+        user_depth(accounts, period),
+        reached,
         availability(accounts, period),
         engagement_quality(accounts, period),
-        retention(accounts, period),
-        health(accounts, period),
-        net_recurring_revenue_metric(figures),
+        kept,
+        composite,
+        health_bands(accounts, period),
+        net_recurring_revenue_metric(book),
     ]
 
 
@@ -442,6 +653,7 @@ def revenue_summary(figures: RevenueFigures) -> dict:
             "start": figures.period.start,
             "end": figures.period.end,
         },
+        "currency": figures.currency,
         "existing_rr": figures.existing_rr,
         "new": figures.new,
         "expansion": figures.expansion,
@@ -458,21 +670,40 @@ def revenue_summary(figures: RevenueFigures) -> dict:
         "customer_retention_rate_pct": figures.customer_retention_rate,
         "cohort_rr_at_start": figures.cohort_rr_at_start,
         "cohort_rr_at_end": figures.cohort_rr_at_end,
+        "cohort_rr_kept": figures.cohort_rr_kept,
         "net_revenue_retention_pct": figures.net_revenue_retention,
+        "gross_revenue_retention_pct": figures.gross_revenue_retention,
     }
+
+
+def _reason_json(row: dict) -> dict:
+    return {key: value.as_dict() if isinstance(value, Total) else value for key, value in row.items()}
 
 
 @dataclass
 class Report:
     period: Period
-    figures: RevenueFigures
+    book: RevenueBook
     metrics: list[Metric]
     reasons: list[dict]
-    trend: list[RevenueFigures]
+    gains: list[dict]
+    trend: list[RevenueBook]
+
+    @property
+    def figures(self) -> RevenueFigures | None:
+        """The period's revenue figures in the base currency; None when a rate is missing (see ``book``)."""
+        return self.book.figures
 
     def as_dict(self) -> dict:
         return {
-            "revenue": revenue_summary(self.figures),
+            "revenue": revenue_summary(self.figures) if self.figures is not None else None,
+            "revenue_by_currency": [revenue_summary(figures) for figures in self.book.per_currency],
+            "currency": {
+                "base": self.book.rates.base,
+                "rates_as_of": self.book.rates.on,
+                "missing_rates": self.book.missing,
+                "note": self.book.rates_note,
+            },
             "formulas": {
                 key: FORMULAS[key]
                 for key in (
@@ -483,22 +714,30 @@ class Report:
                     "recurring_revenue_rate",
                     "customer_retention_rate",
                     "net_revenue_retention",
+                    "gross_revenue_retention",
+                    "gains_by_reason",
+                    "losses_by_reason",
+                    "currency",
                 )
             },
             "success_metrics": [metric.as_dict() for metric in self.metrics],
-            "loss_reasons": self.reasons,
-            "trend": [revenue_summary(figures) for figures in self.trend],
+            "loss_reasons": [_reason_json(row) for row in self.reasons],
+            "gain_reasons": [_reason_json(row) for row in self.gains],
+            "trend": [revenue_summary(book.figures) if book.figures is not None else None for book in self.trend],
         }
 
 
 def build_report(accounts: QuerySet[Account], *, kind: str, on: date, trend_periods: int = 6) -> Report:
     period = period_containing(kind, on)
-    trend = [revenue_figures(accounts, p) for p in last_periods(kind, on, trend_periods)]
-    figures = trend[-1]
+    # One set of rates for the whole report (the selected period's end): the trend compares like with like.
+    rates = rates_for(period)
+    trend = [revenue_book(accounts, p, rates) for p in last_periods(kind, on, trend_periods)]
+    book = trend[-1]
     return Report(
         period=period,
-        figures=figures,
-        metrics=success_metrics(accounts, period, figures),
-        reasons=loss_reasons(accounts, period),
+        book=book,
+        metrics=success_metrics(accounts, period, book),
+        reasons=loss_reasons(accounts, period, rates),
+        gains=gain_reasons(accounts, period, rates),
         trend=trend,
     )

@@ -16,7 +16,7 @@ from accounts.models import Account, Program
 from csm import roles
 from csm.csvcells import safe_cell
 from csm.security_log import log_event
-from renewals import reconcile
+from renewals import currency, reconcile
 from renewals.models import RevenueEntry
 
 from . import report as metrics
@@ -67,10 +67,20 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     form, kind, on, filters = parse_scope(request)
     accounts = metrics.scoped_accounts(request.user, **filters)
     report = metrics.build_report(accounts, kind=kind, on=on)
+    # The charts draw the base-currency figures; without a rate for every currency, those of one
+    # currency only (the page says which), never a sum of several.
+    drawn = report.figures or (report.book.per_currency[0] if report.book.per_currency else None)
+    chart_currency = drawn.currency if drawn is not None else report.book.rates.base
+    trend = [
+        book.figures or next((f for f in book.per_currency if f.currency == chart_currency), None)
+        for book in report.trend
+    ]
     chart = {
+        "currency": chart_currency,
+        "prefix": currency.format_money(0, chart_currency, cents=False).replace("0", "", 1),
         "waterfall": [
             {"label": step["label"], "low": float(step["low"]), "high": float(step["high"]), "kind": step["kind"]}
-            for step in report.figures.waterfall()
+            for step in (drawn.waterfall() if drawn is not None else [])
         ],
         "trend": [
             {
@@ -79,7 +89,8 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                 "rate": float(figures.recurring_revenue_rate) if figures.recurring_revenue_rate is not None else None,
                 "nrr": float(figures.net_revenue_retention) if figures.net_revenue_retention is not None else None,
             }
-            for figures in report.trend
+            for figures in trend
+            if figures is not None
         ],
     }
     return render(
@@ -89,6 +100,8 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "report": report,
             "figures": report.figures,
+            "book": report.book,
+            "chart_figures": drawn,
             "formulas": metrics.FORMULAS,
             "chart": chart,
             "export_query": request.GET.urlencode(),

@@ -29,7 +29,7 @@ class ChecklistTemplateItemInline(admin.TabularInline):
 class SuccessPlanTemplateObjectiveInline(admin.TabularInline):
     model = SuccessPlanTemplateObjective
     extra = 1
-    fields = ("position", "title", "milestone_title", "metric", "target", "due_offset_days")
+    fields = ("position", "title", "milestone_title", "metric", "target", "due_offset_days", "is_adoption")
     verbose_name = "success plan objective"
 
 

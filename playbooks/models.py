@@ -217,6 +217,11 @@ class Milestone(models.Model):
     due_on = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     reached_on = models.DateField(null=True, blank=True)
+    is_adoption = models.BooleanField(
+        "adoption milestone",
+        default=False,
+        help_text="Counts towards the Adoption metric (docs/domain.md §4); copied from the program's template.",
+    )
 
     history = HistoricalRecords()
 
@@ -261,6 +266,11 @@ class SuccessPlanTemplateObjective(models.Model):
     target = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     due_offset_days = models.PositiveSmallIntegerField(default=90, help_text="Days after the contract start.")
     position = models.PositiveSmallIntegerField(default=0)
+    is_adoption = models.BooleanField(
+        "adoption milestone",
+        default=False,
+        help_text="Its milestone shows that the customer uses what they bought: it counts towards Adoption.",
+    )
 
     class Meta:
         ordering = ["program", "position", "pk"]

@@ -1,10 +1,21 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import emails
+from . import emails, services
 from .forms import NoticeScheduleForm, NoticeTemplateForm
-from .models import Contract, NoticeSchedule, NoticeTemplate, ReasonCode, Renewal, RenewalNotice, RevenueEntry
+from .models import (
+    Contract,
+    ExchangeRate,
+    NoticeSchedule,
+    NoticeTemplate,
+    ReasonCode,
+    Renewal,
+    RenewalNotice,
+    RevenueEntry,
+)
 
 
 @admin.register(Contract)
@@ -24,6 +35,16 @@ class ContractAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Contract, form: Any, change: bool) -> None:
+        # A currency correction moves the whole contract line and its ledger entries (one service),
+        # so the ledger keeps reconciling with the contracts.
+        currency = obj.currency
+        if change and "currency" in form.changed_data:
+            obj.currency = form.initial["currency"]
+        super().save_model(request, obj, form, change)
+        if obj.currency != currency:
+            services.correct_contract_currency(obj, currency=currency, by=request.user)  # type: ignore[arg-type]  # a staff user
 
 
 @admin.register(ReasonCode)
@@ -52,8 +73,24 @@ class RevenueEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Renewal)
 class RenewalAdmin(SimpleHistoryAdmin):
-    list_display = ("contract", "stage", "owner", "forecast_amount", "probability", "contact_coverage", "closed_on")
+    list_display = (
+        "contract",
+        "stage",
+        "stage_probability_pct",
+        "owner",
+        "forecast_amount",
+        "probability",
+        "contact_coverage",
+        "closed_on",
+    )
     list_filter = ("stage", "contact_coverage", "reason")
+    readonly_fields = ("stage_probability_pct",)
+
+    @admin.display(description="stage probability (weighted forecast)")
+    def stage_probability_pct(self, renewal: Renewal) -> str:
+        # Defined once in Renewal.STAGE_PROBABILITY; the renewals page lists every stage's.
+        return f"{renewal.stage_probability} %"
+
     search_fields = ("contract__account__name",)
     raw_id_fields = ("contract", "owner")
     list_select_related = ("contract__account", "owner")
@@ -83,3 +120,12 @@ class RenewalNoticeAdmin(admin.ModelAdmin):
     search_fields = ("email", "contract__account__name")
     raw_id_fields = ("contract", "renewal", "contact")
     readonly_fields = ("claimed_at", "handed_over_at", "enqueued_at", "sent_at", "attempts", "last_error")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(SimpleHistoryAdmin):
+    """The rate table for totals in the base currency (settings.CSM_BASE_CURRENCY); every change is in its history."""
+
+    list_display = ("currency", "rate", "effective_from")
+    list_filter = ("currency",)
+    date_hierarchy = "effective_from"

@@ -6,6 +6,7 @@ import django_filters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,10 +15,10 @@ from rest_framework.response import Response
 from accounts.api import EditableAccountField
 from accounts.models import Program
 from csm import input_guards
-from csm.api import Pagination, parsed
+from csm.api import Pagination, as_json, parsed
 from csm.requests import SignedInRequest
 
-from . import services
+from . import forecast, services
 from .models import Contract, ReasonCode, Renewal
 
 
@@ -178,6 +179,13 @@ class RenewalFilter(django_filters.FilterSet):
         fields = ["stage", "owner", "account", "ends_after", "ends_before"]
 
 
+class ForecastQuerySerializer(serializers.Serializer):
+    by = serializers.ChoiceField(choices=forecast.BUCKETS, default="quarter")
+    periods = serializers.IntegerField(
+        required=False, min_value=1, max_value=36, help_text="How many; 12 months or 4 quarters by default."
+    )
+
+
 class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RenewalSerializer
     pagination_class = Pagination
@@ -190,6 +198,20 @@ class RenewalViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("contract", "owner", "reason")
             .order_by("contract__ends_on", "pk")
         )
+
+    @extend_schema(parameters=[ForecastQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def forecast(self, request: SignedInRequest) -> Response:
+        """Pipeline, committed and probability-weighted forecast per month or quarter, in the base currency."""
+        query = ForecastQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = forecast.renewal_forecast(
+            Renewal.objects.visible_to(request.user),
+            by=query.validated_data["by"],
+            today=timezone.localdate(),
+            periods=query.validated_data.get("periods"),
+        )
+        return Response(as_json(result.as_dict()))
 
     @extend_schema(request=AdvanceSerializer, responses={200: RenewalSerializer})
     @action(detail=True, methods=["post"])

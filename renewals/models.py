@@ -81,6 +81,7 @@ class ReasonCode(models.Model):
         LOSS = "loss", "Lost / churned"
         DOWNGRADE = "downgrade", "Downgrade / contraction"
         BOTH = "both", "Both"
+        EXPANSION = "expansion", "Expansion (gains by reason)"
 
     code = models.SlugField(max_length=50, unique=True)
     label = models.CharField(max_length=100)
@@ -137,6 +138,19 @@ class Renewal(models.Model):
     CLOSED_STAGES = (Stage.RENEWED, Stage.EXPANDED, Stage.DOWNGRADED, Stage.LOST)
     # Follow-up notices go out only while the customer has not committed.
     FOLLOW_UP_STAGES = (Stage.UPCOMING, Stage.NOTIFIED, Stage.IN_DISCUSSION)
+    # The committed forecast: agreed, or already renewed (docs/domain.md, "Renewal forecast").
+    COMMITTED_STAGES = (Stage.COMMITTED, Stage.RENEWED, Stage.EXPANDED, Stage.DOWNGRADED)
+    # The weighted forecast's chance of renewal per stage, in % (shown in admin and on the renewals page).
+    STAGE_PROBABILITY = {
+        Stage.UPCOMING: 30,
+        Stage.NOTIFIED: 40,
+        Stage.IN_DISCUSSION: 60,
+        Stage.COMMITTED: 90,
+        Stage.RENEWED: 100,
+        Stage.EXPANDED: 100,
+        Stage.DOWNGRADED: 100,
+        Stage.LOST: 0,
+    }
 
     contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="renewal")
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UPCOMING, db_index=True)
@@ -175,6 +189,11 @@ class Renewal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage in self.OPEN_STAGES
+
+    @property
+    def stage_probability(self) -> int:
+        """The weighted forecast's probability for this renewal's stage (``STAGE_PROBABILITY``)."""
+        return self.STAGE_PROBABILITY[Renewal.Stage(self.stage)]
 
     @property
     def renewal_amount(self) -> Decimal:
@@ -454,3 +473,43 @@ class RenewalAnswer(models.Model):
     @property
     def awaits_confirmation(self) -> bool:
         return self.kind == self.Kind.NOT_RIGHT_PERSON and self.new_contact_id is None
+
+
+class ExchangeRate(models.Model):
+    """What one unit of ``currency`` is worth in the base (reporting) currency from a day on.
+
+    Admin keeps the table (audited); ``renewals.currency.Rates`` reads it, and every total in
+    the base currency goes through ``Rates.convert`` (docs/domain.md, "Currencies").
+    """
+
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    rate = models.DecimalField(
+        "rate to base",
+        max_digits=20,
+        decimal_places=10,
+        validators=[MinValueValidator(Decimal("0.0000000001"))],
+        help_text="Units of the base currency for one unit of this currency.",
+    )
+    effective_from = models.DateField(help_text="The rate applies to totals as of this day until the next rate.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["currency", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "effective_from"], name="exchange_rate_one_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate.normalize()} from {self.effective_from}"
+
+    def clean(self) -> None:
+        from django.conf import settings
+        from django.core.exceptions import ValidationError
+
+        self.currency = (self.currency or "").strip().upper()
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValidationError({"currency": "Use a three-letter ISO 4217 code, e.g. EUR."})
+        if self.currency == settings.CSM_BASE_CURRENCY:
+            raise ValidationError({"currency": "This is the base currency: its rate is always 1."})

@@ -15,7 +15,8 @@ from accounts.models import Contact, Program
 from csm import roles
 from csm.requests import SignedInHttpRequest
 
-from . import lifecycle, services
+from . import forecast, lifecycle, services
+from .currency import Rates
 from .forms import LoseForm, RenewalFilterForm, RenewalUpdateForm, RenewForm, ResolveNoticeForm, StageForm
 from .models import Contract, Renewal, RenewalNotice
 
@@ -45,19 +46,22 @@ def _filtered(request: HttpRequest, *, default_open: bool = True) -> tuple[Query
     return renewals, form
 
 
-def _stage_totals(renewals: QuerySet) -> list[dict]:
-    rows = {
-        row["stage"]: row for row in renewals.values("stage").annotate(n=Count("pk"), amount=Sum("forecast_amount"))
-    }
+def _stage_totals(renewals: QuerySet, *, rates: Rates) -> list[dict]:
+    """Count and forecast per stage; the amounts are ``Total``s (base currency, or per currency)."""
+    counts: dict[str, int] = {}
+    amounts: dict[str, list] = {}
+    for row in renewals.values("stage", "contract__currency").annotate(n=Count("pk"), amount=Sum("forecast_amount")):
+        counts[row["stage"]] = counts.get(row["stage"], 0) + row["n"]
+        amounts.setdefault(row["stage"], []).append((row["contract__currency"], row["amount"]))
     return [
         {
             "stage": value,
             "label": label,
-            "n": rows.get(value, {}).get("n", 0),
-            "amount": rows.get(value, {}).get("amount"),
+            "n": counts.get(value, 0),
+            "amount": rates.total(amounts.get(value, [])),
         }
         for value, label in Renewal.Stage.choices
-        if value in rows or value in Renewal.OPEN_STAGES
+        if value in counts or value in Renewal.OPEN_STAGES
     ]
 
 
@@ -66,6 +70,9 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
     renewals, form = _filtered(request)
     page = Paginator(renewals.order_by("contract__ends_on", "pk"), 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    rates = Rates.as_of(today)
+    by = request.GET.get("by") or ""
+    by = by if by in forecast.BUCKETS else "quarter"
     for renewal in page.object_list:
         renewal.days_left = renewal.contract.days_left(today)
     query = request.GET.copy()
@@ -76,7 +83,13 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "totals": _stage_totals(renewals),
+            "totals": _stage_totals(renewals, rates=rates),
+            "rates": rates,
+            "forecast": forecast.renewal_forecast(Renewal.objects.visible_to(request.user), by=by, today=today),
+            "forecast_formulas": forecast.FORMULAS,
+            "stage_probabilities": [
+                (label, Renewal.STAGE_PROBABILITY[Renewal.Stage(value)]) for value, label in Renewal.Stage.choices
+            ],
             "today": today,
             "query": query.urlencode(),
             "leads": Program.objects.filter(is_active=True).values_list("name", "renewal_notice_lead_days"),
@@ -97,7 +110,8 @@ def renewal_board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     # The board shows the open pipeline, plus what closed in the last 90 days.
     renewals = renewals.exclude(stage__in=Renewal.CLOSED_STAGES, closed_on__lt=today - timedelta(days=90))
-    totals = {row["stage"]: row for row in _stage_totals(renewals)}
+    rates = Rates.as_of(today)
+    totals = {row["stage"]: row for row in _stage_totals(renewals, rates=rates)}
     query = request.GET.copy()
     query.pop("stage", None)
     columns = []
@@ -122,6 +136,7 @@ def renewal_board(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "columns": columns,
+            "rates": rates,
             "today": today,
             "stage_choices": StageForm().fields["stage"].choices,  # type: ignore[attr-defined]  # a ChoiceField
             "undo": undo,

@@ -108,3 +108,46 @@ def test_the_account_list_and_the_account_page_agree_on_the_current_band(client,
     assert "not scored yet" not in page
     assert "band-green" in page
     assert "band-green" in listing
+
+
+@pytest.mark.django_db
+def test_every_total_in_the_base_currency_goes_through_the_one_conversion_rule(
+    client, alice, acme, monkeypatch
+) -> None:
+    """Swap ``Rates.convert`` for another rule: the metrics API, the forecast, the board, the
+    account page and the Today charts all follow it, so none converts on its own."""
+    import json
+    import re
+    from decimal import Decimal
+
+    import time_machine
+    from django.core.cache import cache
+
+    from renewals.currency import Rates
+    from renewals.models import ExchangeRate
+    from tests.factories import ContractFactory, RenewalFactory, RevenueEntryFactory
+
+    acme.contracts.all().delete()
+    ExchangeRate.objects.create(currency="JPY", rate=Decimal("0.0067"), effective_from=date(2026, 1, 1))
+    for currency in ("USD", "JPY"):
+        contract = ContractFactory(
+            account=acme, currency=currency, recurring_amount=Decimal("100"), ends_on=date(2026, 12, 31)
+        )
+        RenewalFactory(contract=contract, stage="committed", forecast_amount=Decimal("100"), owner=alice)
+        RevenueEntryFactory(account=acme, contract=contract, amount=Decimal("100"), currency=currency)
+
+    def half(self, amount, currency):  # a rule no door could know about
+        return amount if currency == self.base else amount / 2
+
+    monkeypatch.setattr(Rates, "convert", half)
+    cache.clear()
+    client.force_login(alice)
+    with time_machine.travel(date(2026, 6, 15), tick=False):
+        assert client.get("/api/metrics/?on=2026-06-15").json()["revenue"]["end_rr"] == "150.00"
+        forecast = client.get("/api/renewals/forecast/?by=quarter").json()
+        assert forecast["periods"][2]["committed"]["amount"] == "150.00"  # Q4 2026
+        assert "$150.00" in client.get(reverse("renewals:renewal-board")).content.decode()
+        assert "$150.00" in client.get(reverse("front:account-detail", args=[acme.pk])).content.decode()
+        charts = client.get(reverse("front:today-charts")).content.decode()
+        pipeline = json.loads(re.search(r'id="pipeline-data"[^>]*>(.*?)</script>', charts, re.S).group(1))
+        assert next(s for s in pipeline if s["stage"] == "Committed")["amount"] == 150.0

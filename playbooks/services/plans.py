@@ -41,6 +41,7 @@ def draft_success_plan(
             "metric": outcome.get("metric", ""),
             "target": outcome.get("target"),
             "due_on": outcome.get("due_on") or starts_on + timedelta(days=90),
+            "is_adoption": False,
         }
         for outcome in outcomes
     ]
@@ -52,6 +53,7 @@ def draft_success_plan(
                 "metric": t.metric,
                 "target": t.target,
                 "due_on": starts_on + timedelta(days=t.due_offset_days),
+                "is_adoption": t.is_adoption,
             }
             for t in account.program.plan_objectives.all()
         ]
@@ -68,6 +70,7 @@ def draft_success_plan(
             target=draft["target"],
             current=Decimal("0") if draft["target"] is not None else None,
             due_on=draft["due_on"],
+            is_adoption=draft["is_adoption"],
         )
     return plan
 

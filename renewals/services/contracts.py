@@ -329,3 +329,36 @@ def record_churn(contract: Contract, *, reason: ReasonCode | None, note: str) ->
             reason=reason,
             note=note,
         )
+
+
+def contract_line(contract: Contract) -> list[int]:
+    """The ids of ``contract`` and every term before and after it (``previous`` / ``next_term``)."""
+    ids, term = [contract.pk], contract
+    while term.previous_id is not None and term.previous_id not in ids:
+        ids.append(term.previous_id)
+        term = Contract.objects.only("pk", "previous_id").get(pk=term.previous_id)
+    following = Contract.objects.filter(previous_id=contract.pk).values_list("pk", flat=True).first()
+    while following is not None and following not in ids:
+        ids.append(following)
+        following = Contract.objects.filter(previous_id=following).values_list("pk", flat=True).first()
+    return ids
+
+
+@transaction.atomic
+def correct_contract_currency(contract: Contract, *, currency: str, by: User | None) -> Contract:
+    """The contract's currency was recorded wrong: every term of its line and their ledger entries
+    move to ``currency``. The amounts are unchanged (the figure was right, its currency was not),
+    so the ledger still reconciles with the contracts in force, on every day."""
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValidationError({"currency": "Use a three-letter ISO 4217 code, e.g. EUR."})
+    ids = contract_line(contract)
+    for term in Contract.objects.select_for_update().filter(pk__in=ids):
+        if term.currency != currency:
+            term.currency = currency
+            term._change_reason = "currency corrected"  # type: ignore[attr-defined]  # read by simple_history
+            term._history_user = by  # type: ignore[attr-defined]  # read by simple_history
+            term.save(update_fields=["currency"])
+    RevenueEntry.objects.filter(contract_id__in=ids).exclude(currency=currency).update(currency=currency)
+    contract.refresh_from_db()
+    return contract

@@ -3,7 +3,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const source = document.getElementById("metrics-chart-data");
   if (!source || typeof Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
-  const money = (value) => "$" + Math.round(value).toLocaleString();
+  const prefix = data.prefix || "";
+  const money = (value) => prefix + Math.round(value).toLocaleString();
   const colours = { total: "#3056d3", gain: "#1f8a4c", loss: "#c53030" };
 
   const waterfall = document.getElementById("waterfall-chart");

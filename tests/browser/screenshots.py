@@ -56,7 +56,7 @@ PAGES = [
     ("renewals", "carol", "/renewals/"),
     ("renewal-board", "carol", "/renewals/board/"),
     ("renewal-detail", "alice", lambda page, base: first_link(page, base, "/renewals/", r"/renewals/\d+/")),
-    ("metrics", "carol", "/metrics/"),
+    ("metrics", "carol", "/metrics/?period=quarter"),  # base-currency totals at stated rates, the seed metrics
     ("tasks", "alice", "/playbooks/tasks/"),
     ("handoff", "alice", "/playbooks/handoff/"),
     ("imports", "alice", "/imports/"),

@@ -24,14 +24,14 @@ Q1 = metrics.period_containing("quarter", date(2026, 2, 1))
 
 def by_key(user) -> dict:
     accounts = metrics.scoped_accounts(user)
-    figures = metrics.revenue_figures(accounts, Q1)
-    return {m.key: m for m in metrics.success_metrics(accounts, Q1, figures)}
+    book = metrics.revenue_book(accounts, Q1)
+    return {m.key: m for m in metrics.success_metrics(accounts, Q1, book)}
 
 
-def test_there_are_eight_metrics_in_domain_order(alice, acme) -> None:
+def test_the_eight_metrics_come_in_domain_order_with_adoption_and_health_in_depth(alice, acme) -> None:
     assert [m.name for m in by_key(alice).values()] == [
-        "Onboard", "Adoption", "Success", "Availability", "Engagement quality", "Retention", "Health",
-        "Net Recurring Revenue",
+        "Onboard", "Adoption", "Adoption milestones", "Advanced users", "Success", "Availability",
+        "Engagement quality", "Retention", "Health", "Health bands (% green)", "Net Recurring Revenue",
     ]  # fmt: skip
 
 
@@ -89,7 +89,10 @@ def test_metrics_with_nothing_to_measure_say_no_data(alice, acme) -> None:
     values = {key: metric.value for key, metric in by_key(alice).items()}
     assert values["adoption"] is None
     assert values["engagement_quality"] is None
-    assert values["health"] is None  # no scores yet
+    assert values["health_green"] is None  # no scores yet
+    assert values["health"] is None  # none of its four rates has data
+    assert values["adoption_milestones"] is None
+    assert values["advanced_users"] is None
 
 
 def test_filters_narrow_to_one_segment(alice, acme) -> None:
@@ -100,12 +103,53 @@ def test_filters_narrow_to_one_segment(alice, acme) -> None:
     assert metrics.adoption(accounts, Q1).value == Decimal("100.0")
 
 
-def test_health_is_the_share_of_accounts_green_on_their_latest_score(alice, acme) -> None:
-
+def test_health_bands_is_the_share_of_accounts_green_on_their_latest_score(alice, acme) -> None:
     other = AccountFactory(owner=alice, program=acme.program)
     HealthScoreFactory(account=acme, day=date(2026, 2, 1), score=40, band="red")
     HealthScoreFactory(account=acme, day=date(2026, 3, 1), score=85, band="green")
     HealthScoreFactory(account=acme, day=date(2026, 4, 2), score=30, band="red")  # after Q1: ignored
     HealthScoreFactory(account=other, day=date(2026, 3, 20), score=50, band="yellow")
-    metric = by_key(alice)["health"]
+    metric = by_key(alice)["health_green"]
     assert (metric.numerator, metric.denominator, metric.value) == (1, 2, Decimal("50.0"))
+
+
+def test_health_is_the_mean_of_adoption_success_retention_and_the_recurring_revenue_rate(alice, acme) -> None:
+    UsageSnapshotFactory(account=acme, date=date(2026, 1, 5), licenses_purchased=100, licenses_active=60)  # 60 %
+    objective = Objective.objects.create(plan=SuccessPlan.objects.create(account=acme), title="Go live")
+    Milestone.objects.create(objective=objective, title="m", due_on=date(2026, 2, 1), status="reached")  # 100 %
+    for stage in ("renewed", "lost"):  # 50 %
+        RenewalFactory(contract=ContractFactory(account=acme, ends_on=date(2026, 3, 1)), stage=stage)
+    metric = by_key(alice)["health"]
+    # No ledger entries: the Recurring Revenue Rate has no base and is left out.
+    assert metric.value == Decimal("70.0")
+    assert metric.extra["parts"] == {
+        "adoption": Decimal("60.0"), "success": Decimal("100.0"), "retention": Decimal("50.0"),
+        "recurring_revenue_rate": None,
+    }  # fmt: skip
+    assert "no data for recurring revenue rate" in metric.detail
+
+
+def test_a_recurring_revenue_rate_above_100_counts_as_100_in_health() -> None:
+    metric = metrics.health(
+        {"adoption": Decimal("50"), "success": None, "retention": None, "recurring_revenue_rate": Decimal("120")}
+    )
+    assert metric.value == Decimal("75.0")
+
+
+def test_adoption_milestones_count_only_the_milestones_marked_adoption(alice, acme) -> None:
+    objective = Objective.objects.create(plan=SuccessPlan.objects.create(account=acme), title="Roll out")
+    for status, is_adoption in (("reached", True), ("missed", True), ("planned", True), ("missed", False)):
+        Milestone.objects.create(
+            objective=objective, title="m", due_on=date(2026, 2, 1), status=status, is_adoption=is_adoption
+        )
+    metric = by_key(alice)["adoption_milestones"]
+    assert (metric.numerator, metric.denominator, metric.value) == (1, 3, Decimal("33.3"))
+
+
+def test_advanced_users_are_the_share_of_basic_plus_advanced_user_days(alice, acme) -> None:
+    UsageSnapshotFactory(account=acme, date=date(2026, 1, 5), basic_users=30, advanced_users=10)
+    UsageSnapshotFactory(account=acme, date=date(2026, 2, 5), basic_users=30, advanced_users=30)
+    UsageSnapshotFactory(account=acme, date=date(2026, 5, 5), basic_users=0, advanced_users=99)  # after Q1
+    metric = by_key(alice)["advanced_users"]
+    assert (metric.numerator, metric.denominator, metric.value) == (40, 100, Decimal("40.0"))
+    assert metric.extra["basic_pct"] == Decimal("60.0")

@@ -48,7 +48,7 @@ def test_another_csm_sees_none_of_it(bob, globex, worked_example) -> None:
 def test_loss_reasons_are_ranked_by_revenue_lost(alice, worked_example) -> None:
     period = metrics.period_containing("quarter", date(2026, 1, 1))
     reasons = metrics.loss_reasons(metrics.scoped_accounts(alice), period)
-    assert [(r["reason"], r["lost"]) for r in reasons] == [
+    assert [(r["reason"], r["lost"].amount) for r in reasons] == [
         ("Budget cut", Decimal("25")),
         ("Fewer seats needed", Decimal("5")),
     ]
@@ -98,3 +98,37 @@ def test_the_worked_example_on_the_page(client, alice, worked_example) -> None:
     assert "Recurring Revenue Rate" in rate
     assert "120.0%" in rate
     assert "RR at end of period ÷ RR at start of period" in rate
+
+
+def test_gross_revenue_retention_counts_losses_but_not_expansion(alice, worked_example) -> None:
+    figures = q1_figures(alice)
+    # Cohort at the start: Acme 75 (+5 expansion, -5 downgrade: 75), Initech 25 (churned: 0).
+    assert figures.cohort_rr_kept == Decimal("75")
+    assert figures.gross_revenue_retention == Decimal("75.0")
+    assert figures.gross_revenue_retention <= figures.net_revenue_retention
+
+
+def test_gains_are_broken_down_by_reason(alice, worked_example) -> None:
+    from renewals.models import ReasonCode
+    from tests.factories import RevenueEntryFactory
+
+    seats = ReasonCode.objects.create(code="more-seats", label="More seats", applies_to="expansion")
+    RevenueEntryFactory(
+        account=worked_example["acme"], kind="expansion", amount=Decimal("7"), effective_on=date(2026, 3, 2),
+        reason=seats,
+    )  # fmt: skip
+    period = metrics.period_containing("quarter", date(2026, 1, 1))
+    gains = metrics.gain_reasons(metrics.scoped_accounts(alice), period)
+    assert [(g["reason"], g["gained"].amount, g["new"].amount, g["expansion"].amount) for g in gains] == [
+        ("No reason recorded", Decimal("50.00"), Decimal("45.00"), Decimal("5.00")),
+        ("More seats", Decimal("7.00"), Decimal("0.00"), Decimal("7.00")),
+    ]
+
+
+def test_the_page_names_gross_revenue_retention_and_shows_gains_by_reason(client, alice, worked_example) -> None:
+    client.force_login(alice)
+    html = client.get("/metrics/?period=quarter&on=2026-02-10").content.decode()
+    assert "Gross revenue retention =" in html
+    assert 'id="gross-revenue-retention"' in html
+    assert 'id="gains-by-reason"' in html
+    assert "Health bands =" in html

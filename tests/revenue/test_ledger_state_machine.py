@@ -92,6 +92,12 @@ class Ledger(RuleBasedStateMachine):
                     reason=self.reason,
                 )
 
+    @rule(index=st.integers(0, 9), currency=st.sampled_from(["USD", "JPY", "EUR"]))
+    def change_currency(self, index: int, currency: str) -> None:
+        contract = self._active(index)
+        if contract:
+            services.correct_contract_currency(contract, currency=currency, by=self.user)
+
     @rule(account=st.integers(0, 1), program=st.integers(0, 1))
     def change_program(self, account: int, program: int) -> None:
         Contract.objects.filter(account=self.accounts[account], status=Contract.Status.ACTIVE).update(
