@@ -53,6 +53,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "owner",
             "program",
             "lifecycle_stage",
+            "time_zone",
             "created_at",
             "updated_at",
         ]

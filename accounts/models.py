@@ -1,10 +1,13 @@
+import functools
 import json
+import zoneinfo
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
@@ -13,6 +16,25 @@ from simple_history.models import HistoricalRecords
 from csm import roles
 
 LATEST_RUN_MAX_AGE_DAYS = 7
+
+
+def default_time_zone() -> str:
+    """New accounts start in the server's time zone (``TIME_ZONE``)."""
+    return settings.TIME_ZONE
+
+
+@functools.cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone name, for a select."""
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name, e.g. Europe/Paris or America/New_York."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValidationError("Enter a time zone name such as Europe/Paris or America/New_York.") from exc
 
 
 class Program(models.Model):
@@ -54,6 +76,32 @@ class Program(models.Model):
         default=30,
         help_text="Days after a contract ends without an outcome before it lapses and counts as churn.",
     )
+    # When renewal notices may leave, in each account's own time zone (renewals/timing.py).
+    # The defaults, 0 to 24 every day, mean "any time".
+    notice_send_from_hour = models.PositiveSmallIntegerField(
+        "notices leave from (hour)",
+        default=0,
+        validators=[MaxValueValidator(23)],
+        help_text="Local hour in the account's time zone, 0 to 23, from which renewal notices may leave.",
+    )
+    notice_send_until_hour = models.PositiveSmallIntegerField(
+        "notices leave until (hour)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Local hour, 1 to 24, before which they must leave (24: until midnight).",
+    )
+    notice_send_weekdays = models.CharField(
+        "notices leave on weekdays",
+        max_length=7,
+        default="1234567",
+        validators=[RegexValidator(r"^[1-7]{1,7}$", "Use the digits 1 (Monday) to 7 (Sunday), e.g. 12345.")],
+        help_text="Days renewal notices may leave: 1 = Monday … 7 = Sunday, e.g. 12345 for weekdays.",
+    )
+    notices_need_approval = models.BooleanField(
+        "renewal notices need approval",
+        default=False,
+        help_text="Each day's renewal notices wait until the CSM or a manager approves them (Renewals → Approvals).",
+    )
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -63,6 +111,18 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.notice_send_from_hour >= self.notice_send_until_hour:
+            raise ValidationError({"notice_send_until_hour": "The window must end after it starts."})
+
+    @property
+    def has_send_window(self) -> bool:
+        return (self.notice_send_from_hour, self.notice_send_until_hour, set(self.notice_send_weekdays)) != (
+            0,
+            24,
+            set("1234567"),
+        )
 
 
 class Team(models.Model):
@@ -152,6 +212,14 @@ class Account(models.Model):
         "accounts.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
     lifecycle_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.ONBOARDING)
+    # Rows the ORM writes start in TIME_ZONE; rows written by SQL alone (bulk loads) in UTC.
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        db_default="UTC",
+        validators=[validate_time_zone],
+        help_text="The customer's time zone (e.g. Europe/Paris): renewal notices leave in its working hours.",
+    )
     # The latest touchpoint's occurred_at, kept by services.refresh_last_touch whenever touchpoints
     # change: "not heard from" on the Today page reads it down an index instead of probing the
     # touchpoints of every account in the book.

@@ -14,7 +14,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from csm import roles
 
 from . import signals
-from .models import Account, Contact, Program, Touchpoint, book_owner_ids
+from .models import Account, Contact, Program, Touchpoint, book_owner_ids, default_time_zone
 
 
 @transaction.atomic
@@ -50,7 +50,7 @@ def check_occurred_at(occurred_at: datetime, *, now: datetime | None) -> None:
 
 # Django's own words for a blank required field, used by the page's forms and the API alike.
 BLANK = "This field cannot be blank."
-ACCOUNT_FIELDS = ("name", "external_id", "segment", "program", "lifecycle_stage")
+ACCOUNT_FIELDS = ("name", "external_id", "segment", "program", "lifecycle_stage", "time_zone")
 
 
 def assignable_owners(by: User | None) -> "QuerySet[User]":
@@ -91,6 +91,7 @@ def create_account(
     segment: str = Account.Segment.SMB,
     program: Program | None = None,
     lifecycle_stage: str = Account.Stage.ONBOARDING,
+    time_zone: str | None = None,
 ) -> Account:
     owner = by if owner is None else owner
     check_owner(owner, by=by)
@@ -101,6 +102,7 @@ def create_account(
         segment=segment,
         program=program,
         lifecycle_stage=lifecycle_stage,
+        time_zone=(time_zone or "").strip() or default_time_zone(),
     )
     account.full_clean()
     account.save()
@@ -134,6 +136,8 @@ def update_account(account: Account, *, by: User, owner: Any = UNCHANGED, **chan
             value = str(value).strip()
         elif name == "external_id":
             value = (value or "").strip() or None
+        elif name == "time_zone":
+            value = str(value or "").strip() or default_time_zone()
         setattr(account, name, value)
     account.full_clean()
     account.save()

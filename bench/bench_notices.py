@@ -66,11 +66,12 @@ def build(scale: int) -> None:
         cursor.execute(
             """
             INSERT INTO accounts_contact (account_id, name, email, title, is_decision_maker, is_renewal, is_billing,
-                is_champion, is_technical, is_executive_sponsor, is_primary, left_on, email_opt_out, created_at)
+                is_champion, is_technical, is_executive_sponsor, is_primary, left_on, email_opt_out,
+                email_opt_out_source, email_bad_reason, created_at)
             SELECT a.id, 'Person ' || p, 'p' || p || '.' || CASE WHEN a.id %% 20 = 0 AND p < 3 THEN 0 ELSE p END
                        || '@c' || a.id || '.test',
                    '', p = 0, p = 1, p = 2, p = 3, false, false, p = 0,
-                   CASE WHEN (a.id + p) %% 33 = 0 THEN %s::date - 30 END, (a.id * 7 + p) %% 100 = 0, %s
+                   CASE WHEN (a.id + p) %% 33 = 0 THEN %s::date - 30 END, (a.id * 7 + p) %% 100 = 0, '', '', %s
             FROM accounts_account a CROSS JOIN generate_series(0, 3) AS p
             """,
             [TODAY, now],

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from . import tokens
-from .models import ApiToken, JobRun
+from .models import ApiToken, JobRun, SSOIdentity
 
 
 @admin.register(JobRun)
@@ -13,6 +13,18 @@ class JobRunAdmin(admin.ModelAdmin):
     list_filter = ("job", "status")
     date_hierarchy = "day"
     readonly_fields = ("job", "day", "status", "started_at", "finished_at", "detail")
+
+
+@admin.register(SSOIdentity)
+class SSOIdentityAdmin(admin.ModelAdmin):
+    """Who signs in by SSO as which user; deleting a row unlinks it (the next sign-in links or makes a user)."""
+
+    list_display = ("user", "subject", "issuer", "created_at", "last_sign_in_at")
+    search_fields = ("user__username", "subject")
+    readonly_fields = ("user", "issuer", "subject", "created_at", "last_sign_in_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(ApiToken)

@@ -29,3 +29,30 @@ def check_database_reachable(
                 )
             )
     return errors
+
+
+@register(Tags.security)
+def check_sso_role_map(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
+    """Every value of OIDC_ROLE_MAP names a csm role, and SSO on has at least one mapping."""
+    from django.conf import settings
+
+    from .roles import ROLES
+
+    errors = [
+        Error(
+            f"OIDC_ROLE_MAP maps {value!r} to {role!r}, which is not a csm role.",
+            hint=f"Use one of: {', '.join(ROLES)}.",
+            id="csm.E002",
+        )
+        for value, role in settings.OIDC_ROLE_MAP.items()
+        if role not in ROLES
+    ]
+    if settings.OIDC_ENABLED and not settings.OIDC_ROLE_MAP:
+        errors.append(
+            Error(
+                "Single sign-on is on (OIDC_CLIENT_ID) but OIDC_ROLE_MAP is empty: everyone would be refused.",
+                hint='Set OIDC_ROLE_MAP, e.g. {"csm-managers": "Manager", "csm-users": "CSM"}.',
+                id="csm.E003",
+            )
+        )
+    return errors

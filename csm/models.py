@@ -96,6 +96,27 @@ class Heartbeat(models.Model):
         return f"{self.key} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class SSOIdentity(models.Model):
+    """The identity provider's stable id of a person (issuer, sub), linked to one csm user.
+
+    Single sign-on finds the user by this link, never by a name or an address that can change.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=300)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="ssoidentity_unique_issuer_subject")]
+        verbose_name = "SSO identity"
+        verbose_name_plural = "SSO identities"
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.subject} at {self.issuer}"
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def usable(self, *, now: datetime) -> "ApiTokenQuerySet":
         """Not revoked and not past its expiry (expiry is the end of the ``expires_on`` day)."""

@@ -1,7 +1,9 @@
 """Optional two-factor sign-in (TOTP) for staff, with django-otp.
 
 A user who has confirmed an authenticator app signs in with password, then a six-digit
-code; the Django admin refuses staff who have a device but have not given the code.
+code; the Django admin refuses staff who have a device but have not given the code. A session
+made by single sign-on is the exception: the identity provider asks for its own second factor
+(csm/sso.py).
 """
 
 import base64
@@ -22,6 +24,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .sso import signed_in_by_sso
 
 PENDING_USER = "otp_pending_user_id"
 
@@ -98,14 +102,19 @@ class RequireSecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
-        if user.is_authenticated and not user.is_verified() and has_second_factor(user):  # type: ignore[attr-defined]  # added by django_otp's OTPMiddleware
+        if (
+            user.is_authenticated
+            and not user.is_verified()  # type: ignore[attr-defined]  # added by django_otp's OTPMiddleware
+            and not signed_in_by_sso(request)  # the identity provider asked for its own factors
+            and has_second_factor(user)
+        ):
             logout(request)
         return self.get_response(request)
 
 
 def admin_has_permission(site: admin.AdminSite, request: HttpRequest) -> bool:
     allowed = admin.AdminSite.has_permission(site, request)
-    if allowed and user_has_device(request.user):
+    if allowed and not signed_in_by_sso(request) and user_has_device(request.user):
         return request.user.is_verified()  # type: ignore[union-attr]  # added by django_otp's OTPMiddleware
     return allowed
 

@@ -1,4 +1,5 @@
 import logging
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
+from . import sso
 from .otp import PENDING_USER, manual_secret, new_backup_codes, qr_data_uri, remove_second_factor, unconfirmed_device
 from .security_log import log_event
 
@@ -22,6 +24,16 @@ class LoginView(auth_views.LoginView):
     """Password first; a user with a confirmed authenticator then gives its code."""
 
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(sso_enabled=sso.enabled(), password_sign_in=sso.password_sign_in())
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not sso.password_sign_in():
+            return self.render_to_response(self.get_context_data(), status=403)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()

@@ -5,6 +5,7 @@ filesystem transport under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch t
 PostgreSQL and Redis; ``DJANGO_DEBUG=0`` is production mode.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -222,6 +223,42 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # csm/sessions.py); however active, it ends SESSION_ABSOLUTE_SECONDS after sign-in.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 60 * 60)
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 60 * 60 * 12)
+
+# Single sign-on with OpenID Connect (csm/sso.py, README "Single sign-on"); off unless a client
+# id is set. OIDC_ISSUER finds the endpoints by discovery (fetched on first use); the explicit
+# endpoint variables replace any of them. The role claim's values map to csm roles by
+# OIDC_ROLE_MAP, a JSON object {"claim value": "CSM" | "Manager" | "Admin" | "Read-only"}.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_JWKS_URI", "")
+OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("OIDC_END_SESSION_ENDPOINT", "")
+OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "groups")
+try:
+    OIDC_ROLE_MAP = json.loads(os.environ.get("OIDC_ROLE_MAP") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OIDC_ROLE_MAP must be a JSON object of claim value to role: {exc}") from None
+if not isinstance(OIDC_ROLE_MAP, dict):
+    raise ImproperlyConfigured("OIDC_ROLE_MAP must be a JSON object of claim value to role.")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH", True)
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's sign-out
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if OIDC_ENABLED and not (OIDC_ISSUER or (OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT)):
+    raise ImproperlyConfigured("OIDC_CLIENT_ID is set: set OIDC_ISSUER too (or the explicit endpoints).")
+if OIDC_ENABLED and not OIDC_RP_CLIENT_SECRET:
+    raise ImproperlyConfigured("OIDC_CLIENT_ID is set: set OIDC_CLIENT_SECRET too.")
+# With SSO on, the user name and password form can be turned off (PASSWORD_SIGN_IN=0).
+PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
+if not PASSWORD_SIGN_IN and not OIDC_ENABLED:
+    raise ImproperlyConfigured("PASSWORD_SIGN_IN=0 needs single sign-on (OIDC_CLIENT_ID): nobody could sign in.")
+AUTHENTICATION_BACKENDS.append("csm.sso.SSOBackend")
 
 # Brute-force lockout: five failures per user name and address, and five from one address over
 # any names (password spraying), then a one-hour cool-off.
@@ -497,6 +534,12 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+
+# The sign-out form's redirect to the identity provider's end_session endpoint is a form action.
+if OIDC_ENABLED:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted(
+        {"/".join(url.split("/")[:3]) for url in (OIDC_ISSUER, OIDC_OP_LOGOUT_ENDPOINT) if url}
+    )
 
 # Log lines carry time, level, logger and, for security events (csm/security_log.py), the user,
 # address and request id: one JSON object per line in production, readable in development.

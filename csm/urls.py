@@ -6,6 +6,7 @@ csm/settings.py are the exceptions, because wiring the apps together is their jo
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import routers
@@ -23,7 +24,8 @@ from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
 
-from . import otp, otp_views, session_views, token_views, views
+from . import otp, otp_views, session_views, sso_views, token_views, views
+from .sso_views import needs_passwords
 
 otp.require_otp_in_admin()
 
@@ -53,20 +55,36 @@ urlpatterns = [
     path("login/", otp_views.LoginView.as_view(), name="login"),
     path("login/code/", otp_views.otp_verify, name="otp-verify"),
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (csm/sso.py): 404 unless OIDC_CLIENT_ID is set.
+    path("oidc/authenticate/", login_not_required(sso_views.SSOLoginView.as_view()), name="oidc_authentication_init"),
+    path(
+        "oidc/callback/", login_not_required(sso_views.SSOCallbackView.as_view()), name="oidc_authentication_callback"
+    ),
+    path("logout/", sso_views.LogoutView.as_view(), name="logout"),
     path("sessions/", session_views.session_list, name="sessions"),
     path("tokens/", token_views.token_list, name="api-tokens"),
     path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="api-token-revoke"),
-    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    # The password pages are 404 while password sign-in is off (PASSWORD_SIGN_IN=0 with SSO on).
+    path("password/change/", needs_passwords(auth_views.PasswordChangeView.as_view()), name="password_change"),
+    path(
+        "password/change/done/",
+        needs_passwords(auth_views.PasswordChangeDoneView.as_view()),
+        name="password_change_done",
+    ),
+    path("password/reset/", needs_passwords(auth_views.PasswordResetView.as_view()), name="password_reset"),
+    path(
+        "password/reset/sent/", needs_passwords(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"
+    ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        needs_passwords(auth_views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
-    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "password/reset/done/",
+        needs_passwords(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("operations/", front_operations.operations_page, name="operations"),
     path("metrics/", include("metrics.urls")),

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db.models import Case, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 
 from accounts import services
-from accounts.models import Account, HealthScore, Program
+from accounts.models import Account, HealthScore, Program, time_zone_choices
 from csm import roles
 from renewals.forms import PersonChoiceField
 from renewals.models import Contract
@@ -119,17 +119,22 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = ["name", "external_id", "segment", "program", "lifecycle_stage", "owner"]
+        fields = ["name", "external_id", "segment", "program", "lifecycle_stage", "time_zone", "owner"]
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].error_messages["required"] = services.BLANK  # as the API says it
+        self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())
+        self.fields["time_zone"].required = False  # left out: the account keeps its time zone
         if roles.is_manager(user) or roles.is_admin(user):
             owners = AccountFilterForm(user=user).fields["owner"].queryset  # type: ignore[attr-defined]  # a ModelChoiceField
             self.fields["owner"].queryset = owners  # type: ignore[attr-defined]  # a ModelChoiceField
             self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[attr-defined]  # a ModelChoiceField
         else:
             del self.fields["owner"]
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone
 
     def _post_clean(self) -> None:
         pass  # validated by services.update_account

@@ -37,7 +37,7 @@ from csm import roles
 from health import explain
 from playbooks.models import OnboardingItem, Task
 from renewals.currency import Rates, Total
-from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
+from renewals.models import Contract, Renewal, RenewalAnswer, RenewalNotice, RevenueEntry
 
 LIMIT = 8
 # Contracts without a program get the docs/domain.md §8 minimum.
@@ -384,3 +384,24 @@ def revenue_movement(scope: Scope, *, today: date, rates: Rates, months: int = 1
             for kind in RevenueEntry.Kind.values
         ],
     }, sorted(missing)
+
+
+ANSWER_DAYS = 14
+
+
+def recent_answers(scope: Scope, *, now: datetime, limit: int = LIMIT, days: int = ANSWER_DAYS) -> Section:
+    """What recipients answered to renewal notices in the last ``days`` days, the newest first.
+
+    "Let's talk" and a named person waiting for the CSM's confirmation need a person; "we plan
+    to renew" is good news to act on. Read down the answer table's time order, bounded like
+    every section.
+    """
+    answers = RenewalAnswer.objects.filter(
+        renewal__contract__account__in=scope.accounts(), answered_at__gte=now - timedelta(days=days)
+    )
+    return first_rows(
+        answers,
+        order=("-answered_at", "-pk"),
+        limit=limit,
+        related=("notice__contact", "renewal__contract__account", "new_contact"),
+    )

@@ -54,6 +54,8 @@ def today(request: SignedInHttpRequest) -> HttpResponse:
             "worsened": SimpleLazyObject(lambda: sections.health_worsened(scope, today=day)),
             "silent": SimpleLazyObject(lambda: sections.not_heard_from(scope, now=now)),
             "onboarding": SimpleLazyObject(lambda: sections.onboarding_overdue(scope, today=day)),
+            "answers": SimpleLazyObject(lambda: sections.recent_answers(scope, now=now)),
+            "can_write": roles.can_write(request.user),
             # Administrators see stopped background work here before customers notice it.
             "ops_attention": operations.needs_attention(today=day, now=now) if request.user.is_staff else [],
         },

@@ -22,7 +22,7 @@ from simple_history.utils import bulk_update_with_history
 
 from accounts import ingest
 from accounts import services as account_services
-from accounts.models import Account, Contact, Program
+from accounts.models import Account, Contact, Program, validate_time_zone
 from csm import roles
 from renewals import services as renewal_services
 from renewals.models import Contract
@@ -35,7 +35,7 @@ FIRST_DATA_ROW = 2  # the header is row 1
 
 CONTACT_FLAGS = {**Contact.ROLE_FLAGS, "email_opt_out": "email_opt_out"}
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    ImportJob.Kind.ACCOUNTS: (("external_id", "name"), ("segment", "owner", "program", "lifecycle_stage")),
+    ImportJob.Kind.ACCOUNTS: (("external_id", "name"), ("segment", "owner", "program", "lifecycle_stage", "time_zone")),
     ImportJob.Kind.CONTACTS: (("account_external_id", "name"), ("email", "title", "left_on", *CONTACT_FLAGS)),
     ImportJob.Kind.CONTRACTS: (
         ("account_external_id", "starts_on", "ends_on", "recurring_amount"),
@@ -135,6 +135,13 @@ def validate_accounts(rows: list[dict], *, user: roles.AuthUser, out: Validation
                 values["lifecycle_stage"] = parse_choice(row["lifecycle_stage"], Account.Stage)
             except ValueError:
                 out.add(number, "lifecycle_stage", f"must be one of {choice_names(Account.Stage)}")
+        if row.get("time_zone"):
+            try:
+                validate_time_zone(row["time_zone"])
+            except ValidationError as exc:
+                out.add(number, "time_zone", " ".join(exc.messages))
+            else:
+                values["time_zone"] = row["time_zone"]
         if row.get("program"):
             values["program"] = programs.get(row["program"].lower())
             if values["program"] is None:
@@ -333,7 +340,7 @@ def dry_run_import(*, kind: str, file_name: str, content: str, user: roles.AuthU
 
 
 UPDATE_FIELDS: dict[str, list[str]] = {
-    ImportJob.Kind.ACCOUNTS: ["name", "segment", "owner", "program", "lifecycle_stage"],
+    ImportJob.Kind.ACCOUNTS: ["name", "segment", "owner", "program", "lifecycle_stage", "time_zone"],
     ImportJob.Kind.CONTACTS: ["name", "title", "email", "left_on", *CONTACT_FLAGS.values()],
     ImportJob.Kind.CONTRACTS: [
         "starts_on",

@@ -19,6 +19,7 @@ from csm.security_log import log_event
 from renewals import currency, reconcile
 from renewals.models import RevenueEntry
 
+from . import answers
 from . import report as metrics
 
 
@@ -107,6 +108,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "export_query": request.GET.urlencode(),
             "reconciled_on": min(on, timezone.localdate()),
             "reconcile_differences": reconcile.differences(on=min(on, timezone.localdate()), accounts=accounts)[:20],
+            "answer_rates": answers.answer_rates(accounts, report.period),
         },
     )
 

@@ -70,8 +70,12 @@ def on_notice_failed(sender: object, notice: RenewalNotice, error: str = "", **k
 
 
 @receiver(notice_marked_failed, dispatch_uid="playbooks.notice_marked_failed")
-def on_notice_marked_failed(sender: object, notice: RenewalNotice, error: str, today: date, **kwargs: Any) -> None:
-    renewal_tasks.open_notice_failed_task(notice, error=error, today=today)
+def on_notice_marked_failed(
+    sender: object, notice: RenewalNotice, error: str, today: date, address_bad: bool = False, **kwargs: Any
+) -> None:
+    # A refused address gets one task, "find a working address or successor" (on_contact_email_bad).
+    if not address_bad:
+        renewal_tasks.open_notice_failed_task(notice, error=error, today=today)
 
 
 @receiver(renewal_coverage_changed, dispatch_uid="playbooks.renewal_coverage_changed")
@@ -89,23 +93,24 @@ def on_contact_email_bad(
     contact: Contact,
     notice: RenewalNotice,
     reason: str = "",
-    fallback: Contact | None = None,
+    fallback: RenewalNotice | None = None,
+    today: date | None = None,
     **kwargs: Any,
 ) -> None:
-    """The CSM finds a working address or the successor (the fallback, if any, is already planned)."""
-    try:
-        then = f" The notice now goes to {fallback.email}." if fallback is not None else ""
-        services.open_task(
-            account=contact.account,
-            title=f"Find a working address or successor for {contact.name}",
-            due_on=timezone.localdate(),
-            key=f"renewal:bad-address:{contact.pk}",
-            assignee=_renewal_owner(notice),
-            description=f"The renewal notice to {contact.email} did not arrive: {reason}.{then}"[:2000],
-            reason="Renewal notice bounced",
-        )
-    except Exception:
-        log.exception("playbooks: contact_email_bad for contact %s failed", getattr(contact, "pk", None))
+    """The CSM finds a working address or the successor (the fallback, if any, is already planned).
+
+    The one task a refused address opens; written in the transaction that marks it bad.
+    """
+    then = f" The notice now goes to {fallback.email}." if fallback is not None else ""
+    services.open_task(
+        account=contact.account,
+        title=f"Find a working address or successor for {contact.name}",
+        due_on=today or timezone.localdate(),
+        key=f"renewal:bad-address:{contact.pk}",
+        assignee=_renewal_owner(notice),
+        description=f"The renewal notice to {contact.email} did not arrive: {reason}.{then}"[:2000],
+        reason="Renewal notice bounced",
+    )
 
 
 @receiver(contact_opted_out, dispatch_uid="playbooks.contact_opted_out")

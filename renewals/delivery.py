@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Contact
 
-from . import signals
+from . import signals, timing
 from .models import NoticeEvent, RenewalNotice
 
 # Events move a notice's delivery forward only: a "delivered" that arrives after the
@@ -135,14 +135,14 @@ def mark_address_bad(notice: RenewalNotice, *, reason: str, now: datetime) -> Re
     from . import services
 
     if RenewalNotice.objects.filter(pk=notice.pk, status=RenewalNotice.Status.SENT).exists():
-        # The Bounced pill, the CSM's "not delivered" task and the notice-bounced playbook rule.
-        services.mark_notice_bounced(notice, error=reason, now=now)
+        # The Bounced pill and the notice-bounced playbook rule; the CSM's one task is the
+        # "find a working address" one below (contact_email_bad), not also "not delivered".
+        services.mark_notice_bounced(notice, error=reason, now=now, address_bad=True)
     fallback = plan_fallback_notice(notice, contact=contact, today=today, now=now)
     if first_time or fallback is not None:
-        transaction.on_commit(
-            lambda: signals.contact_email_bad.send(
-                sender=Contact, contact=contact, notice=notice, reason=reason, fallback=fallback
-            )
+        # Inside this transaction: the CSM's task is written with the bad mark, never lost.
+        signals.contact_email_bad.send(
+            sender=Contact, contact=contact, notice=notice, reason=reason, fallback=fallback, today=today
         )
     return fallback
 
@@ -188,4 +188,7 @@ def plan_notice_to(contact: Contact, *, like: RenewalNotice, today: date, now: d
             fresh.save()
     except IntegrityError:
         return None  # the unique keys: this address already has this cycle's notice
+    # Like a planned notice: into the program's approval queue, or waiting for its send window.
+    timing.gate_new_notices([fresh.pk], now=now)
+    fresh.refresh_from_db(fields=["status", "not_before"])
     return fresh

@@ -24,7 +24,7 @@ from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
-from django.utils.html import escape
+from django.utils.html import escape, linebreaks, urlize
 
 from . import answers, unsubscribe
 from .models import NoticeTemplate, RenewalNotice
@@ -202,14 +202,43 @@ def message_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
-def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
-    """The notice as an email: the CSM's name on the From line, the CSM as Reply-To."""
-    context = notice_context(notice)
-    sources = sources_for(notice.contract.program_id)
+def rendered(
+    notice: RenewalNotice, context: dict | None = None, sources: Sources | None = None
+) -> tuple[str, str, str]:
+    """(subject, text, html) of the notice from its program's template, before any edit."""
+    context = notice_context(notice) if context is None else context
+    sources = sources_for(notice.contract.program_id) if sources is None else sources
     subject = one_line(SANDBOX.from_string(sources.subject).render(Context(context, autoescape=False)))
     text: str = SANDBOX.from_string(sources.text_body).render(Context(context, autoescape=False))
     html: str = SANDBOX.from_string(sources.html_body).render(Context(context, autoescape=True))
-    if context["auto_renew"] and "auto_renew" not in sources.text_body + sources.html_body:
+    return subject, text, html
+
+
+def edited_html(text: str) -> str:
+    """The HTML part of a message the CSM edited as text: escaped, paragraphs and links kept."""
+    return f"<!doctype html><html><body>{linebreaks(urlize(text, autoescape=True))}</body></html>"
+
+
+def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
+    """The notice as an email: the CSM's name on the From line, the CSM as Reply-To.
+
+    A message edited in the approval queue replaces the template's subject and body; the
+    unsubscribe link is added back if the edit took it out.
+    """
+    context = notice_context(notice)
+    sources = sources_for(notice.contract.program_id)
+    subject, text, html = rendered(notice, context, sources)
+    if notice.edited_subject.strip():
+        subject = one_line(notice.edited_subject)
+    if notice.edited_text.strip():
+        text = notice.edited_text.rstrip()
+        if context["auto_renew"] and context["auto_renewal_text"] not in text:
+            text += f"\n\n{context['auto_renewal_text']}"
+        if context["unsubscribe_url"] not in text:
+            text += f"\n\nTo stop renewal notices: {context['unsubscribe_url']}"
+        text += "\n"
+        html = edited_html(text)
+    elif context["auto_renew"] and "auto_renew" not in sources.text_body + sources.html_body:
         # An admin's template written before auto-renewal wording existed: the customer must
         # still learn that the contract renews by itself and how to cancel.
         text = f"{text.rstrip()}\n\n{context['auto_renewal_text']}\n"

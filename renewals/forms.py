@@ -90,6 +90,16 @@ class ResolveNoticeForm(forms.Form):
     action = forms.ChoiceField(choices=Resolution.CHOICES)
 
 
+class NoticeMessageForm(forms.Form):
+    """One queued notice's message as the CSM edits it (renewals/approvals.py validates it)."""
+
+    subject = forms.CharField(max_length=200, required=False)
+    text = forms.CharField(
+        label="Message", required=False, widget=forms.Textarea(attrs={"rows": 18}),
+        help_text="Plain text. Empty: the program's template. The unsubscribe link is added if you remove it.",
+    )  # fmt: skip
+
+
 class NoticeTemplateForm(forms.ModelForm):
     """Admin form: a template that does not render is refused with the reason."""
 

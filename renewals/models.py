@@ -353,8 +353,16 @@ class RenewalNotice(models.Model):
         NEEDS_REVIEW = "needs_review", "Needs review"
         BOUNCED = "bounced", "Bounced"
         SKIPPED = "skipped", "Skipped"
+        # A program whose notices need approval (Program.notices_need_approval): the CSM or a
+        # manager approves (then pending), edits or holds each one (renewals/approvals.py).
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        HELD = "held", "Held"
 
     FIRST = "first"
+    # Not sent and still meant to go (or to be decided): closing the renewal or an opt-out skips them.
+    NOT_YET_SENT = (Status.PENDING, Status.AWAITING_APPROVAL, Status.HELD)
+    # The approval queue.
+    IN_REVIEW = (Status.AWAITING_APPROVAL, Status.HELD)
     # The statuses a person must look at and resolve (resend, or accept): nothing retries them.
     NEEDS_A_PERSON = (Status.FAILED, Status.BOUNCED, Status.NEEDS_REVIEW)
     # Of those, the ones that surely did not reach the contact (needs review: nobody knows).
@@ -379,6 +387,14 @@ class RenewalNotice(models.Model):
     # the row again from ``next_attempt_at`` on, until NOTICE_MAX_DELAY_HOURS after ``failing_since``.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
+    # Outside the program's send window in the account's time zone, a pending notice waits until
+    # its next opening: nobody publishes or sends it before (renewals/timing.py).
+    not_before = models.DateTimeField(null=True, blank=True)
+    # The message as the CSM edited it in the approval queue; empty: the program's template.
+    edited_subject = models.CharField(max_length=200, blank=True, default="", db_default="")
+    edited_text = models.TextField(blank=True, default="", db_default="")
+    reviewed_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
     # What the mail provider last reported (renewals/delivery.py ranks them; never moves back).
@@ -399,6 +415,12 @@ class RenewalNotice(models.Model):
         indexes = [
             models.Index(fields=["status", "enqueued_at"], name="notice_status_enqueued_idx"),
             models.Index(fields=["renewal", "scheduled_on"], name="notice_renewal_day_idx"),
+            # The approval queue: few rows, read by status.
+            models.Index(
+                fields=["status", "scheduled_on"],
+                name="notice_in_review_idx",
+                condition=Q(status__in=["awaiting_approval", "held"]),
+            ),
         ]
 
     def __str__(self) -> str:

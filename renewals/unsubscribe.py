@@ -62,7 +62,7 @@ def opt_out_contact(*, notice: RenewalNotice, source: str, now: datetime) -> Con
         return contact
     contact.email_opt_out, contact.email_opt_out_at, contact.email_opt_out_source = True, now, source[:50]
     contact.save(update_fields=["email_opt_out", "email_opt_out_at", "email_opt_out_source"])
-    RenewalNotice.objects.filter(contact=contact, status=RenewalNotice.Status.PENDING).update(
+    RenewalNotice.objects.filter(contact=contact, status__in=RenewalNotice.NOT_YET_SENT).update(
         status=RenewalNotice.Status.SKIPPED, last_error="contact unsubscribed", updated_at=now
     )
     transaction.on_commit(

@@ -35,7 +35,7 @@ def _renewal_notices(day: date, moment: datetime) -> QuerySet:
     # Old, finished cycles only: the contract term ended before the window (planning never looks
     # at it again, so nothing is planned twice) and the notice needs nobody (not waiting, not failed).
     notice = _model("renewals.RenewalNotice")
-    waiting = (notice.Status.PENDING, notice.Status.SENDING, *notice.NEEDS_A_PERSON)
+    waiting = (*notice.NOT_YET_SENT, notice.Status.SENDING, *notice.NEEDS_A_PERSON)
     return notice.objects.filter(scheduled_on__lt=day, contract__ends_on__lt=day).exclude(status__in=waiting)
 
 

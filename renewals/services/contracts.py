@@ -174,7 +174,7 @@ def update_renewal(
 
 
 def cancel_pending_notices(contract: Contract) -> None:
-    RenewalNotice.objects.filter(contract=contract, status=RenewalNotice.Status.PENDING).update(
+    RenewalNotice.objects.filter(contract=contract, status__in=RenewalNotice.NOT_YET_SENT).update(
         status=RenewalNotice.Status.SKIPPED, last_error="renewal closed before sending"
     )
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Contact, Program
 
-from .. import signals
+from .. import signals, timing
 from ..models import Contract, NoticeSchedule, Renewal, RenewalNotice
 
 DEFAULT_LEAD_DAYS = 60  # docs/domain.md §8: at least two months ahead, for contracts without a program.
@@ -272,7 +272,9 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
     tasks_opened = sum(response for _, response in responses if isinstance(response, int))
     corrected = _replan_corrected_addresses(today=today, now=now)
     planned += corrected
-    published = planned[:ENQUEUE_LIMIT] if publish else []
+    # Programs that review their notices hold them for approval; a send window delays the rest.
+    ready = timing.gate_new_notices(planned, now=now)
+    published = ready[:ENQUEUE_LIMIT] if publish else []
     if published:
         publish_after_commit(published, now=now)
     return {
@@ -280,6 +282,7 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
         "contracts_due": len(due),
         "notices_planned": len(planned),
         "published": len(published),
+        "waiting": len(planned) - len(ready),
         "coverage_changes": {coverage: len(ids) for coverage, ids in by_coverage.items()},
         "tasks_opened": tasks_opened,
         "addresses_corrected": len(corrected),

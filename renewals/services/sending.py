@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Contact
 from csm import freshness, operations
 
-from .. import delivery, emails, signals
+from .. import delivery, emails, signals, timing
 from ..models import Contract, Renewal, RenewalNotice
 from .contracts import notify_stage_changed
 from .planning import address_taken, publish_after_commit
@@ -53,19 +53,22 @@ def _follow_current_address(notice: RenewalNotice, *, now: datetime) -> str:
     return ""
 
 
-def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date) -> None:
+def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date, address_bad: bool = False) -> None:
     # Inside the transaction that marks the notice failed (playbooks opens the CSM's task in it);
-    # after commit, the event for playbook rules.
-    signals.notice_marked_failed.send(sender=RenewalNotice, notice=notice, error=error, today=today)
+    # after commit, the event for playbook rules. ``address_bad``: the recipient's address was
+    # refused for good, and delivery.mark_address_bad asks for a working one (one task, not two).
+    signals.notice_marked_failed.send(
+        sender=RenewalNotice, notice=notice, error=error, today=today, address_bad=address_bad
+    )
     transaction.on_commit(lambda: signals.notice_failed.send(sender=RenewalNotice, notice=notice, error=error))
 
 
 @transaction.atomic
-def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime) -> None:
+def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime, address_bad: bool = False) -> None:
     RenewalNotice.objects.filter(pk=notice.pk).update(status=status, last_error=error[:500], updated_at=now)
     notice.status = status
     notice.last_error = error[:500]
-    _tell_csm_about_failure(notice, error=error, today=timezone.localtime(now).date())
+    _tell_csm_about_failure(notice, error=error, today=timezone.localtime(now).date(), address_bad=address_bad)
 
 
 @transaction.atomic
@@ -179,13 +182,19 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         # The sweeper publishes the row again once a probe finds the relay accepting us.
         RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(enqueued_at=None)
         return "paused"
-    # The claim: 0 rows when another worker has it or it is already done. Then do nothing.
-    claimed = RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(
-        status=RenewalNotice.Status.SENDING,
-        claimed_at=now,
-        handed_over_at=None,
-        attempts=F("attempts") + 1,
-        updated_at=now,
+    # The claim: 0 rows when another worker has it, it is already done, or it waits for its
+    # send window (renewals/timing.py). Then do nothing.
+    waiting = Q(not_before__isnull=False, not_before__gt=now)
+    claimed = (
+        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING)
+        .exclude(waiting)
+        .update(
+            status=RenewalNotice.Status.SENDING,
+            claimed_at=now,
+            handed_over_at=None,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
     )
     if not claimed:
         return "not claimed"
@@ -202,6 +211,19 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
 def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
     notice_id = notice.pk
     today = timezone.localtime(now).date()
+    opening = timing.opening_for(notice, now=now)
+    if opening is not None:
+        # Outside the send window (a retry after closing time, a window changed since planning):
+        # back to pending, nothing sent, published again by the sweeper once it opens.
+        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.SENDING).update(
+            status=RenewalNotice.Status.PENDING,
+            claimed_at=None,
+            attempts=F("attempts") - 1,
+            not_before=opening,
+            enqueued_at=None,
+            updated_at=now,
+        )
+        return "waiting for the send window"
     why_not = _still_eligible(notice, today=today) or _follow_current_address(notice, now=now)
     if why_not:
         RenewalNotice.objects.filter(pk=notice_id).update(
@@ -216,9 +238,12 @@ def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
         message = emails.build_message(notice)
         emails.deliver(message, before_data=hand_over)
     except emails.PermanentSendError as exc:
-        _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now)
-        if delivery.refuses_recipient(str(exc)):
-            delivery.mark_address_bad(notice, reason=f"SMTP: {exc}", now=now)
+        address_bad = delivery.refuses_recipient(str(exc))
+        # One transaction: the failure and the bad address (with its one task) or neither.
+        with transaction.atomic():
+            _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now, address_bad=address_bad)
+            if address_bad:
+                delivery.mark_address_bad(notice, reason=f"SMTP: {exc}", now=now)
         return "failed"
     except emails.UnknownOutcomeError as exc:
         _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error=f"outcome unknown: {exc}", now=now)
@@ -264,6 +289,7 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
         RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
@@ -275,10 +301,16 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
 
 
 @transaction.atomic
-def mark_notice_bounced(notice: RenewalNotice, *, error: str, now: datetime) -> RenewalNotice:
-    """A delivered notice bounced later (reported by the mail system): tell the CSM."""
+def mark_notice_bounced(
+    notice: RenewalNotice, *, error: str, now: datetime, address_bad: bool = False
+) -> RenewalNotice:
+    """A delivered notice bounced later (reported by the mail system): tell the CSM.
+
+    ``address_bad`` when the bounce also marks the address bad (delivery.mark_address_bad):
+    the CSM's task is then the one to find a working address, not a second "not delivered".
+    """
     notice = RenewalNotice.objects.select_related("contract__account", "renewal__owner").get(pk=notice.pk)
-    _fail(notice, status=RenewalNotice.Status.BOUNCED, error=error, now=now)
+    _fail(notice, status=RenewalNotice.Status.BOUNCED, error=error, now=now, address_bad=address_bad)
     return notice
 
 

@@ -6,14 +6,21 @@ and asserts every notice went out exactly once, with no restart by hand. Waits p
 observable event with a deadline.
 """
 
+import base64
+import hashlib
+import hmac
+import http.client
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
@@ -25,7 +32,7 @@ from django.utils import timezone
 from csm.models import Heartbeat, JobRun, OpsAlert
 from playbooks.models import Task
 from renewals import services
-from renewals.models import RenewalNotice
+from renewals.models import NoticeEvent, RenewalNotice
 from tests.conftest import ROOT, Worker
 from tests.factories import AccountFactory, ContactFactory, ContractFactory
 from tests.renewals.conftest import SmtpSink, _free_port
@@ -234,7 +241,11 @@ def test_relay_refuses_the_sender_then_accepts_it(alice, program, stack, smtp, t
     services.plan_renewal_notices(today=timezone.localdate(), now=timezone.now(), publish=False)
     paused = OpsAlert.objects.filter(key=services.PAUSED, resolved_at__isnull=True)
     wait_for("sending paused", paused.exists, logs(tmp_path))
-    assert not RenewalNotice.objects.exclude(status=RenewalNotice.Status.PENDING).exists()
+    # A second worker process may be mid-conversation when the alert opens: it is refused the
+    # same way and puts its notice back. Nothing fails, nothing is sent.
+    not_pending = RenewalNotice.objects.exclude(status=RenewalNotice.Status.PENDING)
+    wait_for("every notice back to pending", lambda: not not_pending.exists(), logs(tmp_path))
+    assert smtp.sink.messages == []
     smtp.sink.mail_reply = None  # the relay is fixed
     wait_for("every notice sent", all_sent(expected), logs(tmp_path), timeout=60)
     assert OpsAlert.objects.filter(key=services.PAUSED).count() == 1
@@ -282,3 +293,120 @@ def test_planning_with_the_broker_away_fails_fast_and_leaves_rows_unmarked(
     assert took < 8
     assert RenewalNotice.objects.count() == len(expected)
     assert not RenewalNotice.objects.filter(enqueued_at__isnull=False).exists()
+
+
+def test_worker_killed_mid_batch(alice, program, stack, smtp, tmp_path) -> None:
+    """SIGKILL while two SMTP conversations hang at RCPT: the cut sends go back to pending once
+    stale and are sent once; the five the server accepted are not sent again."""
+    smtp.sink.hold_after = 5
+    worker, _ = stack()
+    expected = book(alice, program)
+    services.plan_renewal_notices(today=timezone.localdate(), now=timezone.now(), publish=False)
+    assert smtp.sink.held.wait(60), logs(tmp_path)()
+    sent = RenewalNotice.objects.filter(status=RenewalNotice.Status.SENT)
+    wait_for("the five accepted notices recorded as sent", lambda: sent.count() == 5, logs(tmp_path))
+    worker.kill()
+    smtp.sink.hold_after = None
+    smtp.sink.release.set()
+    cut = RenewalNotice.objects.filter(status=RenewalNotice.Status.SENDING)
+    assert cut.exists()
+    assert not cut.filter(handed_over_at__isnull=False).exists()  # killed before the body went out
+    # The sweeper acts on claims older than STUCK_AFTER (15 minutes): age them rather than wait.
+    cut.update(claimed_at=timezone.now() - services.STUCK_AFTER - timedelta(minutes=1))
+    worker.start()
+    wait_for("every notice sent", all_sent(expected), logs(tmp_path), timeout=90)
+    # A heartbeat queued behind whatever was published twice: once it ran, those ran too.
+    wait_for("a later worker heartbeat", heartbeat_after("worker", timezone.now()), logs(tmp_path))
+    assert not RenewalNotice.objects.filter(status=RenewalNotice.Status.NEEDS_REVIEW).exists()
+    report("worker killed mid-batch", expected, smtp.sink)
+
+
+def test_smtp_4xx_then_recovery(alice, program, stack, smtp, tmp_path) -> None:
+    """The server answers 451 to every message for a while, then accepts: each notice waits and
+    retries, none fails, none is sent twice, and no task is opened per recipient."""
+    smtp.sink.data_reply = "451 4.3.0 Mailbox busy, try again later"
+    stack()
+    expected = book(alice, program)
+    services.plan_renewal_notices(today=timezone.localdate(), now=timezone.now(), publish=False)
+    retried = RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING, attempts__gte=2)
+    wait_for("two refused attempts on every notice", lambda: retried.count() == len(expected), logs(tmp_path), 90)
+    assert smtp.sink.messages == []
+    smtp.sink.data_reply = None
+    wait_for("every notice sent", all_sent(expected), logs(tmp_path), timeout=60)
+    assert not RenewalNotice.objects.filter(status=RenewalNotice.Status.FAILED).exists()
+    assert not Task.objects.filter(key__startswith="renewal:notice-problem").exists()
+    report("SMTP 451 then recovery", expected, smtp.sink)
+
+
+WEBHOOK_SECRET = "hook:fault-s3cret"
+MAILGUN_KEY = "key-fault-mailgun"
+
+
+def mailgun_event(*, event: str, message_id: str, token: str, recipient: str, severity: str = "") -> bytes:
+    timestamp = str(int(time.time()))
+    signature = hmac.new(MAILGUN_KEY.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
+    return json.dumps({
+        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
+        "event-data": {
+            "event": event, "id": f"id-{token}", "timestamp": float(timestamp), "recipient": recipient,
+            "severity": severity, "message": {"headers": {"message-id": message_id}},
+            "delivery-status": {"code": 550, "description": "No such mailbox", "message": "5.1.1 user unknown"},
+        },
+    }).encode()  # fmt: skip
+
+
+def deliver_webhook(url: str, body: bytes) -> int:
+    """One POST over a fresh HTTP connection, as a provider's webhook delivery is."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("POST", parts.path, body=body, headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode(),
+        })  # fmt: skip
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_duplicate_webhook_deliveries(settings, live_server, alice, program, stack, smtp, tmp_path) -> None:
+    """A provider that delivers each tracking webhook three times, concurrently: each event lands
+    once; a hard bounce delivered three times marks the address bad once, opens one task and
+    plans one notice for the fallback contact, which the worker then sends once."""
+    settings.ANYMAIL = {"WEBHOOK_SECRET": WEBHOOK_SECRET, "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY}
+    stack()
+    expected = book(alice, program)
+    services.plan_renewal_notices(today=timezone.localdate(), now=timezone.now(), publish=False)
+    wait_for("every notice sent", all_sent(expected), logs(tmp_path), timeout=90)
+    notices = list(RenewalNotice.objects.order_by("email"))
+    assert all(notice.message_id for notice in notices)
+    bounced = notices[0]
+    fallback_email = "fallback@fault.test"
+    ContactFactory(account=bounced.contract.account, email=fallback_email, **{
+        role: getattr(bounced.contact, role) for role in ("is_decision_maker", "is_billing")
+    })  # fmt: skip
+    bodies = [
+        mailgun_event(event="delivered", message_id=notice.message_id, token=f"d{notice.pk}", recipient=notice.email)
+        for notice in notices
+    ] + [
+        mailgun_event(event="failed", severity="permanent", message_id=bounced.message_id, token=f"b{bounced.pk}",
+                      recipient=bounced.email)
+    ]  # fmt: skip
+    url = f"{live_server.url}/anymail/mailgun/tracking/"
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda body: deliver_webhook(url, body), bodies * 3))
+    assert Counter(statuses) == {200: len(bodies) * 3}
+    events = NoticeEvent.objects.filter(provider="mailgun")
+    assert events.count() == len(bodies)  # 21 events, each delivered three times
+    assert set(Counter(events.values_list("event_id", flat=True)).values()) == {1}
+    bounced.refresh_from_db()
+    assert (bounced.status, bounced.delivery) == (RenewalNotice.Status.BOUNCED, "bounced")
+    assert Task.objects.filter(key=f"renewal:bad-address:{bounced.contact_id}").count() == 1
+    assert RenewalNotice.objects.filter(email=fallback_email).count() == 1
+    fallback = RenewalNotice.objects.filter(email=fallback_email, status=RenewalNotice.Status.SENT)
+    wait_for("the fallback notice sent", fallback.exists, logs(tmp_path))
+    wait_for("a later worker heartbeat", heartbeat_after("worker", timezone.now()), logs(tmp_path))
+    delivered = events.filter(event_type="delivered").count()
+    print(f"\n[fault] duplicate webhook deliveries: {len(bodies) * 3} posts, {events.count()} events recorded "
+          f"({delivered} delivered, 1 bounce), 1 fallback notice")  # fmt: skip
+    report("duplicate webhook deliveries (with a bounce reaching the fallback)", expected | {fallback_email}, smtp.sink)

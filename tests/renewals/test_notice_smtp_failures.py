@@ -71,7 +71,9 @@ def test_a_permanent_refusal_marks_the_notice_failed_and_tells_the_csm(
     notice.refresh_from_db()
     assert notice.status == RenewalNotice.Status.FAILED
     assert "550" in notice.last_error
-    assert Task.objects.filter(assignee=alice, key=f"renewal:notice-problem:{notice.pk}").count() == 1
+    # One task, to find a working address (tests/renewals/test_one_task_per_bad_address.py).
+    assert Task.objects.filter(assignee=alice, key=f"renewal:bad-address:{notice.contact_id}").count() == 1
+    assert not Task.objects.filter(key=f"renewal:notice-problem:{notice.pk}").exists()
     assert smtp_settings.messages == []
 
 

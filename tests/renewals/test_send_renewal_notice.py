@@ -101,7 +101,7 @@ def test_an_invalid_address_fails_for_good_and_tells_the_csm(notices, alice) -> 
     assert send(notices[0]) == "failed"
     notices[0].refresh_from_db()
     assert notices[0].status == RenewalNotice.Status.FAILED
-    task = Task.objects.get(key=f"renewal:notice-problem:{notices[0].pk}")
+    task = Task.objects.get(key=f"renewal:bad-address:{notices[0].contact_id}")
     assert task.assignee == alice
     assert task.due_on == NOTICE_DAY
 

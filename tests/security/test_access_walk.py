@@ -66,6 +66,14 @@ def alices_answer(book: SimpleNamespace) -> models.Model:
     )
 
 
+def alices_queued_notice(book: SimpleNamespace) -> models.Model:
+    """Alice's notice waiting in the approval queue (renewals/approvals.py)."""
+    notice = book.notice
+    type(notice).objects.filter(pk=notice.pk).update(status="awaiting_approval")
+    notice.refresh_from_db()
+    return notice
+
+
 def alices_token(book: SimpleNamespace) -> models.Model:
     from csm import tokens
 
@@ -75,6 +83,7 @@ def alices_token(book: SimpleNamespace) -> models.Model:
 OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {
     "api-token-revoke": {"pk": alices_token},
     "renewals:renewal-answer-confirm": {"pk": alices_answer},
+    "renewals:approval-notice": {"pk": alices_queued_notice},
     "imports:import-detail": {"pk": alices_import},
     "imports:import-run": {"pk": alices_import},
 }
