@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,6 +26,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
+    if not roles.can_write(request.user):
+        raise PermissionDenied("Read-only users change nothing.")
     services.mark_all_read(user=request.user, now=timezone.now())
     return redirect("notifications:list")
 
@@ -34,6 +37,8 @@ class SettingsForm(forms.Form):
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and not roles.can_write(request.user):
+        raise PermissionDenied("Read-only users change nothing.")
     pref = DigestPreference.objects.filter(user=request.user).first()
     form = SettingsForm(
         request.POST if request.method == "POST" else None,

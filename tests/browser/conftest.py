@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.main_pages import seed_demo_book
+
 CHROMIUM = Path(os.environ.get("CSM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
@@ -56,3 +58,46 @@ def sign_in(page):
         return page
 
     return _sign_in
+
+
+# --- The main pages, on the demo book (tests/main_pages.py) ---------------------------------
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def demo_book(settings):
+    return seed_demo_book(settings)
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """A signed-in page of the demo book at a viewport size: ``open_as("alice", PHONE)``."""
+    from django.conf import settings as django_settings
+
+    contexts = []
+
+    def _open(username: str, viewport: dict) -> object:
+        context = browser.new_context(viewport=viewport, base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", django_settings.CSM_DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/")
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def visit(page, path: str) -> None:
+    """Open a page and wait until htmx and the charts have drawn it."""
+    response = page.goto(path)
+    assert response is not None, path
+    assert response.status == 200, f"{path} answered {response.status}"
+    page.wait_for_load_state("networkidle")

@@ -1,22 +1,24 @@
-"""Screenshots of the main pages for docs/screenshots/, from a running server with demo data.
+"""Screenshots of the main pages for docs/screenshots/, from a running server with demo data, at a
+laptop's width (1280 px, ``<page>-desktop.png``) and a phone's (390 px, ``<page>-phone.png``).
 
     python manage.py seed_demo --accounts 300 && python manage.py runserver 127.0.0.1:8104
-    python tests/browser/screenshots.py --base-url http://127.0.0.1:8104
+    python tests/browser/screenshots.py --base-url http://127.0.0.1:8104 [--only today,board]
 
-Drives Debian's Chromium headless (never a downloaded browser) at a laptop's 1440x900.
+Drives Debian's Chromium headless (never a downloaded browser).
 """
 
 import argparse
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]  # fmt: skip
 PASSWORD = "demo-pass-2026"
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 def sign_in(page: Page, base: str, username: str) -> None:
@@ -27,60 +29,78 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def settle(page: Page) -> None:
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(300)
+def at_risk_account(page: Page, base: str) -> str:
+    """The account 360 of an at-risk account when Today lists one, else the first account."""
+    page.goto(f"{base}/")
+    link = page.locator("#worsened a, #silent a, #renewals a").first
+    link.click()
+    page.wait_for_url(re.compile(r".*/accounts/\d+/$"))
+    return page.url.removeprefix(base)
 
 
-def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
-    settle(page)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
-    print(f"wrote {OUT / name}.png")
+def first_link(page: Page, base: str, path: str, pattern: str) -> str:
+    page.goto(f"{base}{path}")
+    for href in page.locator("main a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        if href and re.fullmatch(pattern, href):
+            return href
+    raise SystemExit(f"no link matching {pattern} on {path}")
+
+
+# (name, who, path or a function of the page finding it)
+PAGES = [
+    ("today", "alice", "/"),
+    ("today-team", "carol", "/?view=team"),
+    ("accounts", "alice", "/accounts/"),
+    ("account-360", "alice", at_risk_account),
+    ("account-add-contact", "alice", lambda page, base: at_risk_account(page, base) + "?add_contact=1#contacts"),
+    ("renewals", "carol", "/renewals/"),
+    ("renewal-board", "carol", "/renewals/board/"),
+    ("renewal-detail", "alice", lambda page, base: first_link(page, base, "/renewals/", r"/renewals/\d+/")),
+    ("metrics", "carol", "/metrics/?period=quarter"),  # base-currency totals at stated rates, the seed metrics
+    ("tasks", "alice", "/playbooks/tasks/"),
+    ("handoff", "alice", "/playbooks/handoff/"),
+    ("imports", "alice", "/imports/"),
+    ("notifications", "alice", "/notifications/"),
+    ("calibration", "carol", "/health/calibration/"),
+    ("account-read-only", "rita", at_risk_account),
+    # Growth (issue #18): the expansion pipeline, renewal checkpoints and forecast accuracy.
+    ("growth-pipeline", "carol", "/growth/"),
+    ("growth-checkpoints", "carol", "/growth/checkpoints/"),
+    ("growth-accuracy", "carol", "/growth/accuracy/"),
+]
+
+
+def shoot_all(browser: Browser, base: str, only: set[str]) -> None:
+    for size, viewport in SIZES.items():
+        pages: dict[str, Page] = {}
+        for name, who, where in PAGES:
+            if only and name not in only:
+                continue
+            if who not in pages:
+                pages[who] = browser.new_page(viewport=viewport)
+                sign_in(pages[who], base, who)
+            page = pages[who]
+            path = where if isinstance(where, str) else where(page, base)
+            page.goto(f"{base}{path}")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(400)  # charts finish their animation
+            out = OUT / f"{name}-{size}.png"
+            page.screenshot(path=str(out), full_page=True)
+            print(f"wrote {out.relative_to(ROOT)} ({path})")
+        for page in pages.values():
+            page.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-url", default="http://127.0.0.1:8104")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--only", nargs="*", help="Shoot only these pages, e.g. --only metrics-desktop.")
-    only = parser.parse_args().only
-    base = parser.parse_args().base_url.rstrip("/")
+    parser.add_argument("--only", default="", help="comma-separated page names")
+    args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=parser.parse_args().chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        if only:
-            sign_in(page, base, "carol")
-            page.goto(f"{base}/metrics/?period=quarter")
-            shoot(page, "metrics-desktop")
-            browser.close()
-            return
-        sign_in(page, base, "alice")
-        shoot(page, "today")
-        page.goto(f"{base}/accounts/")
-        shoot(page, "accounts")
-        # The account 360 of an at-risk account when Today lists one, else the first account.
-        page.goto(f"{base}/")
-        link = page.locator("#worsened a, #silent a, #renewals a").first
-        link.click()
-        page.wait_for_url(re.compile(r".*/accounts/\d+/$"))
-        shoot(page, "account-360")
-        page.context.clear_cookies()
-        sign_in(page, base, "carol")
-        page.goto(f"{base}/?view=team")
-        shoot(page, "today-team")
-        page.goto(f"{base}/health/calibration/")
-        shoot(page, "calibration")
-        # The metrics page of the whole team: base-currency totals at stated rates, the seed metrics.
-        page.goto(f"{base}/metrics/?period=quarter")
-        shoot(page, "metrics-desktop")
-        # Growth (issue #18): the expansion pipeline, renewal checkpoints and forecast accuracy.
-        page.goto(f"{base}/growth/")
-        shoot(page, "growth-pipeline", full_page=False)
-        page.goto(f"{base}/growth/checkpoints/")
-        shoot(page, "growth-checkpoints", full_page=False)
-        page.goto(f"{base}/growth/accuracy/")
-        shoot(page, "growth-accuracy")
+        browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        shoot_all(browser, args.base_url.rstrip("/"), {name for name in args.only.split(",") if name})
         browser.close()
 
 
