@@ -26,6 +26,8 @@ from . import otp, otp_views, session_views, views
 
 otp.require_otp_in_admin()
 
+handler404 = "csm.views.not_found"
+
 router = routers.DefaultRouter()
 router.register("metrics", MetricsViewSet, basename="metrics")
 router.register("accounts", AccountViewSet, basename="account")

@@ -32,7 +32,7 @@ def test_a_csm_cannot_add_contacts_or_touchpoints_to_another_book(api, bob, book
     acme = books["acme"]["accounts"]
     contact = api(bob).post("/api/contacts/", {"account": acme.pk, "name": "Spy"})
     touch = api(bob).post("/api/touchpoints/", {"account": acme.pk, "occurred_at": "2026-01-01T10:00:00Z"})
-    assert (contact.status_code, touch.status_code) == (400, 400)
+    assert (contact.status_code, touch.status_code) == (409, 409)
     assert "account" in contact.json()
     assert "account" in touch.json()
     assert not Contact.objects.filter(name="Spy").exists()
@@ -53,7 +53,7 @@ def test_a_csm_creates_accounts_only_in_its_own_book(api, alice, bob, books) -> 
     theirs = api(alice).post("/api/accounts/", {"name": "Wayne", "external_id": "WAY", "owner": "bob"})
     assert mine.status_code == 201
     assert Account.objects.get(external_id="UMB").owner == alice
-    assert theirs.status_code == 400
+    assert theirs.status_code == 409
     assert theirs.json()["owner"] == ["You can only assign accounts to yourself."]
 
 

@@ -26,7 +26,7 @@ def test_a_future_touchpoint_is_refused_by_the_page_and_the_api_alike(client, ap
     )
     assert page.status_code == 200
     assert FUTURE_ERROR in page.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"occurred_at": [FUTURE_ERROR]}
     assert not Touchpoint.objects.exists()
 
@@ -79,7 +79,7 @@ def test_giving_an_account_to_someone_else_is_refused_to_a_csm_everywhere(client
     assert action.status_code == 403
     assert patch.status_code == 200
     assert patch.json()["owner"] == "alice"
-    assert created.status_code == 400
+    assert created.status_code == 409
     assert created.json() == {"owner": ["You can only assign accounts to yourself."]}
     assert job.errors == [{"row": 2, "field": "owner", "error": "You can only assign accounts to yourself."}]
     assert Account.objects.get(pk=acme.pk).owner == alice
@@ -127,11 +127,11 @@ def test_the_api_mark_left_action_hands_the_roles_to_the_successor(
     assert chad.is_champion
 
 
-def test_mark_left_twice_is_a_400_with_the_field(api, alice, acme) -> None:
+def test_mark_left_twice_is_a_409_with_the_field(api, alice, acme) -> None:
     rene = Contact.objects.get(email="renewal@acme.test")
     api(alice).post(f"/api/contacts/{rene.pk}/mark-left/", {"left_on": "2026-01-05"})
     again = api(alice).post(f"/api/contacts/{rene.pk}/mark-left/", {"left_on": "2026-01-06"})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json() == {"left_on": ["This contact is already marked as having left."]}
 
 
@@ -144,8 +144,8 @@ def test_the_schema_documents_the_actions_request_bodies(api, alice) -> None:
     schema = api(alice).get("/api/schema/", {"format": "json"}).json()
     mark_left = schema["paths"]["/api/contacts/{id}/mark-left/"]["post"]
     assign = schema["paths"]["/api/accounts/{id}/assign-owner/"]["post"]
-    assert mark_left["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/MarkLeft")
-    assert assign["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AssignOwner")
+    assert mark_left["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/MarkLeftRequest")
+    assert assign["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AssignOwnerRequest")
     contact = schema["components"]["schemas"]["Contact"]["properties"]
     assert contact["left_on"]["readOnly"]
     assert contact["successor"]["readOnly"]

@@ -55,7 +55,7 @@ def test_a_batch_with_bad_rows_saves_nothing_and_names_each_row(api, alice, acme
 
 def test_another_books_account_reads_as_unknown(api, bob, acme, globex) -> None:
     response = api(bob).post("/api/usage/bulk/", {"rows": batch("ACME", 1)}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"][0] == {"row": 1, "field": "account_external_id", "error": "no account 'ACME'"}
     assert not UsageSnapshot.objects.exists()
 
@@ -63,7 +63,7 @@ def test_another_books_account_reads_as_unknown(api, bob, acme, globex) -> None:
 def test_the_same_account_and_date_twice_in_a_batch_is_refused(api, alice, acme) -> None:
     rows = batch("ACME", 1) * 2
     response = api(alice).post("/api/usage/bulk/", {"rows": rows}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"] == [{"row": 2, "field": "date", "error": "same account and date as row 1"}]
 
 

@@ -105,10 +105,10 @@ def test_a_bad_handoff_is_a_400_with_field_errors(api) -> None:
     assert not Account.objects.exists()
 
 
-def test_a_contract_ending_before_it_starts_is_a_400(api, program_templates) -> None:
+def test_a_contract_ending_before_it_starts_is_a_409(api, program_templates) -> None:
     bad = {**DEAL, "contract": {"starts_on": "2026-02-01", "ends_on": "2026-01-01", "recurring_amount": "1"}}
     response = api.post("/api/handoffs/", bad, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "contract_ends_on" in response.json()
     assert not Account.objects.exists()
 

@@ -60,12 +60,12 @@ def test_the_api_lists_visible_tasks_and_marks_done(alice, bob, task) -> None:
     api.force_authenticate(alice)
     assert [t["title"] for t in api.get("/api/tasks/?mine=1&open=1").json()["results"]] == ["Call Dana"]
     assert api.post(f"/api/tasks/{task.pk}/done/").json()["status"] == "done"
-    assert api.post(f"/api/tasks/{task.pk}/done/").status_code == 400
+    assert api.post(f"/api/tasks/{task.pk}/done/").status_code == 409
 
 
 def test_the_api_snoozes_and_refuses_a_past_day(alice, task) -> None:
     api = APIClient()
     api.force_authenticate(alice)
-    assert api.post(f"/api/tasks/{task.pk}/snooze/", {"until": "2000-01-01"}).status_code == 400
+    assert api.post(f"/api/tasks/{task.pk}/snooze/", {"until": "2000-01-01"}).status_code == 409
     until = (timezone.localdate() + timedelta(days=3)).isoformat()
     assert api.post(f"/api/tasks/{task.pk}/snooze/", {"until": until}).json()["snoozed_until"] == until
