@@ -389,7 +389,7 @@ class UsageSnapshot(models.Model):
 
 # --- Health (issue #4) ----------------------------------------------------------------------
 # The score is configured per program (a default model for the rest), recalculated nightly by
-# set-based SQL (accounts/health.py) and kept as one HealthScore row per account per day.
+# set-based SQL (health/sql.py) and kept as one HealthScore row per account per day.
 
 
 class FloatListField(models.Field):
@@ -634,7 +634,7 @@ STAGE_CODES = ("upcoming", "notified", "in_discussion", "committed", "renewed", 
 
 def unpack_parts(parts: list | None) -> dict[str, dict]:
     """The components of a stored score; the effective weight and the contribution are derived,
-    with the same arithmetic as ``health.health.score_inputs``."""
+    with the same arithmetic as ``health.scoring.score_inputs``."""
     if not parts:
         return {}
     width = len(PART_FIELDS)

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from csm import roles
@@ -53,20 +53,32 @@ BLANK = "This field cannot be blank."
 ACCOUNT_FIELDS = ("name", "external_id", "segment", "program", "lifecycle_stage")
 
 
+def assignable_owners(by: User | None) -> "QuerySet[User]":
+    """The one rule of who ``by`` may make an account's owner (None: the system, e.g. an
+    integration's handoff): admins anyone active, managers the active people of their team
+    (themselves included), a CSM only themselves, read-only nobody. Pages, the API, imports and
+    the handoff all ask this."""
+    active = User.objects.filter(is_active=True)
+    if by is None or roles.is_admin(by):
+        return active
+    if not roles.can_write(by):
+        return active.none()
+    owners = book_owner_ids(by)
+    return active if owners is None else active.filter(pk__in=owners)
+
+
 def check_owner(owner: User | None, *, by: User, current: User | None = None) -> None:
-    """Who may own an account: a CSM keeps their own book; managers hand accounts to people in
-    their team's books and admins to anyone (accounts/roles.py)."""
+    """Refuse an owner outside ``assignable_owners(by)``; keeping the current owner is always fine,
+    and a manager or admin may leave an account unassigned."""
     if owner == current:
         return
-    if roles.is_admin(by):
+    if owner is None and (roles.is_manager(by) or roles.is_admin(by)):
+        return
+    if owner is not None and assignable_owners(by).filter(pk=owner.pk).exists():
         return
     if roles.is_manager(by):
-        owners = book_owner_ids(by)
-        if owner is None or owners is None or owners.filter(pk=owner.pk).exists():
-            return
-        raise ValidationError({"owner": "You can only assign accounts to people in your team."})
-    if owner != by:
-        raise ValidationError({"owner": "You can only assign accounts to yourself."})
+        raise ValidationError({"owner": "You can only assign accounts to active people in your team."})
+    raise ValidationError({"owner": "You can only assign accounts to yourself."})
 
 
 @transaction.atomic

@@ -118,18 +118,18 @@ def build(scale: int, day: date) -> dict:
 def naive(account_ids: list[int], day: date) -> None:
     """The baseline: one account at a time through the ORM."""
     from accounts.models import Account, HealthScore
-    from health import health
+    from health import scoring
 
-    default, by_program = health.model_specs()
+    default, by_program = scoring.model_specs()
     for account in Account.objects.filter(pk__in=account_ids).select_related("program"):
         spec = by_program.get(account.program_id, default)
-        inputs = health.gather_inputs(account, day=day)
-        result = health.score_inputs(inputs.values, spec)
+        inputs = scoring.gather_inputs(account, day=day)
+        result = scoring.score_inputs(inputs.values, spec)
         if result.score is None:
             continue
         band = spec.band(result.score)
         previous = HealthScore.objects.filter(account=account, day__lt=day).order_by("-day").first()
-        worsened = bool(previous) and health.BAND_RANK[band] > health.BAND_RANK[previous.band]
+        worsened = bool(previous) and scoring.BAND_RANK[band] > scoring.BAND_RANK[previous.band]
         drop = previous.score - result.score if previous else None
         components = {k: {**v, **inputs.details.get(k, {})} for k, v in result.components.items()}
         HealthScore.objects.update_or_create(
@@ -155,24 +155,24 @@ def run(*, scale: int) -> Result:
 
     from accounts import signals
     from accounts.models import HealthScore
-    from health import health
+    from health import nightly
 
     ensure_database()
     day = date(2026, 11, 23)
     built = build(scale, day)
     t: dict[str, float] = {}
     with timed(t, "first"):
-        first_rows = health.recalculate_health(day=day - timedelta(days=1), notify=False)
+        first_rows = nightly.recalculate_health(day=day - timedelta(days=1), notify=False)
     # Statements are counted on every connection, the workers' too.
-    nightly = AllConnectionsCounter()
-    with nightly.counting(), timed(t, "nightly"):
-        rows = health.recalculate_health(day=day)
+    counter = AllConnectionsCounter()
+    with counter.counting(), timed(t, "nightly"):
+        rows = nightly.recalculate_health(day=day)
     rerun = AllConnectionsCounter()
     with rerun.counting(), timed(t, "rerun"):
-        rerun_rows = health.recalculate_health(day=day)
+        rerun_rows = nightly.recalculate_health(day=day)
     per_day = HealthScore.objects.filter(day=day).count()
     flagged = HealthScore.objects.filter(day=day, flagged=True).count()
-    chunks = -(-scale // health.CHUNK_SIZE)
+    chunks = -(-scale // nightly.CHUNK_SIZE)
 
     sample = list(range(1, min(NAIVE_SAMPLE, scale) + 1))
     naive_counter = QueryCounter()
@@ -185,7 +185,7 @@ def run(*, scale: int) -> Result:
     naive_extrapolated = naive_n / len(sample) * scale
     workers = min(getattr(settings, "HEALTH_RECALC_WORKERS", 2), chunks)
     receivers = len(signals.health_bands_changed.receivers)
-    n = nightly.count
+    n = counter.count
     ok = "met" if t["nightly"] < TARGET_SECONDS else "NOT met"
     headline = Headline(
         module="health",
@@ -199,7 +199,7 @@ def run(*, scale: int) -> Result:
     )
     markdown = f"""## Health: nightly recalculation of {scale:,} accounts
 
-`health.health.recalculate_health(day=...)`: per chunk of {health.CHUNK_SIZE:,} account ids, a `DELETE` of the
+`health.nightly.recalculate_health(day=...)`: per chunk of {nightly.CHUNK_SIZE:,} account ids, a `DELETE` of the
 chunk's rows for the day (none on a first run) and one `INSERT ... SELECT`, reading the latest usage snapshot, touchpoints (recency and 90-day
 positive share), onboarding items, success-plan milestones, the latest health check, the current contract with its
 renewal and previous term, and the previous day's score; writing one `HealthScore` row per account with the score,
@@ -221,11 +221,11 @@ Inputs, built set-based in {built["build"]:.0f} s (`bench.db.bulk_load`: indexes
 - Target: whole recalculation plus history write under {TARGET_SECONDS} s: **{ok}** ({t["nightly"]:.1f} s).
 - Set-based vs naive: **{ratio:,.0f}x** faster ({per_account * 1000:.1f} ms per account naive, measured on
   {len(sample):,} accounts in the same run and extrapolated linearly).
-- Statements (counted on every connection, the workers' too): {nightly.count:,} for {chunks} chunk(s). The
+- Statements (counted on every connection, the workers' too): {counter.count:,} for {chunks} chunk(s). The
   recalculation itself sends per chunk one `set_config` (work_mem, JIT off, asynchronous commit), the DELETE
   and the INSERT, plus a few lookups (health models, previous day, id bounds) and an `ANALYZE` of the scores;
   then the band changes are read from the scores in one streamed query and sent in batches of
-  {health.BAND_CHANGE_BATCH:,}, each batch's account names read by primary key (the webhook receiver answers
+  {nightly.BAND_CHANGE_BATCH:,}, each batch's account names read by primary key (the webhook receiver answers
   each batch with one endpoint query, and bulk inserts when an endpoint wants the event). The naive loop
   sends ~{naive_counter.count / len(sample):.0f} per account.
 - After the rerun: {per_day:,} rows for the day (one per account), {flagged:,} flagged for playbooks.

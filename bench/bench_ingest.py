@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import ingest
@@ -100,7 +100,10 @@ def batches(numbers: list[int], days: int, *, active: int) -> list[list[dict]]:
 def admin_token() -> str:
     user, _ = User.objects.get_or_create(username="bench-ingest", defaults={"is_superuser": True})
     user.groups.add(Group.objects.get_or_create(name=roles.ADMIN)[0])
-    return Token.objects.get_or_create(user=user)[0].key
+    from csm import tokens
+
+    user.api_tokens.filter(name="bench").delete()
+    return tokens.create_token(user=user, name="bench", expires_on=None, now=timezone.now())[1]
 
 
 def run_service(all_batches: list[list[dict]]) -> tuple[float, int, int, int]:

@@ -30,7 +30,7 @@ def main(accounts: int, days: int) -> None:
     from django.db import connection
 
     from bench.db import ensure_database
-    from health import health
+    from health import calibration
     from retention import services
 
     ensure_database()
@@ -62,7 +62,7 @@ def main(accounts: int, days: int) -> None:
         cursor.execute("VACUUM (ANALYZE) accounts_healthscore")
         out["full"] = _sizes(cursor)
     started = time.perf_counter()
-    health.compute_calibration_report(user=admin, today=today)
+    calibration.compute_calibration_report(user=admin, today=today)
     out["calibration_full_s"] = time.perf_counter() - started
 
     # The one-off catch-up over the whole history, as a first run on an old history would be set.
@@ -76,7 +76,7 @@ def main(accounts: int, days: int) -> None:
         cursor.execute("ANALYZE accounts_healthscore")
         out["thin"] = _sizes(cursor)
     started = time.perf_counter()
-    health.compute_calibration_report(user=admin, today=today)
+    calibration.compute_calibration_report(user=admin, today=today)
     out["calibration_thin_s"] = time.perf_counter() - started
     print(out)
 

@@ -30,7 +30,7 @@ def naive_account_list(request: HttpRequest) -> HttpResponse:
     form = AccountFilterForm(None, user=request.user)
     # The real template, never cached: the baseline computes every request.
     context = {"page": page, "form": form, "sort": "name", "today": today, "page_cache_seconds": 0}
-    return render(request, "accounts/account_list.html", {**context, "page_cache_key": "naive"})
+    return render(request, "front/account_list.html", {**context, "page_cache_key": "naive"})
 
 
 def naive_today(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,7 @@ class CsmConfig(AppConfig):
         from . import (
             beat,
             checks,  # noqa: F401  (registers the system checks)
+            security_receivers,  # noqa: F401  (sign-in events to the security log)
             sessions,  # noqa: F401  (records sign-ins and sign-outs)
         )
 

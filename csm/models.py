@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -92,3 +94,45 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, *, now: datetime) -> "ApiTokenQuerySet":
+        """Not revoked and not past its expiry (expiry is the end of the ``expires_on`` day)."""
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 digest of the secret is kept; the secret is shown once.
+
+    The token reads ``csm_<prefix>_<secret>``: the prefix finds the row, the digest of the whole
+    token proves it (csm/tokens.py).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="apitoken_unique_user_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user}, csm_{self.prefix}_…)"
+
+    def state(self, now: datetime) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at and self.expires_at <= now:
+            return "expired"
+        return "active"

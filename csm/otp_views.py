@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -13,6 +15,7 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
 from .otp import PENDING_USER, manual_secret, new_backup_codes, qr_data_uri, remove_second_factor, unconfirmed_device
+from .security_log import log_event
 
 
 class LoginView(auth_views.LoginView):
@@ -27,6 +30,7 @@ class LoginView(auth_views.LoginView):
         self.request.session[PENDING_USER] = user.pk
         self.request.session["otp_next"] = self.get_success_url()
         self.request.session["otp_backend"] = user.backend
+        log_event("signin.second_factor_asked", request=self.request, user=user)
         return redirect("otp-verify")
 
 
@@ -40,12 +44,14 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         device = match_token(user, request.POST.get("token", "").strip())
         if device is not None:
+            log_event("2fa.passed", request=request, user=user, device=type(device).__name__)
             following = request.session.get("otp_next") or "/"
             auth_login(request, user, backend=request.session.get("otp_backend"))
             otp_login(request, device)
             if not url_has_allowed_host_and_scheme(following, allowed_hosts={request.get_host()}):
                 following = "/"
             return redirect(following)
+        log_event("2fa.failed", request=request, user=user, level=logging.WARNING)
         messages.error(request, "That code did not match. Codes change every 30 seconds; try the current one.")
     return render(request, "registration/otp_verify.html", {"pending_user": user})
 
@@ -73,9 +79,11 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             return redirect("otp-setup")
         if action == "remove":
             remove_second_factor(request.user)
+            log_event("2fa.removed", request=request)
             messages.success(request, "Two-factor sign-in is off: your password alone signs you in.")
             return redirect("otp-setup")
         codes = new_backup_codes(request.user)
+        log_event("2fa.backup_codes_created", request=request)
         return render(request, "registration/otp_backup_codes.html", {"codes": codes})
     device = unconfirmed_device(request.user)
     if request.method == "POST":
@@ -83,6 +91,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            log_event("2fa.enrolled", request=request)
             messages.success(request, "Two-factor sign-in is on: you will be asked for a code after your password.")
             return redirect("otp-setup")
         messages.error(request, "That code did not match. Enter the six digits the app shows now.")

@@ -87,7 +87,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -110,12 +109,14 @@ INSTALLED_APPS = [
     "imports",
     "webhooks",
     "notifications",
+    "growth",
     "retention",
     "front",
     "demo",
 ]
 
 MIDDLEWARE = [
+    "csm.security_log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -333,6 +334,9 @@ CSM_BEAT_DEFAULTS: dict = {
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
     # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.
     "daily-digest": {"task": "notifications.tasks.send_daily_digests", "schedule": crontab(minute=0, hour="7-12")},
+    # Daily expansion suggestions and renewal checkpoints, after the nightly health run (JobRun: once a day).
+    "growth-suggestions": {"task": "growth.tasks.raise_suggestions", "schedule": crontab(minute=40, hour="2-23")},
+    "growth-checkpoints": {"task": "growth.tasks.record_checkpoints", "schedule": crontab(minute=50, hour="2-23")},
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": crontab(minute="*")},
     # Hourly tick, once-per-day pruning (JobRun), after the nightly health run has started.
     "retention-prune": {"task": "retention.tasks.prune_old_rows", "schedule": crontab(minute=45, hour="3-23")},
@@ -361,7 +365,7 @@ RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
 RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 250)
 # Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
-# Calibration (health/health.py) reads rows up to 194 days old and keeps their parts whatever this says.
+# Calibration (health/calibration.py) reads rows up to 194 days old and keeps their parts whatever this says.
 HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
 # Days before that window the nightly thinning looks at (catches up missed nights; raise once for old history).
 HEALTH_PARTS_CATCHUP_DAYS = env_int("HEALTH_PARTS_CATCHUP_DAYS", 30)
@@ -412,7 +416,7 @@ ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.it
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "csm.token_auth.ThrottledTokenAuthentication",
+        "csm.token_auth.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csm.permissions.RolePermission"],
@@ -451,7 +455,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # HealthScore.band and previous_band share one set of choices: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"HealthBandEnum": "accounts.models.HealthScore.Band"},
+    # Checkpoint.auto_call and csm_call share one set, and every growth "kind" is an opportunity kind.
+    "ENUM_NAME_OVERRIDES": {
+        "HealthBandEnum": "accounts.models.HealthScore.Band",
+        "CheckpointCallEnum": "growth.models.Checkpoint.Call",
+        "OpportunityKindEnum": "growth.models.Opportunity.Kind",
+    },
     # Request bodies get their own components (AccountRequest, ...) without the read-only fields,
     # so a generated client's models match what the server reads and what it answers.
     "COMPONENT_SPLIT_REQUEST": True,
@@ -486,12 +495,21 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Log lines carry time, level, logger and, for security events (csm/security_log.py), the user,
+# address and request id: one JSON object per line in production, readable in development.
+# LOG_FORMAT=json|text overrides the choice.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "csm.security_log.JsonFormatter"},
+        "text": {"()": "csm.security_log.ReadableFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # axes logs each failure with the user name and address masked; csm.security logs them whole.
+    "loggers": {"axes": {"level": "WARNING"}, "csm.security": {"level": "INFO"}},
 }
 
 # Renewal notices while the mail server is away: retried from NOTICE_RETRY_BASE_SECONDS on,

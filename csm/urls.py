@@ -18,11 +18,12 @@ from accounts.api import (
     UsageSnapshotViewSet,
 )
 from front import operations as front_operations
+from growth.api import CheckpointViewSet, OpportunityViewSet, SuggestionViewSet
 from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
 
-from . import otp, otp_views, session_views, views
+from . import otp, otp_views, session_views, token_views, views
 
 otp.require_otp_in_admin()
 
@@ -39,6 +40,9 @@ router.register("contracts", ContractViewSet, basename="contract")
 router.register("renewals", RenewalViewSet, basename="renewal")
 router.register("handoffs", HandoffViewSet, basename="handoff")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("suggestions", SuggestionViewSet, basename="suggestion")
+router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     path("", include("front.urls")),
@@ -47,11 +51,14 @@ urlpatterns = [
     path("renewals/", include("renewals.urls")),
     path("playbooks/", include("playbooks.urls")),
     path("notifications/", include("notifications.urls")),
+    path("growth/", include("growth.urls")),
     path("login/", otp_views.LoginView.as_view(), name="login"),
     path("login/code/", otp_views.otp_verify, name="otp-verify"),
     path("two-factor/", otp_views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sessions/", session_views.session_list, name="sessions"),
+    path("tokens/", token_views.token_list, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="api-token-revoke"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

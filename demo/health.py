@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, HealthCheck, HealthComponent, HealthModel, Program, Touchpoint, UsageSnapshot
-from health import health
+from health import nightly, scoring
 from renewals.models import RevenueEntry
 
 BATCH = 5000
@@ -91,7 +91,7 @@ def _batch_inputs(*, rng: random.Random, today: date, ids: list[int], cadences: 
             )
         # Health checks on the program's cadence; the CSM's sentiment follows how the account uses
         # the product, with noise, and some books have fallen behind (overdue checks).
-        cadence = cadences.get(account_id, health.DEFAULT_CHECK_CADENCE_DAYS)
+        cadence = cadences.get(account_id, scoring.DEFAULT_CHECK_CADENCE_DAYS)
         held_on = today - timedelta(days=rng.randint(0, cadence) + (cadence if rng.random() < 0.15 else 0))
         kinds = [HealthCheck.Kind.HEALTH_CHECK, HealthCheck.Kind.BUSINESS_REVIEW, HealthCheck.Kind.ACCOUNT_REVIEW]
         while held_on > today - timedelta(days=400):
@@ -150,9 +150,9 @@ def _replay_history(*, today: date, account_ids: list[int]) -> None:
     days = [today - timedelta(weeks=weeks_ago) for weeks_ago in range(HISTORY_WEEKS, 0, -1)]
     for day in days:
         _set_stage([pk for pk, on in churned_on.items() if on <= day], Account.Stage.CHURNED)
-        health.recalculate_health(day=day, notify=False)
+        nightly.recalculate_health(day=day, notify=False)
     _set_stage(list(churned_on), Account.Stage.CHURNED)
-    health.recalculate_health(day=today)
+    nightly.recalculate_health(day=today)
 
 
 def _set_stage(account_ids: list[int], stage: str) -> None:

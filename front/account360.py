@@ -13,7 +13,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from accounts.models import Account, Contact, HealthScore
-from health import health
+from growth import reports as growth_reports
+from health import explain
 from playbooks import services as playbook_services
 from renewals.models import Contract, NoticeEvent, RenewalAnswer, RenewalNotice, RevenueEntry
 
@@ -85,8 +86,10 @@ def overview(account: Account, *, today: date) -> dict:
     }
     # The health panel (issue #4) and the playbooks panels (#5): onboarding, success plan,
     # entitlements and open tasks, each with its own actions.
-    context.update(health.panel_context(account, today=today))
+    context.update(explain.panel_context(account, today=today))
     context.update(playbook_services.account_panels(account, today=today))
+    # Expansion opportunities, suggestions and renewal checkpoints (issue #18).
+    context["growth"] = growth_reports.account_panel(account)
     return context
 
 

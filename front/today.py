@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.models import Account, Contact, HealthScore, Program, visible_owner_ids
 from csm import roles
-from health import health
+from health import explain
 from playbooks.models import OnboardingItem, Task
 from renewals.models import Contract, Renewal, RenewalNotice, RevenueEntry
 
@@ -234,7 +234,7 @@ def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section
     ).order_by("account", "-day"):
         previous.setdefault(score.account_id, score)
     for score in rows:
-        changes = [line for line in health.explain(score, previous.get(score.account_id)) if (line.delta or 0) < 0]
+        changes = [line for line in explain.explain(score, previous.get(score.account_id)) if (line.delta or 0) < 0]
         changes.sort(key=lambda line: line.delta)
         score.reason = changes[0].change if changes else health_reason(score)
     return section

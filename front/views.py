@@ -15,6 +15,7 @@ from accounts.forms import ContactForm, SuccessorForm, TouchpointForm, add_servi
 from accounts.models import Account, Contact, visible_owner_ids
 from csm import freshness, operations, roles
 from csm.requests import SignedInHttpRequest
+from csm.security_log import log_event
 
 from . import account360, exports
 from . import today as sections
@@ -41,7 +42,7 @@ def today(request: SignedInHttpRequest) -> HttpResponse:
     # The sections are computed only when the page's cached fragment is missing or stale.
     return render(
         request,
-        "accounts/today.html",
+        "front/today.html",
         {
             "today": day,
             "scope": scope,
@@ -63,7 +64,7 @@ def today(request: SignedInHttpRequest) -> HttpResponse:
 def today_charts(request: SignedInHttpRequest) -> HttpResponse:
     """The Today page's charts, loaded after the page so the lists show at once."""
     scope = sections.Scope.for_request(request.user, request.GET.get("view"))
-    return render(request, "accounts/_today_charts.html", sections.charts(scope, today=timezone.localdate()))
+    return render(request, "front/_today_charts.html", sections.charts(scope, today=timezone.localdate()))
 
 
 def _filtered_accounts(request: SignedInHttpRequest) -> tuple[AccountFilterForm, QuerySet[Account]]:
@@ -83,7 +84,7 @@ def account_list(request: SignedInHttpRequest) -> HttpResponse:
     page = SimpleLazyObject(lambda: paginator.get_page(request.GET.get("page")))
     return render(
         request,
-        "accounts/account_list.html",
+        "front/account_list.html",
         {
             "page_cache_seconds": freshness.seconds(),
             "page_cache_key": freshness.fragment_key(
@@ -120,6 +121,7 @@ def sort_columns(current: str) -> dict[str, dict]:
 @require_safe
 def account_export(request: SignedInHttpRequest) -> StreamingHttpResponse:
     _, accounts = _filtered_accounts(request)
+    log_event("export", request=request, export="accounts", query=request.GET.urlencode()[:500])
     response = StreamingHttpResponse(
         exports.csv_lines(exports.account_rows(accounts)), content_type="text/csv; charset=utf-8"
     )
@@ -167,7 +169,7 @@ def _account_page(request: SignedInHttpRequest, account: Account, **forms: Any) 
                 (c, bound.get(c.pk) or SuccessorForm(contact=c, today=day, prefix=f"s{c.pk}")) for c in waiting
             ]
     context.update(forms)
-    return render(request, "accounts/account_detail.html", context)
+    return render(request, "front/account_detail.html", context)
 
 
 def _role_defaults(query: QueryDict) -> dict:
@@ -276,4 +278,4 @@ def log_touchpoint(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     context["touchpoint_form"] = TouchpointForm(account=account, today=day) if saved else form
     context["saved"] = saved
     # 200 either way: htmx swaps the form back in, with its errors when there are some.
-    return render(request, "accounts/_touchpoint_logged.html", context)
+    return render(request, "front/_touchpoint_logged.html", context)

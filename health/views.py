@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.models import Account, HealthCheck
 from csm import roles
 
-from . import health
+from . import checks, scoring
+from .calibration import calibration_report
 
 
 class HealthCheckForm(forms.Form):
@@ -36,7 +37,7 @@ def health_check_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = HealthCheckForm(request.POST or None, initial={"held_on": today})
     if request.method == "POST" and form.is_valid():
         try:
-            health.record_health_check(account=account, by=request.user, today=today, **form.cleaned_data)
+            checks.record_health_check(account=account, by=request.user, today=today, **form.cleaned_data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
@@ -44,17 +45,17 @@ def health_check_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Health check recorded. Tonight's score will use its sentiment.")
             return redirect("front:account-detail", pk=account.pk)
-    cadence = account.program.health_check_cadence_days if account.program else health.DEFAULT_CHECK_CADENCE_DAYS
+    cadence = account.program.health_check_cadence_days if account.program else scoring.DEFAULT_CHECK_CADENCE_DAYS
     return render(
         request,
-        "accounts/health_check_form.html",
-        {"account": account, "form": form, "cadence": cadence, "due_on": health.check_due_on(account)},
+        "health/check_form.html",
+        {"account": account, "form": form, "cadence": cadence, "due_on": checks.check_due_on(account)},
     )
 
 
 @login_required
 def calibration(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    report = health.calibration_report(user=request.user, today=today)
+    report = calibration_report(user=request.user, today=today)
     context = {"report": report, "today": today, "has_history": any(horizon["n"] for horizon in report)}
-    return render(request, "accounts/health_calibration.html", context)
+    return render(request, "health/calibration.html", context)

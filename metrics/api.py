@@ -17,9 +17,11 @@ from . import report as metrics
 class MetricsQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=metrics.PERIOD_KINDS, default="quarter")
     on = serializers.DateField(required=False, help_text="A day inside the period; default today.")
-    csm = serializers.IntegerField(required=False, min_value=1, help_text="Owner (success manager) user id.")
+    csm = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Owner (success manager) user id."
+    )
     segment = serializers.ChoiceField(choices=Account.Segment.choices, required=False)
-    program = serializers.IntegerField(required=False, min_value=1)
+    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     trend = serializers.IntegerField(required=False, min_value=1, max_value=24, default=6)
 
 

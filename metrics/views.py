@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Account, Program
 from csm import roles
 from csm.csvcells import safe_cell
+from csm.security_log import log_event
 from renewals import reconcile
 from renewals.models import RevenueEntry
 
@@ -121,6 +122,7 @@ def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The period's ledger entries, one row each, for finance to reconcile."""
     _form, kind, on, filters = parse_scope(request)
     period = metrics.period_containing(kind, on)
+    log_event("export", request=request, export="ledger", period=f"{period.start}..{period.end}")
     entries = (
         RevenueEntry.objects.filter(account__in=metrics.scoped_accounts(request.user, **filters))
         .between(period.start, period.end)

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from accounts.models import Program
 from csm import roles
 
-# Renewal-coverage task key prefixes (renewals/services.py COVERAGE_TASKS) and how many renewal
+# Renewal-coverage task key prefixes (renewals/services/ COVERAGE_TASKS) and how many renewal
 # recipients finish each: a second contact, or a first one.
 COVERAGE_TASK_KEYS = {"renewal:single-contact:": 2, "renewal:no-contact:": 1}
 

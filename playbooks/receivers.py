@@ -190,8 +190,11 @@ def on_renewal_closed(sender: object, renewal: Renewal, new_stage: str = "", **k
     if new_stage in renewal.OPEN_STAGES:
         return
     try:
-        Task.objects.open().filter(account_id=renewal.contract.account_id, key=overdue_task_key(renewal.pk)).update(
-            status=Task.Status.CANCELLED
+        services.cancel_open_task(
+            account_id=renewal.contract.account_id,
+            key=overdue_task_key(renewal.pk),
+            outcome=f"Renewal closed: {new_stage}",
+            now=timezone.now(),
         )
     except Exception:
         log.exception("playbooks: closing the overdue task of renewal %s failed", getattr(renewal, "pk", None))

@@ -17,7 +17,7 @@ class ContractAdmin(SimpleHistoryAdmin):
     date_hierarchy = "ends_on"
 
     # Terms and amounts are revenue events: a new term, an amount change or a lost renewal goes
-    # through renewals/services.py (the contract page, the API or the import) so the ledger and
+    # through renewals/services/ (the contract page, the API or the import) so the ledger and
     # the renewal row follow. Admin corrects dates, currency, auto-renew and program only.
     def get_readonly_fields(self, request: HttpRequest, obj: Contract | None = None) -> tuple:
         return ("account", "recurring_amount", "status", "previous") if obj is not None else ()
@@ -39,7 +39,7 @@ class RevenueEntryAdmin(admin.ModelAdmin):
     raw_id_fields = ("account", "contract")
     date_hierarchy = "effective_on"
 
-    # The ledger is written by renewals/services.py only; admin reads it.
+    # The ledger is written by renewals/services/ only; admin reads it.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

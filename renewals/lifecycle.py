@@ -100,8 +100,8 @@ def lapse_contract(contract: Contract, *, today: date) -> Renewal:
     renewal.probability = 0
     renewal._change_reason = "lapsed"  # type: ignore[attr-defined]  # read by simple_history
     renewal.save()
-    services._stage_changed(renewal, old_stage, None)
-    services._cancel_pending_notices(contract)
+    services.notify_stage_changed(renewal, old_stage, None)
+    services.cancel_pending_notices(contract)
     contract.status = Contract.Status.EXPIRED
     contract._change_reason = "lapsed"  # type: ignore[attr-defined]  # read by simple_history
     contract.save(update_fields=["status"])

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, tracking
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -50,15 +50,22 @@ def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str
     )
 
 
-@receiver(pre_save, sender=Account, dispatch_uid="renewals.account_program_before")
+_UNKNOWN = object()
+
+
+@receiver(post_init, sender=Account, dispatch_uid="renewals.account_program_loaded")
 def remember_program(sender: type, instance: Account, **kwargs: Any) -> None:
-    instance._program_before = (  # type: ignore[attr-defined]  # read after the save
-        Account.objects.filter(pk=instance.pk).values_list("program_id", flat=True).first() if instance.pk else None
-    )
+    # Read from the loaded row without a query (a deferred program_id stays unknown).
+    instance._loaded_program_id = instance.__dict__.get("program_id", _UNKNOWN)  # type: ignore[attr-defined]
 
 
 @receiver(post_save, sender=Account, dispatch_uid="renewals.account_program_after")
 def carry_contract_program(sender: type, instance: Account, created: bool = False, **kwargs: Any) -> None:
-    if created or getattr(instance, "_program_before", instance.program_id) == instance.program_id:
+    loaded = getattr(instance, "_loaded_program_id", _UNKNOWN)
+    current = instance.__dict__.get("program_id", _UNKNOWN)
+    instance._loaded_program_id = current  # type: ignore[attr-defined]  # the next save compares with this
+    if created or kwargs.get("raw") or current is _UNKNOWN or loaded == current:
         return
-    Contract.objects.filter(account=instance, status=Contract.Status.ACTIVE).update(program_id=instance.program_id)
+    Contract.objects.filter(account=instance, status=Contract.Status.ACTIVE).exclude(program_id=current).update(
+        program_id=current
+    )

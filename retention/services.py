@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import HealthScore
-from health.health import CALIBRATION_READS_DAYS
+from health.calibration import CALIBRATION_READS_DAYS
 
 from . import policies
 

@@ -158,3 +158,16 @@ class RevenueEntryFactory(factory.django.DjangoModelFactory):
     kind = RevenueEntry.Kind.NEW
     amount = Decimal("12000.00")
     effective_on = date(2026, 1, 1)
+
+
+def api_token(user, *, name: str | None = None) -> str:
+    """A personal API token for ``user`` (through the service), as ``Authorization: Token <it>``."""
+    import uuid
+
+    from django.utils import timezone
+
+    from csm import tokens
+
+    return tokens.create_token(
+        user=user, name=name or f"test-{uuid.uuid4().hex[:8]}", expires_on=None, now=timezone.now()
+    )[1]

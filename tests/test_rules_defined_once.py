@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Contact, HealthScore
 from csm.csvcells import safe_cell
 from front import account360
-from health.health import ModelSpec
+from health.scoring import ModelSpec
 from imports import services as imports
 from playbooks import services as playbook_services
 from renewals.models import RenewalNotice

@@ -3,20 +3,30 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import ContractFactory, HealthScoreFactory, RenewalFactory, TouchpointFactory, UsageSnapshotFactory
+from tests.factories import (
+    ContractFactory,
+    HealthScoreFactory,
+    RenewalFactory,
+    TouchpointFactory,
+    UsageSnapshotFactory,
+    api_token,
+)
 
 
 @pytest.fixture
 def api():
     """``api(user)`` is a client that authenticates with the user's API token, as integrations do."""
 
+    issued: dict[int, str] = {}
+
     def _client(user=None) -> APIClient:
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            if user.pk not in issued:
+                issued[user.pk] = api_token(user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {issued[user.pk]}")
         return client
 
     return _client

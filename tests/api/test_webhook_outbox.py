@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.signals import health_bands_changed
-from health.health import BandChange
+from health.nightly import BandChange
 from renewals.models import Renewal
 from renewals.signals import renewal_stage_changed
 from tests.factories import ContractFactory, RenewalFactory

@@ -63,6 +63,13 @@ def main() -> None:
         shoot(page, "today-team")
         page.goto(f"{base}/health/calibration/")
         shoot(page, "calibration")
+        # Growth (issue #18): the expansion pipeline, renewal checkpoints and forecast accuracy.
+        page.goto(f"{base}/growth/")
+        shoot(page, "growth-pipeline", full_page=False)
+        page.goto(f"{base}/growth/checkpoints/")
+        shoot(page, "growth-checkpoints", full_page=False)
+        page.goto(f"{base}/growth/accuracy/")
+        shoot(page, "growth-accuracy")
         browser.close()
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from health import health
+from health import calibration
 from renewals.models import Renewal
 from tests.factories import AccountFactory, ContractFactory, HealthScoreFactory, RenewalFactory, RevenueEntryFactory
 
@@ -36,7 +36,7 @@ def test_each_band_reports_the_share_that_churned_or_contracted(alice, program) 
     # ...and a loss after the 90-day window does not count for it.
     RevenueEntryFactory(account=greens[1], kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=5))
 
-    report = {h["horizon"]: h for h in health.calibration_report(user=alice, today=TODAY)}[90]
+    report = {h["horizon"]: h for h in calibration.calibration_report(user=alice, today=TODAY)}[90]
 
     bands = {cell["band"]: cell for cell in report["bands"]}
     assert (bands["green"]["n"], bands["green"]["lost"], bands["green"]["rate"]) == (4, 1, 25.0)
@@ -51,19 +51,19 @@ def test_each_band_reports_the_share_that_churned_or_contracted(alice, program) 
 def test_a_csm_sees_only_their_own_book(alice, bob, program) -> None:
     _scored(alice, program, band="green", adoption_score=90)
     _scored(bob, program, band="red", adoption_score=10)
-    report = health.calibration_report(user=alice, today=TODAY)[0]
+    report = calibration.calibration_report(user=alice, today=TODAY)[0]
     assert report["n"] == 1
 
 
 def test_scores_too_recent_for_the_window_are_left_out(alice, program) -> None:
     _scored(alice, program, band="green", adoption_score=90, days_ago=30)
-    assert [h["n"] for h in health.calibration_report(user=alice, today=TODAY)] == [0, 0]
+    assert [h["n"] for h in calibration.calibration_report(user=alice, today=TODAY)] == [0, 0]
 
 
 def test_separation_is_perfect_when_every_churner_scored_lower() -> None:
-    assert health._auc([10, 20], [30, 40, 50]) == 1.0
-    assert health._auc([30, 40], [10, 20]) == 0.0
-    assert health._auc([10], []) is None
+    assert calibration._auc([10, 20], [30, 40, 50]) == 1.0
+    assert calibration._auc([30, 40], [10, 20]) == 0.0
+    assert calibration._auc([10], []) is None
 
 
 def _pairwise_auc(lost: list[float], kept: list[float]) -> float:
@@ -90,7 +90,7 @@ def test_a_generated_book_gives_per_band_rates_and_separation(alice, program) ->
         expected[band][1] += lost
         (lost_scores if lost else kept_scores).append(adoption)
 
-    report = {h["horizon"]: h for h in health.calibration_report(user=alice, today=TODAY)}[90]
+    report = {h["horizon"]: h for h in calibration.calibration_report(user=alice, today=TODAY)}[90]
 
     for cell in report["bands"]:
         n, lost = expected[cell["band"]]
@@ -107,14 +107,14 @@ def test_a_generated_book_gives_per_band_rates_and_separation(alice, program) ->
 def test_an_outcome_before_the_score_does_not_count(alice, program) -> None:
     account = _scored(alice, program, band="red", adoption_score=10, days_ago=100)
     RevenueEntryFactory(account=account, kind="churn", amount=Decimal("-100"), effective_on=TODAY - timedelta(days=101))
-    report = health.calibration_report(user=alice, today=TODAY)[0]
+    report = calibration.calibration_report(user=alice, today=TODAY)[0]
     assert (report["n"], report["lost"], report["lift"]) == (1, 0, None)
 
 
 def test_separation_reads_in_words() -> None:
-    assert health.separation_label(None) == "not enough data"
-    assert health.separation_label(0.51) == "none"
-    assert health.separation_label(0.56) == "weak"
-    assert health.separation_label(0.65) == "moderate"
-    assert health.separation_label(0.8) == "strong"
-    assert health.separation_label(0.35) == "moderate, wrong way"
+    assert calibration.separation_label(None) == "not enough data"
+    assert calibration.separation_label(0.51) == "none"
+    assert calibration.separation_label(0.56) == "weak"
+    assert calibration.separation_label(0.65) == "moderate"
+    assert calibration.separation_label(0.8) == "strong"
+    assert calibration.separation_label(0.35) == "moderate, wrong way"

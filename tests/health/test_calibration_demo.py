@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Account, HealthScore
-from health import health
+from health import calibration
 from renewals.models import RevenueEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("development_mode")]
@@ -16,7 +16,9 @@ def test_the_demo_seed_gives_the_calibration_report_outcomes_in_several_bands() 
     call_command("seed_demo", accounts=200)
     today = timezone.localdate()
 
-    report = {h["horizon"]: h for h in health.calibration_report(user=User.objects.get(username="carol"), today=today)}
+    report = {
+        h["horizon"]: h for h in calibration.calibration_report(user=User.objects.get(username="carol"), today=today)
+    }
 
     bands_with_outcomes = [cell["band"] for cell in report[90]["bands"] if cell["lost"]]
     assert len(bands_with_outcomes) >= 2, report[90]["bands"]

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from accounts.models import HealthScore
-from health import health
+from health import explain, nightly
 
 from .conftest import DAY, give_usage
 
@@ -14,13 +14,13 @@ NEXT = DAY + timedelta(days=1)
 
 
 def test_a_usage_drop_is_explained_in_points_and_licenses(healthy_account) -> None:
-    health.recalculate_health(day=DAY)
+    nightly.recalculate_health(day=DAY)
     give_usage(healthy_account, day=NEXT, active=4, advanced=1)
-    health.recalculate_health(day=NEXT)
+    nightly.recalculate_health(day=NEXT)
     before = HealthScore.objects.get(account=healthy_account, day=DAY)
     after = HealthScore.objects.get(account=healthy_account, day=NEXT)
 
-    lines = {line.kind: line for line in health.explain(after, before)}
+    lines = {line.kind: line for line in explain.explain(after, before)}
 
     adoption = lines["adoption"]
     expected = round(after.components["adoption"]["contribution"]) - round(
@@ -32,8 +32,8 @@ def test_a_usage_drop_is_explained_in_points_and_licenses(healthy_account) -> No
 
 
 def test_missing_inputs_are_listed_as_missing_and_last(healthy_account) -> None:
-    health.recalculate_health(day=DAY)
-    lines = health.explain(HealthScore.objects.get(account=healthy_account))
+    nightly.recalculate_health(day=DAY)
+    lines = explain.explain(HealthScore.objects.get(account=healthy_account))
     missing = [line for line in lines if line.missing]
     assert [line.kind for line in missing] == ["onboarding", "success_plan", "commercial"]
     assert missing[0].text == "no onboarding checklist"
@@ -43,8 +43,8 @@ def test_missing_inputs_are_listed_as_missing_and_last(healthy_account) -> None:
 
 def test_the_panel_context_has_the_score_trend_and_breakdown(healthy_account) -> None:
     for offset in (14, 7, 0):
-        health.recalculate_health(day=DAY - timedelta(days=offset))
-    context = health.panel_context(healthy_account, today=DAY)["health"]
+        nightly.recalculate_health(day=DAY - timedelta(days=offset))
+    context = explain.panel_context(healthy_account, today=DAY)["health"]
     assert context["current"].day == DAY
     assert context["previous"].day == DAY - timedelta(days=7)
     # 18 May had no inputs at all, so no score: the chart starts on 25 May.

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import HealthCheck
-from health import health
+from health import nightly
 from tests.factories import AccountFactory, HealthScoreFactory, RevenueEntryFactory
 
 from .conftest import DAY, at
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_the_account_page_shows_the_health_panel(client, alice, healthy_account, time_machine) -> None:
     # The page reads the clock and charts the last 26 weeks: it is opened on the day it was scored.
     time_machine.move_to(at(DAY, hour=12), tick=False)
-    health.recalculate_health(day=DAY)
+    nightly.recalculate_health(day=DAY)
     client.force_login(alice)
     response = client.get(reverse("front:account-detail", args=[healthy_account.pk]))
     html = response.content.decode()

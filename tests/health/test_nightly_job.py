@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import HealthScore
 from csm.models import JobRun
-from health import health
+from health import nightly
 
 from .conftest import DAY
 
@@ -16,22 +16,22 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_first_run_scores_today(healthy_account) -> None:
-    assert health.recalculate_due(today=DAY) == [DAY]
+    assert nightly.recalculate_due(today=DAY) == [DAY]
     assert HealthScore.objects.filter(day=DAY).count() == 1
 
 
 def test_missed_nights_are_caught_up_and_a_second_run_does_nothing(healthy_account) -> None:
-    health.recalculate_due(today=DAY)
+    nightly.recalculate_due(today=DAY)
     later = DAY + timedelta(days=3)
-    assert health.recalculate_due(today=later) == [DAY + timedelta(days=n) for n in (1, 2, 3)]
-    assert health.recalculate_due(today=later) == []
+    assert nightly.recalculate_due(today=later) == [DAY + timedelta(days=n) for n in (1, 2, 3)]
+    assert nightly.recalculate_due(today=later) == []
     assert HealthScore.objects.count() == 4
     assert JobRun.objects.filter(job="recalculate_health", status=JobRun.Status.DONE).count() == 4
 
 
 def test_catching_up_stops_at_a_week(healthy_account) -> None:
-    health.recalculate_due(today=DAY)
-    assert len(health.recalculate_due(today=DAY + timedelta(days=30))) == 7
+    nightly.recalculate_due(today=DAY)
+    assert len(nightly.recalculate_due(today=DAY + timedelta(days=30))) == 7
 
 
 def test_the_command_recalculates_a_given_day_twice_without_duplicates(healthy_account, capsys) -> None:

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, HealthComponent, HealthModel, HealthScore
-from health import health
+from health import nightly, scoring
 from playbooks.models import Milestone, Objective, SuccessPlan
 from renewals.models import Renewal
 from tests.factories import AccountFactory, ContractFactory, OnboardingItemFactory, ProgramFactory, RenewalFactory
@@ -21,17 +21,17 @@ pytestmark = pytest.mark.django_db
 
 def test_running_the_same_day_twice_leaves_one_identical_row_per_account(healthy_account, globex) -> None:
     give_usage(globex, active=3)
-    first = health.recalculate_health(day=DAY)
+    first = nightly.recalculate_health(day=DAY)
     rows = {r.account_id: (r.score, r.band, r.components) for r in HealthScore.objects.all()}
-    second = health.recalculate_health(day=DAY)
+    second = nightly.recalculate_health(day=DAY)
     assert first == second == 2
     assert HealthScore.objects.count() == 2
     assert {r.account_id: (r.score, r.band, r.components) for r in HealthScore.objects.all()} == rows
 
 
 def test_each_day_gets_its_own_row(healthy_account) -> None:
-    health.recalculate_health(day=DAY)
-    health.recalculate_health(day=DAY + timedelta(days=1))
+    nightly.recalculate_health(day=DAY)
+    nightly.recalculate_health(day=DAY + timedelta(days=1))
     assert list(HealthScore.objects.order_by("day").values_list("day", flat=True)) == [DAY, DAY + timedelta(days=1)]
 
 
@@ -106,14 +106,14 @@ def test_the_sql_gives_exactly_the_python_formula_on_varied_data(alice) -> None:
         HealthComponent.objects.create(model=own, kind=kind, weight=(weight * 3) % 17, worst=worst, best=best)
     accounts = _varied_book(random.Random(7), program, alice)
 
-    health.recalculate_health(day=DAY, chunk_size=5)
+    nightly.recalculate_health(day=DAY, chunk_size=5)
 
-    default, by_program = health.model_specs()
+    default, by_program = scoring.model_specs()
     stored = {row.account_id: row for row in HealthScore.objects.all()}
     for account in accounts:
         spec = by_program.get(account.program_id, default)
-        inputs = health.gather_inputs(account, day=DAY)
-        expected = health.score_inputs(inputs.values, spec)
+        inputs = scoring.gather_inputs(account, day=DAY)
+        expected = scoring.score_inputs(inputs.values, spec)
         row = stored.get(account.pk)
         if expected.score is None:
             assert row is None
@@ -122,7 +122,7 @@ def test_the_sql_gives_exactly_the_python_formula_on_varied_data(alice) -> None:
         assert row.band == spec.band(expected.score)
         assert row.model_id == spec.model_id
         assert row.check_overdue == inputs.check_overdue
-        for kind in health.KINDS:
+        for kind in scoring.KINDS:
             got, want = row.components[kind], expected.components[kind]
             for key in ("input", "score", "weight", "contribution"):
                 if want[key] is None:
@@ -135,7 +135,7 @@ def test_the_sql_gives_exactly_the_python_formula_on_varied_data(alice) -> None:
 
 
 def test_a_missing_input_is_stored_as_missing_with_its_weight_spread(healthy_account) -> None:
-    health.recalculate_health(day=DAY)
+    nightly.recalculate_health(day=DAY)
     row = HealthScore.objects.get(account=healthy_account)
     onboarding = row.components["onboarding"]
     assert onboarding["input"] is None
@@ -148,20 +148,20 @@ def test_a_missing_input_is_stored_as_missing_with_its_weight_spread(healthy_acc
 
 def test_an_account_without_any_input_gets_no_score_rather_than_zero(alice, program) -> None:
     AccountFactory(owner=alice, program=program)
-    assert health.recalculate_health(day=DAY) == 0
+    assert nightly.recalculate_health(day=DAY) == 0
     assert not HealthScore.objects.exists()
 
 
 def test_churned_accounts_are_not_scored(healthy_account) -> None:
     Account.objects.filter(pk=healthy_account.pk).update(lifecycle_stage=Account.Stage.CHURNED)
-    assert health.recalculate_health(day=DAY) == 0
+    assert nightly.recalculate_health(day=DAY) == 0
 
 
 def test_more_active_licenses_give_a_higher_stored_score(alice, program) -> None:
     low, high = AccountFactory(owner=alice, program=program), AccountFactory(owner=alice, program=program)
     give_usage(low, active=4)
     give_usage(high, active=24)
-    health.recalculate_health(day=DAY)
+    nightly.recalculate_health(day=DAY)
     assert HealthScore.objects.get(account=high).score > HealthScore.objects.get(account=low).score
 
 
@@ -169,7 +169,7 @@ def test_a_program_with_its_own_model_is_scored_by_it(healthy_account, program) 
     own = HealthModel.objects.create(name="Only sentiment", program=program, green_min=90, yellow_min=60)
     HealthComponent.objects.create(model=own, kind="sentiment", weight=1, worst=1, best=5)
     give_check(healthy_account, sentiment=3, days_ago=1)
-    health.recalculate_health(day=DAY)
+    nightly.recalculate_health(day=DAY)
     row = HealthScore.objects.get(account=healthy_account)
     assert row.model_id == own.pk
     assert (row.score, row.band) == (50, "red")
@@ -183,12 +183,12 @@ def test_statements_grow_with_chunks_not_accounts(alice, program) -> None:
 
     def statements(chunk_size: int) -> int:
         with CaptureQueriesContext(connection) as queries:
-            health.recalculate_health(day=DAY, chunk_size=chunk_size, notify=False)
+            nightly.recalculate_health(day=DAY, chunk_size=chunk_size, notify=False)
         return len([q for q in queries.captured_queries if "INSERT INTO" in q["sql"]])
 
     def all_statements(chunk_size: int) -> int:
         with CaptureQueriesContext(connection) as queries:
-            health.recalculate_health(day=DAY, chunk_size=chunk_size, notify=False)
+            nightly.recalculate_health(day=DAY, chunk_size=chunk_size, notify=False)
         return len(queries)
 
     chunks = -(-span // 4)

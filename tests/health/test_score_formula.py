@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts.models import HealthComponent
-from health.health import KINDS, ModelSpec, Spec, normalize, score_inputs
+from health.scoring import KINDS, ModelSpec, Spec, normalize, score_inputs
 
 SPEC = ModelSpec(
     model_id=1,

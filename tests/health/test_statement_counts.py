@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import signals
 from accounts.models import Account, UsageSnapshot
-from health import health
+from health import nightly
 from tests.factories import AccountFactory
 
 from .conftest import DAY, give_check, give_touchpoints, give_usage
@@ -27,7 +27,7 @@ def book_whose_bands_fall(owner, program, size: int) -> list:
         give_touchpoints(account)
         give_check(account)
         accounts.append(account)
-    health.recalculate_health(day=DAY)
+    nightly.recalculate_health(day=DAY)
     UsageSnapshot.objects.filter(account__in=accounts).delete()
     for account in accounts:
         give_usage(account, day=NEXT, active=0, advanced=0, cases=8, escalations=3, availability="90")
@@ -42,10 +42,10 @@ def statements_of_a_night(owner, program, size: int) -> tuple[int, int]:
     signals.health_bands_changed.connect(receiver := lambda **kwargs: received.extend(kwargs["changes"]))
     try:
         with CaptureQueriesContext(connection) as night:
-            health.recalculate_health(day=NEXT)
+            nightly.recalculate_health(day=NEXT)
         assert len(received) == size, "every account's band fell: the batch named each one"
         with CaptureQueriesContext(connection) as batch:
-            health._send_band_changes(day=NEXT)
+            nightly._send_band_changes(day=NEXT)
         assert len(received) == 2 * size
     finally:
         signals.health_bands_changed.disconnect(receiver)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account, HealthScore, UsageSnapshot
 from csm.models import JobRun, OpsAlert
-from health.health import CALIBRATION_READS_DAYS
+from health.calibration import CALIBRATION_READS_DAYS
 from renewals.models import Renewal, RenewalNotice
 from retention import services
 from retention.policies import history_models

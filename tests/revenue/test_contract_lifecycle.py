@@ -127,6 +127,8 @@ def test_a_renewal_closed_inside_the_grace_never_lapses_and_its_task_closes(
         services.renew_contract(contract, ends_on=date(2027, 4, 30), amount=Decimal("24000"), by=alice, today=END)
     [task] = overdue_tasks(acme)
     assert task.status == Task.Status.CANCELLED
+    assert task.outcome == "Renewal closed: renewed"
+    assert task.completed_at is not None
     assert lifecycle.run_contract_lifecycle(today=END + timedelta(days=40))["lapsed"] == 0
     assert not RevenueEntry.objects.filter(kind="churn").exists()
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import HealthScore
 from csm import roles
+from growth.models import Checkpoint, Opportunity, Suggestion
 from playbooks.models import (
     EntitlementUse,
     Handoff,
@@ -105,8 +106,22 @@ def book(alice, bob, carol, rita, mallory, program, globex) -> SimpleNamespace:
     revenue = RevenueEntryFactory(
         account=account, contract=contract, kind=RevenueEntry.Kind.NEW, amount=Decimal("987654.32"), effective_on=today
     )
+    opportunity = Opportunity.objects.create(
+        account=account, kind="seats", title=f"{MARKER} seats", amount=Decimal("5000"), close_date=today, owner=alice
+    )
+    suggestion = Suggestion.objects.create(
+        account=account, signal="milestone_reached", period="m-1", reason=f"{MARKER} milestone", kind="upsell",
+        raised_on=today,
+    )  # fmt: skip
+    checkpoint = Checkpoint.objects.create(
+        renewal=renewal, account=account, days_before=90, recorded_on=today, auto_call="likely",
+        auto_reason=f"{MARKER} reason", asked_of=alice,
+    )  # fmt: skip
     return SimpleNamespace(
         account=account,
+        opportunity=opportunity,
+        suggestion=suggestion,
+        checkpoint=checkpoint,
         contact=contact,
         contract=contract,
         reason=reason,

@@ -66,7 +66,14 @@ def alices_answer(book: SimpleNamespace) -> models.Model:
     )
 
 
+def alices_token(book: SimpleNamespace) -> models.Model:
+    from csm import tokens
+
+    return tokens.create_token(user=book.users["alice"], name=MARKER, expires_on=None, now=timezone.now())[0]
+
+
 OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {
+    "api-token-revoke": {"pk": alices_token},
     "renewals:renewal-answer-confirm": {"pk": alices_answer},
     "imports:import-detail": {"pk": alices_import},
     "imports:import-run": {"pk": alices_import},

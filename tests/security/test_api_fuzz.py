@@ -11,11 +11,11 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from csm.urls import router
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_fuzzed_requests_get_no_server_error_and_answers_match_the_schema(operat
         # Nothing to fuzz only because no viewset is registered yet.
         assert router.registry == []
         return
-    token = Token.objects.create(user=book.users["alice"])
+    token = api_token(book.users["alice"])
     app = get_wsgi_application()
 
     @settings(
@@ -53,7 +53,7 @@ def test_fuzzed_requests_get_no_server_error_and_answers_match_the_schema(operat
     )
     @given(case=operation.as_strategy())
     def fuzz(case) -> None:
-        case.call_and_validate(app=app, headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
+        case.call_and_validate(app=app, headers={"Authorization": f"Token {token}"}, checks=CHECKS)
 
     # As Django's test client does: a request must not close the test's database connection.
     signals.request_started.disconnect(close_old_connections)

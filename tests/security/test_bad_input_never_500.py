@@ -114,11 +114,11 @@ def test_snoozing_for_99999999_days_is_a_400(client, alice, acme) -> None:
 
 
 @pytest.mark.parametrize("effective_on", ["1900-01-01", "2026-05-01", "2025-04-30"])
-def test_an_amount_change_outside_the_term_is_a_400(api, acme, effective_on) -> None:
+def test_an_amount_change_outside_the_term_is_a_409(api, acme, effective_on) -> None:
     contract = ContractFactory(account=acme, starts_on=date(2025, 5, 1), ends_on=date(2026, 4, 30))
     body = {"amount": "30000", "effective_on": effective_on}
     response = api.post(f"/api/contracts/{contract.pk}/change-amount/", body, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "effective_on" in response.json()
     contract.refresh_from_db()
     assert contract.recurring_amount == Decimal("12000.00")
@@ -130,3 +130,11 @@ def test_an_amount_change_inside_the_term_still_works(api, acme) -> None:
     body = {"amount": "30000", "effective_on": "2026-04-30"}
     assert api.post(f"/api/contracts/{contract.pk}/change-amount/", body, format="json").status_code == 200
     assert RevenueEntry.objects.get().amount == Decimal("18000.00")
+
+
+@pytest.mark.parametrize("parameter", ["program", "csm"])
+def test_an_id_filter_too_large_for_the_database_is_a_400(api, parameter) -> None:
+    """Found by the fuzzer: ?program=32913003434979236782282110926848 overflowed SQLite's INTEGER."""
+    response = api.get(f"/api/metrics/?{parameter}={2**105}")
+    assert response.status_code == 400
+    assert parameter in response.json()

@@ -45,9 +45,9 @@ def test_a_session_api_write_without_the_token_is_refused(route, alice) -> None:
 
 
 def test_a_token_authenticated_api_call_needs_no_csrf_token(alice) -> None:
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token
 
-    token = Token.objects.create(user=alice)
+    token = api_token(alice)
     client = Client(enforce_csrf_checks=True)
     response = client.post("/api/", data="{}", content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 405

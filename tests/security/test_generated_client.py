@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, api_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +45,7 @@ def generate(live_server, token: str, into: Path) -> Path:
 
 @pytest.fixture
 def client_package(live_server, book, tmp_path, monkeypatch):
-    token = Token.objects.create(user=book.users["alice"]).key
+    token = api_token(book.users["alice"])
     monkeypatch.syspath_prepend(str(generate(live_server, token, tmp_path)))
     yield token
     for name in [name for name in sys.modules if name == "csm_client" or name.startswith("csm_client.")]:

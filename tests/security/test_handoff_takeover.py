@@ -106,10 +106,10 @@ def test_a_manager_assigns_within_their_team_only(acme, carol, alice, bob) -> No
 
 
 def test_an_admin_token_assigns_anyone(acme, admin_user, bob) -> None:
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(admin_user)}")
     assert client.post("/api/handoffs/", {**DEAL, "csm": "bob"}, format="json").status_code == 201
     acme.refresh_from_db()
     assert acme.owner == bob

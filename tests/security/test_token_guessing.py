@@ -3,8 +3,9 @@
 import secrets
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +18,8 @@ def test_wrong_tokens_from_one_address_end_in_429_even_for_a_right_one(alice) ->
         answers.append(client.get("/api/accounts/").status_code)
     assert answers[:20] == [401] * 20
     assert set(answers[20:]) == {429}
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {(token := api_token(alice))}")
     assert client.get("/api/accounts/").status_code == 429
     other = APIClient(REMOTE_ADDR="10.1.2.3")
-    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=alice).key}")
+    other.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert other.get("/api/accounts/").status_code == 200

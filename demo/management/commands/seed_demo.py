@@ -11,7 +11,7 @@ from csm import freshness
 from demo import accounts as demo
 
 # Each app adds its own demo rows after the core: ``extend(*, rng, today, account_ids)``.
-EXTENSIONS = ("demo.renewals", "demo.playbooks", "demo.health")
+EXTENSIONS = ("demo.renewals", "demo.playbooks", "demo.health", "demo.growth")
 
 
 class Command(BaseCommand):

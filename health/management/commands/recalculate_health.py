@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from csm import freshness
-from health import health
+from health import nightly
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--day", help="YYYY-MM-DD; default today.")
-        parser.add_argument("--chunk-size", type=int, default=health.CHUNK_SIZE, help="Accounts per SQL statement.")
+        parser.add_argument("--chunk-size", type=int, default=nightly.CHUNK_SIZE, help="Accounts per SQL statement.")
 
     def handle(self, *args: Any, day: str | None, chunk_size: int, **options: object) -> None:
         try:
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1.")
         started = time.monotonic()
-        rows = health.recalculate_health(day=when, chunk_size=chunk_size)
+        rows = nightly.recalculate_health(day=when, chunk_size=chunk_size)
         freshness.bump()
         self.stdout.write(
             self.style.SUCCESS(f"Scored {rows:,} accounts for {when} in {time.monotonic() - started:.1f} s.")

@@ -1,0 +1,80 @@
+"""Contracts, the renewal pipeline, the revenue ledger and renewal notices.
+
+One package, three modules: `contracts` (contracts, renewals, the ledger), `planning` (which
+notices are due, planned into the RenewalNotice outbox) and `sending` (claim, send, retry,
+sweep, resolve). Callers use `from renewals import services` and the names below.
+"""
+
+from .contracts import (
+    advance_renewal,
+    cancel_pending_notices,
+    change_contract_amount,
+    create_contract,
+    lapse_to_reverse,
+    mark_renewal_lost,
+    notify_stage_changed,
+    record_churn,
+    renew_contract,
+    update_renewal,
+)
+from .planning import (
+    DEFAULT_FOLLOW_UPS,
+    DEFAULT_LEAD_DAYS,
+    ELIGIBLE_CONTACT_SQL,
+    ENQUEUE_LIMIT,
+    PLAN_CHUNK,
+    ScheduleGroup,
+    Window,
+    address_taken,
+    plan_renewal_notices,
+    publish_after_commit,
+    schedule_groups,
+)
+from .sending import (
+    OUTAGE,
+    PAUSED,
+    STUCK_AFTER,
+    SWEEP_BATCH,
+    Resolution,
+    mark_notice_bounced,
+    probe_paused_sending,
+    resend_failed_notices,
+    resolve_notice,
+    send_renewal_notice,
+    sweep_renewal_notices,
+)
+
+__all__ = [
+    "DEFAULT_FOLLOW_UPS",
+    "DEFAULT_LEAD_DAYS",
+    "ELIGIBLE_CONTACT_SQL",
+    "ENQUEUE_LIMIT",
+    "OUTAGE",
+    "PAUSED",
+    "PLAN_CHUNK",
+    "STUCK_AFTER",
+    "SWEEP_BATCH",
+    "Resolution",
+    "ScheduleGroup",
+    "Window",
+    "address_taken",
+    "advance_renewal",
+    "cancel_pending_notices",
+    "change_contract_amount",
+    "create_contract",
+    "lapse_to_reverse",
+    "mark_notice_bounced",
+    "mark_renewal_lost",
+    "notify_stage_changed",
+    "plan_renewal_notices",
+    "probe_paused_sending",
+    "publish_after_commit",
+    "record_churn",
+    "renew_contract",
+    "resend_failed_notices",
+    "resolve_notice",
+    "schedule_groups",
+    "send_renewal_notice",
+    "sweep_renewal_notices",
+    "update_renewal",
+]

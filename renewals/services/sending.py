@@ -1,0 +1,338 @@
+"""Sending renewal notices: claim before sending, retry or pause on mail-server trouble, sweep
+what went missing, and resolve notices that need a person.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Contact
+from csm import freshness, operations
+
+from .. import delivery, emails, signals
+from ..models import Contract, Renewal, RenewalNotice
+from .contracts import notify_stage_changed
+from .planning import address_taken, publish_after_commit
+
+# A send that has not finished this long after its claim was cut short (worker killed).
+# Retries back off at most 10 minutes, so a pending row older than this lost its message.
+STUCK_AFTER = timedelta(minutes=15)
+SWEEP_BATCH = 2000
+
+
+def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
+    """Why the notice must not go out any more, or '' when it still should."""
+    eligible = Contact.objects.filter(pk=notice.contact_id).renewal_recipients(today=today).exists()
+    if not eligible:
+        return "contact left, opted out or lost the renewal role before sending"
+    if notice.contract.status != Contract.Status.ACTIVE:
+        return "contract no longer active"
+    stages = Renewal.OPEN_STAGES if notice.cycle == RenewalNotice.FIRST else Renewal.FOLLOW_UP_STAGES
+    if notice.renewal.stage not in stages:
+        return f"renewal is {notice.renewal.get_stage_display().lower()}"
+    return ""
+
+
+def _follow_current_address(notice: RenewalNotice, *, now: datetime) -> str:
+    """Send to the contact's address of now, not of planning time (a corrected bounce).
+
+    Returns why not to send: the corrected address already has this cycle's notice.
+    """
+    current = notice.contact.email.strip().lower()
+    if not current or current == notice.email:
+        return ""
+    if address_taken(notice, current):
+        return f"{current} already has this notice"
+    RenewalNotice.objects.filter(pk=notice.pk).update(email=current, updated_at=now)
+    notice.email = current
+    return ""
+
+
+def _tell_csm_about_failure(notice: RenewalNotice, *, error: str, today: date) -> None:
+    # Inside the transaction that marks the notice failed (playbooks opens the CSM's task in it);
+    # after commit, the event for playbook rules.
+    signals.notice_marked_failed.send(sender=RenewalNotice, notice=notice, error=error, today=today)
+    transaction.on_commit(lambda: signals.notice_failed.send(sender=RenewalNotice, notice=notice, error=error))
+
+
+@transaction.atomic
+def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime) -> None:
+    RenewalNotice.objects.filter(pk=notice.pk).update(status=status, last_error=error[:500], updated_at=now)
+    notice.status = status
+    notice.last_error = error[:500]
+    _tell_csm_about_failure(notice, error=error, today=timezone.localtime(now).date())
+
+
+@transaction.atomic
+def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) -> None:
+    RenewalNotice.objects.filter(pk=notice.pk).update(
+        status=RenewalNotice.Status.SENT,
+        sent_at=now,
+        last_error="",
+        next_attempt_at=None,
+        failing_since=None,
+        updated_at=now,
+    )
+    renewal = Renewal.objects.select_for_update().get(pk=notice.renewal_id)
+    if renewal.stage == Renewal.Stage.UPCOMING:
+        renewal.stage = Renewal.Stage.NOTIFIED
+        renewal._change_reason = "renewal notice sent"  # type: ignore[attr-defined]  # read by simple_history
+        renewal.save(update_fields=["stage", "updated_at"])
+        notify_stage_changed(renewal, Renewal.Stage.UPCOMING, by)
+
+
+PAUSED = "smtp:paused"
+OUTAGE = "smtp:outage"
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = settings.NOTICE_RETRY_BASE_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.NOTICE_RETRY_MAX_SECONDS))
+
+
+def _wait_for_server(notice: RenewalNotice, *, error: str, now: datetime) -> str:
+    """The server is away (4xx, no connection): keep the notice pending with a later attempt.
+
+    Mail servers retry for days; a notice fails only after NOTICE_MAX_DELAY_HOURS of this.
+    One alert for an administrator when it lasts longer than NOTICE_OUTAGE_ALERT_MINUTES,
+    not a task per recipient.
+    """
+    since = notice.failing_since or now
+    if now - since >= timedelta(hours=settings.NOTICE_MAX_DELAY_HOURS):
+        _fail(
+            notice,
+            status=RenewalNotice.Status.FAILED,
+            error=f"mail server away since {since:%Y-%m-%d %H:%M}: {error}",
+            now=now,
+        )
+        return "failed"
+    RenewalNotice.objects.filter(pk=notice.pk, status=RenewalNotice.Status.SENDING).update(
+        status=RenewalNotice.Status.PENDING,
+        claimed_at=None,
+        handed_over_at=None,
+        enqueued_at=None,
+        failing_since=since,
+        next_attempt_at=now + _retry_delay(notice.attempts),
+        last_error=error[:500],
+        updated_at=now,
+    )
+    if now - since >= timedelta(minutes=settings.NOTICE_OUTAGE_ALERT_MINUTES):
+        operations.open_alert(
+            key=OUTAGE,
+            title="The mail server is not accepting renewal notices; they are delayed, not failed",
+            detail=f"Since {since:%Y-%m-%d %H:%M}. Last error: {error[:300]}",
+            now=now,
+        )
+    return "delayed"
+
+
+def _pause_sending(notice: RenewalNotice, *, error: str, now: datetime) -> str:
+    """The relay refused us, not the recipient: the notice waits, sending pauses, admins are told once."""
+    RenewalNotice.objects.filter(pk=notice.pk, status=RenewalNotice.Status.SENDING).update(
+        status=RenewalNotice.Status.PENDING,
+        claimed_at=None,
+        handed_over_at=None,
+        enqueued_at=None,
+        attempts=F("attempts") - 1,  # not this notice's attempt: none was made for it
+        last_error=f"sending paused: {error}"[:500],
+        updated_at=now,
+    )
+    operations.open_alert(
+        key=PAUSED,
+        title="Sending is paused: the mail relay refused the sender or the session",
+        detail=f"{error[:400]}. Notices wait; sending resumes once the relay accepts the sender again.",
+        now=now,
+    )
+    return "paused"
+
+
+def _mail_is_flowing(now: datetime) -> None:
+    operations.resolve_alert(key=OUTAGE, now=now)
+    operations.resolve_alert(key=PAUSED, now=now)
+
+
+def probe_paused_sending(*, now: datetime) -> bool:
+    """While sending is paused, ask the relay whether it takes our sender again; True: resumed."""
+    if not operations.is_open(PAUSED):
+        return True
+    try:
+        emails.probe()
+    except (emails.ServerRefusedError, emails.TransientSendError):
+        return False
+    operations.resolve_alert(key=PAUSED, now=now)
+    return True
+
+
+def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
+    """Claim the notice, send it, record the outcome; return what happened.
+
+    Not one transaction on purpose: each step commits on its own so a crash leaves the row
+    in a state that says how far it got (``sending`` without ``handed_over_at``: nothing
+    reached the server; with it: unknown, a person reviews).
+    """
+    if operations.is_open(PAUSED):
+        # The sweeper publishes the row again once a probe finds the relay accepting us.
+        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(enqueued_at=None)
+        return "paused"
+    # The claim: 0 rows when another worker has it or it is already done. Then do nothing.
+    claimed = RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(
+        status=RenewalNotice.Status.SENDING,
+        claimed_at=now,
+        handed_over_at=None,
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
+    if not claimed:
+        return "not claimed"
+    notice = RenewalNotice.objects.select_related(
+        "contract__account__owner", "contract__program", "renewal__owner", "contact"
+    ).get(pk=notice_id)
+    try:
+        return _send_claimed(notice, now=now)
+    finally:
+        # Whatever the outcome, the notice's status changed: its owners' pages show it (csm/freshness.py).
+        freshness.bump({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})  # type: ignore[arg-type]  # None was taken out
+
+
+def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
+    notice_id = notice.pk
+    today = timezone.localtime(now).date()
+    why_not = _still_eligible(notice, today=today) or _follow_current_address(notice, now=now)
+    if why_not:
+        RenewalNotice.objects.filter(pk=notice_id).update(
+            status=RenewalNotice.Status.SKIPPED, last_error=why_not, updated_at=now
+        )
+        return "skipped"
+
+    def hand_over() -> None:
+        RenewalNotice.objects.filter(pk=notice_id).update(handed_over_at=now)
+
+    try:
+        message = emails.build_message(notice)
+        emails.deliver(message, before_data=hand_over)
+    except emails.PermanentSendError as exc:
+        _fail(notice, status=RenewalNotice.Status.FAILED, error=str(exc), now=now)
+        if delivery.refuses_recipient(str(exc)):
+            delivery.mark_address_bad(notice, reason=f"SMTP: {exc}", now=now)
+        return "failed"
+    except emails.UnknownOutcomeError as exc:
+        _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error=f"outcome unknown: {exc}", now=now)
+        return "needs review"
+    except emails.ServerRefusedError as exc:
+        return _pause_sending(notice, error=str(exc), now=now)
+    except emails.TransientSendError as exc:
+        return _wait_for_server(notice, error=str(exc), now=now)
+    delivery.record_message_id(notice, message)
+    _mark_sent(notice, now=now)
+    _mail_is_flowing(now)
+    return "sent"
+
+
+@transaction.atomic
+def sweep_renewal_notices(*, now: datetime) -> dict:
+    """Recover what a lost message or a killed worker left behind; never send twice.
+
+    - ``pending`` rows never published, or published long ago: publish again (the claim
+      makes a duplicate message harmless).
+    - ``sending`` rows cut short before the body reached the server: back to ``pending``.
+    - ``sending`` rows cut short after that: the server may have the email; a person decides.
+    """
+    stale = now - STUCK_AFTER
+    stuck = RenewalNotice.objects.filter(status=RenewalNotice.Status.SENDING, claimed_at__lt=stale)
+    # A sweep that only republishes changes nothing a page shows; one that resets or flags rows
+    # changes their owners' books (csm/freshness.py).
+    owners = {owner for pair in stuck.values_list("contract__account__owner_id", "renewal__owner_id") for owner in pair}
+    reset = stuck.filter(handed_over_at__isnull=True).update(
+        status=RenewalNotice.Status.PENDING,
+        claimed_at=None,
+        enqueued_at=None,
+        last_error="worker stopped before sending; retried",
+        updated_at=now,
+    )
+    unknown = list(stuck.filter(handed_over_at__isnull=False).select_related("contract__account", "renewal__owner"))
+    for notice in unknown:
+        _fail(notice, status=RenewalNotice.Status.NEEDS_REVIEW, error="worker stopped mid-send", now=now)
+
+    if not probe_paused_sending(now=now):
+        return {"republished": 0, "reset": reset, "needs_review": len(unknown), "paused": True}
+    due = list(
+        RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if due:
+        publish_after_commit(due, now=now)
+    if reset or unknown:
+        transaction.on_commit(lambda: freshness.bump(owners - {None}))
+    return {"republished": len(due), "reset": reset, "needs_review": len(unknown)}
+
+
+@transaction.atomic
+def mark_notice_bounced(notice: RenewalNotice, *, error: str, now: datetime) -> RenewalNotice:
+    """A delivered notice bounced later (reported by the mail system): tell the CSM."""
+    notice = RenewalNotice.objects.select_related("contract__account", "renewal__owner").get(pk=notice.pk)
+    _fail(notice, status=RenewalNotice.Status.BOUNCED, error=error, now=now)
+    return notice
+
+
+class Resolution:
+    RESEND = "resend"
+    CONFIRM_SENT = "confirm_sent"
+    DISMISS = "dismiss"
+    CHOICES = ((RESEND, "Send again"), (CONFIRM_SENT, "It was delivered"), (DISMISS, "Do not send"))
+    # For an unclear send the safe answer comes first (the default), and sending again says
+    # what it risks.
+    UNCLEAR_CHOICES = (
+        (CONFIRM_SENT, "It was delivered"),
+        (DISMISS, "Do not send"),
+        (RESEND, "Send again (may send a second copy)"),
+    )
+
+
+@transaction.atomic
+def resolve_notice(notice: RenewalNotice, *, action: str, by: User | None, now: datetime) -> RenewalNotice:
+    """A person decides about a notice that failed, bounced or has an unknown outcome.
+
+    A resend goes back to ``pending`` unpublished: the sweeper publishes it, so a web
+    request never talks to the broker.
+    """
+    notice = RenewalNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status not in RenewalNotice.NEEDS_A_PERSON:
+        raise ValidationError("Only a failed, bounced or unclear notice can be resolved.")
+    if action == Resolution.RESEND:
+        notice.status, notice.enqueued_at, notice.claimed_at = RenewalNotice.Status.PENDING, None, None
+        notice.handed_over_at = None
+        # To the contact's address of now: a bounce is usually fixed by correcting it.
+        current = notice.contact.email.strip().lower()
+        if current and current != notice.email and not address_taken(notice, current):
+            notice.email = current
+    elif action == Resolution.CONFIRM_SENT:
+        _mark_sent(notice, now=now, by=by)
+        notice.refresh_from_db()
+        return notice
+    elif action == Resolution.DISMISS:
+        notice.status = RenewalNotice.Status.SKIPPED
+    else:
+        raise ValidationError({"action": "Unknown action."})
+    notice.last_error = f"{notice.last_error} · resolved by {by}: {action}"[-500:]
+    notice.save()
+    return notice
+
+
+def resend_failed_notices(notices: QuerySet, *, by: User | None, now: datetime) -> int:
+    """Send again every failed or bounced notice among ``notices``, each as its own resolution.
+
+    Unclear (needs review) notices are left out: they may have been delivered, so each needs
+    a person's look (resolve_notice).
+    """
+    ids = list(notices.filter(status__in=RenewalNotice.UNDELIVERED).values_list("pk", flat=True))
+    for notice in RenewalNotice.objects.filter(pk__in=ids).select_related("contact"):
+        resolve_notice(notice, action=Resolution.RESEND, by=by, now=now)
+    return len(ids)
