@@ -44,7 +44,7 @@ def _unchanged(acme, alice) -> None:
 def test_bob_cannot_take_alices_account_by_external_id(acme, alice, bob) -> None:
     for body in (TAKEOVER, {k: v for k, v in TAKEOVER.items() if k != "csm"}):
         response = _api(bob).post("/api/handoffs/", body, format="json")
-        assert response.status_code == 400
+        assert response.status_code == 409
         assert response.json() == {"external_id": ["This id cannot be used for this handoff."]}
     _unchanged(acme, alice)
     assert not Handoff.objects.exists()
@@ -55,7 +55,7 @@ def test_bob_cannot_overwrite_alices_handoff_by_deal_id(acme, alice, bob) -> Non
     body = {**TAKEOVER, "deal_id": "D-ALICE", "external_id": "", "csm": ""}
     body.pop("csm")
     response = _api(bob).post("/api/handoffs/", body, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"deal_id": ["This id cannot be used for this handoff."]}
     _unchanged(acme, alice)
     assert Handoff.objects.get().what_sold == "Enterprise plan"
@@ -74,7 +74,7 @@ def test_an_id_taken_in_another_book_answers_like_one_hidden_from_the_caller(acm
 
 def test_a_csm_may_assign_only_themselves(acme, alice, bob) -> None:
     response = _api(bob).post("/api/handoffs/", {**DEAL, "external_id": "NEW-1", "csm": "alice"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     # alice reads as a name nobody has: the same answer as for "nobody".
     nobody = _api(bob).post("/api/handoffs/", {**DEAL, "external_id": "NEW-1", "csm": "nobody"}, format="json")
     assert response.json()["csm"][0].replace("alice", "nobody") == nobody.json()["csm"][0]
@@ -96,7 +96,7 @@ def test_a_manager_assigns_within_their_team_only(acme, carol, alice, bob) -> No
     acme.refresh_from_db()
     assert acme.owner == bob
     outside = _api(carol).post("/api/handoffs/", {**DEAL, "deal_id": "D-2", "csm": outsider.username}, format="json")
-    assert outside.status_code == 400
+    assert outside.status_code == 409
     assert "csm" in outside.json()
     stranger = AccountFactory(external_id="FAR", owner=outsider)
     far = _api(carol).post("/api/handoffs/", {**DEAL, "deal_id": "D-3", "external_id": "FAR"}, format="json")
@@ -138,7 +138,7 @@ def test_the_form_refuses_another_books_deal_id(client, acme, alice, bob) -> Non
 
 def test_account_create_does_not_say_an_external_id_exists(acme, bob) -> None:
     response = _api(bob).post("/api/accounts/", {"name": "Copy", "external_id": "ACME"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"external_id": ["This id cannot be used."]}
     assert "exists" not in response.content.decode()
     assert Account.objects.filter(external_id="ACME").get().name == acme.name == "Acme"
