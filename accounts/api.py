@@ -6,7 +6,13 @@ from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -15,7 +21,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from accounts import ingest
+from csm import filters as csm_filters
 from csm import input_guards
+from csm import schema as api_schema
 from csm.api import IngestThrottle, Pagination, parsed
 from csm.requests import SignedInRequest
 
@@ -68,13 +76,20 @@ class AccountSerializer(serializers.ModelSerializer):
         return fields
 
 
+class AccountChangeSerializer(AccountSerializer):
+    """What PUT and PATCH read (the owner changes through ``assign-owner``): the schema's body."""
+
+    class Meta(AccountSerializer.Meta):
+        fields = [name for name in AccountSerializer.Meta.fields if name != "owner"]
+
+
 class AssignOwnerSerializer(serializers.Serializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
     )
 
 
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(csm_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__username")
 
     class Meta:
@@ -82,6 +97,9 @@ class AccountFilter(django_filters.FilterSet):
         fields = ["segment", "program", "lifecycle_stage", "external_id", "owner"]
 
 
+@extend_schema_view(
+    update=extend_schema(request=AccountChangeSerializer), partial_update=extend_schema(request=AccountChangeSerializer)
+)
 class AccountViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -160,6 +178,13 @@ class ContactSerializer(serializers.ModelSerializer):
         return fields
 
 
+class ContactChangeSerializer(ContactSerializer):
+    """What PUT and PATCH read (a contact does not move between accounts): the schema's body."""
+
+    class Meta(ContactSerializer.Meta):
+        fields = [name for name in ContactSerializer.Meta.fields if name != "account"]
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class VisibleContactField(serializers.PrimaryKeyRelatedField):
     """A contact the caller sees; another book's contact reads as not found."""
@@ -173,6 +198,9 @@ class MarkLeftSerializer(serializers.Serializer):
     successor = VisibleContactField(required=False, allow_null=True, default=None)
 
 
+@extend_schema_view(
+    update=extend_schema(request=ContactChangeSerializer), partial_update=extend_schema(request=ContactChangeSerializer)
+)
 class ContactViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -224,7 +252,7 @@ class TouchpointSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-class TouchpointFilter(django_filters.FilterSet):
+class TouchpointFilter(csm_filters.FilterSet):
     occurred_after = input_guards.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = input_guards.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
@@ -274,7 +302,7 @@ class UsageSnapshotSerializer(serializers.ModelSerializer):
         ]
 
 
-class UsageFilter(django_filters.FilterSet):
+class UsageFilter(csm_filters.FilterSet):
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
     account_external_id = django_filters.CharFilter(field_name="account__external_id")
@@ -282,6 +310,11 @@ class UsageFilter(django_filters.FilterSet):
     class Meta:
         model = UsageSnapshot
         fields = ["account", "account_external_id", "date", "date_from", "date_to"]
+
+
+class PercentField(input_guards.DecimalField):
+    # The schema's number: 0 to 100 with up to two decimal places (ingest.parse_percent).
+    schema_number = r"(?:100(?:\.0{1,2})?|\d{1,2}(?:\.\d{1,2})?)"
 
 
 class UsageRowSerializer(serializers.Serializer):
@@ -293,7 +326,7 @@ class UsageRowSerializer(serializers.Serializer):
     licenses_active = serializers.IntegerField(min_value=0)
     basic_users = serializers.IntegerField(min_value=0, required=False)
     advanced_users = serializers.IntegerField(min_value=0, required=False)
-    availability_pct = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True)
+    availability_pct = PercentField(max_digits=5, decimal_places=2, required=False, allow_null=True)
     open_support_cases = serializers.IntegerField(min_value=0, required=False)
     escalations = serializers.IntegerField(min_value=0, required=False)
 
@@ -309,7 +342,7 @@ class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
         return UsageSnapshot.objects.visible_to(self.request.user).select_related("account").order_by("-date", "pk")
 
     @extend_schema(
-        request=inline_serializer("UsageBulkRequest", {"rows": UsageRowSerializer(many=True)}),
+        request=inline_serializer("UsageBulk", {"rows": UsageRowSerializer(many=True)}),
         responses={
             200: inline_serializer(
                 "UsageBulkResult",
@@ -318,7 +351,10 @@ class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
                     "created": serializers.IntegerField(),
                     "updated": serializers.IntegerField(),
                 },
-            )
+            ),
+            413: OpenApiResponse(
+                api_schema.DETAIL, description=f"Over 5 MB or over {ingest.MAX_ROWS:,} rows; send smaller batches."
+            ),
         },
         description=(
             f"Upsert up to {ingest.MAX_ROWS:,} daily usage snapshots keyed by account external id and date. "
@@ -358,10 +394,10 @@ class HealthScoreSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HealthScoreFilter(django_filters.FilterSet):
+class HealthScoreFilter(csm_filters.FilterSet):
     day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
     day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
-    latest = django_filters.BooleanFilter(method="filter_latest", label="Only each account's latest score")
+    latest = csm_filters.BooleanFilter(method="filter_latest", label="Only each account's latest score")
 
     class Meta:
         model = HealthScore

@@ -14,12 +14,14 @@ from typing import IO, Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import parsers, serializers
 from rest_framework.exceptions import ParseError
 
 MAX_JSON_DEPTH = 32
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 NUL_MESSAGE = "Null characters are not allowed."
+DECIMAL_MESSAGE = 'A decimal string such as "1200.00" is required.'
 
 
 def json_depth_exceeds(value: object, limit: int) -> bool:
@@ -73,6 +75,12 @@ class SlugRelatedField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class DecimalField(serializers.DecimalField):
+    """DRF's DecimalField, whose error says what the schema documents: a decimal string."""
+
+    default_error_messages = {**serializers.DecimalField.default_error_messages, "invalid": DECIMAL_MESSAGE}
+
+
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     def clean(self, value: object) -> object:
         parsed = super().clean(value)
@@ -82,6 +90,7 @@ class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
         return parsed
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": r"(?:[Zz]|[+-](?:0\d|1[0-5]):?[0-5]\d)$"})
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
 

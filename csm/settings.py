@@ -469,20 +469,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csm.permissions.RolePermission"],
-    # JSON nesting is bounded (csm/input_guards.py): a deep body is a 400, not a RecursionError.
-    "DEFAULT_PARSER_CLASSES": [
-        "csm.input_guards.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Request bodies are JSON only, for token and session callers alike, so the schema offers one
+    # media type (docs/api.md). JSON nesting is bounded (csm/input_guards.py): a deep body is a
+    # 400, not a RecursionError. Another content type is a 415.
+    "DEFAULT_PARSER_CLASSES": ["csm.input_guards.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # Filters by id, strict yes/no (csm/filters.py).
+        "csm.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's AutoSchema plus the error answers every operation can give (csm/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "csm.schema.AutoSchema",
     "EXCEPTION_HANDLER": "csm.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.UserRateThrottle",
@@ -509,6 +510,9 @@ SPECTACULAR_SETTINGS = {
         "CheckpointCallEnum": "growth.models.Checkpoint.Call",
         "OpportunityKindEnum": "growth.models.Opportunity.Kind",
     },
+    # Request bodies get their own components (AccountRequest, ...) without the read-only fields,
+    # so a generated client's models match what the server reads and what it answers.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Security -------------------------------------------------------------------------

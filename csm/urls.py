@@ -29,6 +29,8 @@ from .sso_views import needs_passwords
 
 otp.require_otp_in_admin()
 
+handler404 = "csm.views.not_found"
+
 router = routers.DefaultRouter()
 router.register("metrics", MetricsViewSet, basename="metrics")
 router.register("accounts", AccountViewSet, basename="account")

@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from . import operations
@@ -30,3 +31,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(state.alive for state in processes.values()) and not paused
     status = 503 if request.GET.get("strict") and not healthy else 200
     return JsonResponse(body, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The friendly 404 page, or for a URL under /api/ that names no endpoint (``/api/accounts/0.5/``)
+    the API's own JSON answer, as its schema documents."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -13,6 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import EditableAccountField
+from csm import filters as csm_filters
+from csm import input_guards
 from csm.api import Pagination, parsed
 from csm.requests import SignedInRequest
 
@@ -41,7 +43,7 @@ class OpportunityCreateSerializer(serializers.Serializer):
     account = EditableAccountField()
     kind = serializers.ChoiceField(choices=Opportunity.Kind.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = input_guards.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False, default=50)
     close_date = serializers.DateField()
@@ -51,7 +53,7 @@ class OpportunityCreateSerializer(serializers.Serializer):
 class OpportunityUpdateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Opportunity.Kind.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = input_guards.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     probability = serializers.IntegerField(min_value=0, max_value=100)
     close_date = serializers.DateField()
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -65,7 +67,7 @@ class LoseSerializer(serializers.Serializer):
     lost_reason = serializers.CharField(max_length=300)
 
 
-class OpportunityFilter(django_filters.FilterSet):
+class OpportunityFilter(csm_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
     owner = django_filters.CharFilter(field_name="owner__username")
     close_after = django_filters.DateFilter(field_name="close_date", lookup_expr="gte")
@@ -132,10 +134,10 @@ class SuggestionSerializer(serializers.ModelSerializer):
 
 
 class AcceptSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = input_guards.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     close_date = serializers.DateField()
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False, default=50)
-    kind = serializers.ChoiceField(choices=Opportunity.Kind.choices, required=False, default="")
+    kind = serializers.ChoiceField(choices=Opportunity.Kind.choices, required=False, allow_blank=True, default="")
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -143,7 +145,7 @@ class DismissSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class SuggestionFilter(django_filters.FilterSet):
+class SuggestionFilter(csm_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
 
     class Meta:
@@ -203,7 +205,7 @@ class CallSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
 
 
-class CheckpointFilter(django_filters.FilterSet):
+class CheckpointFilter(csm_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
     renewal = django_filters.NumberFilter(field_name="renewal", min_value=1, max_value=BIGINT)
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ from .models import Handoff, Task
 class OutcomeSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     metric = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    target = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
+    target = input_guards.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
     due_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -39,7 +39,7 @@ class StakeholderSerializer(serializers.Serializer):
 class ContractInSerializer(serializers.Serializer):
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
-    recurring_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    recurring_amount = input_guards.DecimalField(max_digits=14, decimal_places=2, min_value=0)
 
 
 class HandoffInSerializer(serializers.Serializer):
@@ -83,13 +83,18 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> QuerySet:
         return Handoff.objects.visible_to(self.request.user).order_by("-created_at")
 
+    @extend_schema(
+        request=HandoffInSerializer,
+        responses={
+            201: HandoffSerializer,
+            200: OpenApiResponse(HandoffSerializer, description="A replay: the deal id was handed off before."),
+        },
+    )
     def create(self, request: Request) -> Response:
-        incoming = HandoffInSerializer(data=request.data, context={"request": request})
-        incoming.is_valid(raise_exception=True)
+        data = dict(parsed(HandoffInSerializer, request))
         if input_guards.contains_nul(request.data):
             # The request is kept as received (jsonb), which cannot hold a NUL.
             raise serializers.ValidationError({"payload": [input_guards.NUL_MESSAGE]})
-        data = dict(incoming.validated_data)
         contract = data.pop("contract", None) or {}
         handoff, created = services.record_handoff(
             **data,

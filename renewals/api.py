@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.api import EditableAccountField
 from accounts.models import Program
+from csm import filters as csm_filters
 from csm import input_guards
 from csm.api import Pagination, as_json, parsed
 from csm.requests import SignedInRequest
@@ -31,14 +32,14 @@ class ContractCreateSerializer(serializers.Serializer):
     account = EditableAccountField()
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
-    recurring_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    recurring_amount = input_guards.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all(), required=False, allow_null=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
     auto_renew = serializers.BooleanField(required=False, default=False)
 
 
 class ChangeAmountSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    amount = input_guards.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     effective_on = serializers.DateField()
     reason = ReasonField(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
@@ -46,7 +47,7 @@ class ChangeAmountSerializer(serializers.Serializer):
 
 class RenewSerializer(serializers.Serializer):
     ends_on = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    amount = input_guards.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     reason = ReasonField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
@@ -83,7 +84,7 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContractFilter(django_filters.FilterSet):
+class ContractFilter(csm_filters.FilterSet):
     ends_after = django_filters.DateFilter(field_name="ends_on", lookup_expr="gte")
     ends_before = django_filters.DateFilter(field_name="ends_on", lookup_expr="lte")
 
@@ -167,10 +168,10 @@ class RenewalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RenewalFilter(django_filters.FilterSet):
+class RenewalFilter(csm_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__username")
     # Bounded like a BIGINT id: a larger number is a 400, not a database overflow.
-    account = django_filters.NumberFilter(field_name="contract__account", min_value=1, max_value=2**63 - 1)
+    account = csm_filters.IdFilter(field_name="contract__account")
     ends_after = django_filters.DateFilter(field_name="contract__ends_on", lookup_expr="gte")
     ends_before = django_filters.DateFilter(field_name="contract__ends_on", lookup_expr="lte")
 

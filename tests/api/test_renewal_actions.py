@@ -44,7 +44,7 @@ def test_another_csm_gets_404_and_read_only_gets_403(api, bob, rita, acme_renewa
         "account": contract.account_id,
         "starts_on": "2026-01-01",
         "ends_on": "2026-12-31",
-        "recurring_amount": 5,
+        "recurring_amount": "5",
     }
     assert api(bob).post("/api/contracts/", new_term).status_code == 400
     assert Renewal.objects.get(pk=acme_renewal.pk).stage == "upcoming"

@@ -144,8 +144,8 @@ def test_the_schema_documents_the_actions_request_bodies(api, alice) -> None:
     schema = api(alice).get("/api/schema/", {"format": "json"}).json()
     mark_left = schema["paths"]["/api/contacts/{id}/mark-left/"]["post"]
     assign = schema["paths"]["/api/accounts/{id}/assign-owner/"]["post"]
-    assert mark_left["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/MarkLeft")
-    assert assign["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AssignOwner")
+    assert mark_left["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/MarkLeftRequest")
+    assert assign["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AssignOwnerRequest")
     contact = schema["components"]["schemas"]["Contact"]["properties"]
     assert contact["left_on"]["readOnly"]
     assert contact["successor"]["readOnly"]
