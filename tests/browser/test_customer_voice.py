@@ -109,8 +109,8 @@ def test_a_contact_answers_the_nps_email_with_one_click(browser, page, sign_in, 
     assert Task.objects.filter(key__startswith="survey:detractor:", assignee=alice).exists()
 
     sign_in("alice")
-    expect(page.locator("#answers")).to_contain_text("3 · detractor")
-    page.locator("#answers").screenshot(path=str(shots / "today-survey-answers.png"))
+    expect(page.locator("#survey-answers")).to_contain_text("3 · detractor")
+    page.locator("#survey-answers").screenshot(path=str(shots / "today-survey-answers.png"))
     page.goto("/metrics/")
     expect(page.locator("#voice")).to_contain_text("NPS -100.0")
     page.locator("#voice").screenshot(path=str(shots / "metrics-nps.png"))
