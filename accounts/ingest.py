@@ -28,21 +28,12 @@ REQUIRED_FIELDS = ("account_external_id", "date", "licenses_purchased", "license
 UPDATE_FIELDS = (*COUNT_FIELDS, "availability_pct")
 
 
-CONFLICT_PREFIXES = ("no account ", "same account and date as row ")
-
-
 class RowError(ValidationError):
     """Some rows are bad: ``rows`` lists ``{"row": n, "field": name, "error": text}``, rows counted from 1."""
 
     def __init__(self, rows: list[dict]) -> None:
         self.rows = rows
         super().__init__([f"row {e['row']}: {e['field']}: {e['error']}" for e in rows])
-
-    @property
-    def only_conflicts(self) -> bool:
-        """Every row is well formed; some name an account the caller cannot use, or repeat a
-        row's account and date (the API answers 400 with the rows, docs/api.md)."""
-        return all(e["error"].startswith(CONFLICT_PREFIXES) for e in self.rows)
 
 
 @dataclass

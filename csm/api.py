@@ -22,33 +22,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from csm import input_guards
 
 
-class ConflictError(ValidationError):
-    """A well-formed request the data refuses (an id the caller cannot use, an end before the
-    start, a date outside the term): a 400 with field errors, like a malformed one, so the page's
-    form and the API give the same answer to the same bad input (docs/api.md)."""
-
-    default_code = "refused"
-
-
-# Error codes of a field naming a row that is not there (for the caller): a conflict, not a typo.
-REFERENCE_CODES = {"does_not_exist"}
-
-
-def _codes(errors: object) -> set[str]:
-    if isinstance(errors, dict):
-        return set().union(*(_codes(value) for value in errors.values())) if errors else set()
-    if isinstance(errors, list):
-        return set().union(*(_codes(value) for value in errors)) if errors else set()
-    return {getattr(errors, "code", "invalid")}
-
-
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Turn Django's ValidationError (raised by services) into a 400 with field errors."""
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            exc = ConflictError(exc.message_dict)
+            exc = ValidationError(exc.message_dict)
         else:
-            exc = ConflictError({"non_field_errors": exc.messages})
+            exc = ValidationError({"non_field_errors": exc.messages})
     elif isinstance(exc, DjangoPermissionDenied):
         exc = PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
@@ -63,7 +43,7 @@ def parsed(serializer_class: type, request: Request, **kwargs: object) -> dict:
     if errors := type_errors(serializer.fields, request.data):
         raise ValidationError(errors)
     if not serializer.is_valid():
-        raise_invalid(serializer.errors)
+        raise ValidationError(serializer.errors)
     return serializer.validated_data
 
 
@@ -99,14 +79,6 @@ def type_errors(fields: Mapping[str, serializers.Field], data: object) -> dict:
         ):
             errors[name] = ["Must be a whole number."]
     return errors
-
-
-def raise_invalid(errors: Any) -> None:
-    """A 400 with the field errors (a row that is not there for the caller reads like any bad value)."""
-    codes = _codes(errors)
-    if codes and codes <= REFERENCE_CODES:
-        raise ConflictError(errors)
-    raise ValidationError(errors)
 
 
 class Pagination(PageNumberPagination):
