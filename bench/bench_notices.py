@@ -101,9 +101,9 @@ def plan(day: date) -> tuple[dict, int, int]:
     from renewals import services, tasks
 
     counter = QueryCounter()
-    with mock.patch.object(tasks.send_renewal_notice, "delay") as delay, counter.counting():
+    with mock.patch.object(tasks.send_renewal_notices, "delay") as delay, counter.counting():
         result = services.plan_renewal_notices(today=day, now=timezone.now())
-    return result, counter.count, delay.call_count
+    return result, counter.count, sum(len(call.args[0]) for call in delay.call_args_list)
 
 
 def naive_sample(day: date, sample: int) -> tuple[float, int]:

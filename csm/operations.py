@@ -144,3 +144,21 @@ def needs_attention(*, today: date, now: datetime) -> list[str]:
             days = ", ".join(f"{day:%d %b}" for day in job.missed)
             lines.append(f"{job.label}: no finished run on {days}")
     return lines
+
+
+def queue_depth(queue: str | None = None) -> int | None:
+    """Messages waiting in a broker queue (the default one), or None when the broker cannot be reached.
+
+    One round trip over a pooled broker connection (Redis: LLEN; the filesystem broker: its files).
+    Publishers that feed a queue by its depth read it (renewals.services.publishing).
+    """
+    from .celery import app
+
+    name = queue or app.conf.task_default_queue
+    try:
+        with app.pool.acquire(block=True, timeout=5) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5, interval_max=0.5)
+            return int(conn.default_channel.queue_declare(queue=name, passive=False).message_count)
+    except Exception:  # broker away: the caller publishes nothing now, the rows wait as outbox rows
+        logger.warning("queue depth of %s not readable", name, exc_info=True)
+        return None

@@ -575,6 +575,11 @@ NOTICE_RETRY_BASE_SECONDS = env_int("NOTICE_RETRY_BASE_SECONDS", 60)
 NOTICE_RETRY_MAX_SECONDS = env_int("NOTICE_RETRY_MAX_SECONDS", 60 * 60)
 NOTICE_MAX_DELAY_HOURS = env_int("NOTICE_MAX_DELAY_HOURS", 48)
 NOTICE_OUTAGE_ALERT_MINUTES = env_int("NOTICE_OUTAGE_ALERT_MINUTES", 15)
+# Sending: a worker sends NOTICE_SEND_BATCH notices per task over one mail connection, and the
+# broker queue is kept at NOTICE_SEND_QUEUE_TARGET batch messages (renewals/services/publishing.py):
+# deep enough that no worker waits, shallow enough that a paused relay leaves little queued.
+NOTICE_SEND_BATCH = env_int("NOTICE_SEND_BATCH", 50)
+NOTICE_SEND_QUEUE_TARGET = env_int("NOTICE_SEND_QUEUE_TARGET", 20)
 
 # Product settings.
 CSM_DEMO_PASSWORD = os.environ.get("CSM_DEMO_PASSWORD", "demo-pass-2026")

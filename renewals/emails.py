@@ -320,42 +320,102 @@ def preview_message(contract: Contract, *, today: date) -> tuple[EmailMultiAlter
     return build_message(notice), stand_in
 
 
-def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None]) -> None:
-    """Send one message, calling ``before_data`` just before the body goes to the server.
+class Session:
+    """One mail connection for a batch of messages: ``with Session() as session: session.deliver(...)``.
 
-    Until the body goes out, a crash provably sent nothing; after it, the outcome is
-    unknown. SMTP is driven step by step to keep that second window as short as possible.
+    The connection opens at the first message and stays open for the next ones. A refusal of one
+    message (4xx/5xx) resets the conversation (RSET) and the next message goes over the same
+    connection; a connection that breaks is closed and the next message opens a new one. When the
+    server cannot be reached at all, the rest of the batch gets the same TransientSendError without
+    a new connection attempt per message. ``connections`` counts the connections opened.
     """
-    backend = get_connection()
-    if not isinstance(backend, SMTPBackend):
-        before_data()
-        backend.send_messages([message])
-        return
-    handed_over = False
-    try:
-        smtp = _open_session(backend)
-        encoding = message.encoding or settings.DEFAULT_CHARSET
-        from_address = sanitize_address(message.from_email, encoding)
-        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
-        payload = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]  # Django's MIMEMixin takes linesep
-        _mail_from(smtp, from_address)
-        for address in recipients:
-            code, reply = smtp.rcpt(address)
-            _check(code, reply, f"RCPT TO {address}")
-        before_data()
-        handed_over = True
-        code, reply = smtp.data(payload)
-        _check(code, reply, "DATA")
-    except smtplib.SMTPResponseException as exc:
-        raise (TransientSendError if exc.smtp_code < 500 else PermanentSendError)(
-            f"{exc.smtp_code} {exc.smtp_error!r}"
-        ) from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise (UnknownOutcomeError if handed_over else TransientSendError)(repr(exc)) from exc
-    finally:
+
+    def __init__(self) -> None:
+        self.backend = get_connection()
+        self.connections = 0
+        self._smtp: smtplib.SMTP | None = None
+        self._down = ""  # why the server could not be reached; then no more attempts in this batch
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         # Closing a broken connection must not hide the real error.
         with contextlib.suppress(Exception):
-            backend.close()
+            self.backend.close()
+        self._smtp = None
+
+    def deliver(self, message: EmailMultiAlternatives, *, before_data: Callable[[], None]) -> None:
+        """Send one message, calling ``before_data`` just before the body goes to the server.
+
+        Until the body goes out, a crash provably sent nothing; after it, the outcome is
+        unknown. SMTP is driven step by step to keep that second window as short as possible.
+        """
+        if not isinstance(self.backend, SMTPBackend):
+            if not self.connections:
+                self.backend.open()  # kept open across send_messages (an API backend's HTTP session)
+                self.connections = 1
+            before_data()
+            self.backend.send_messages([message])
+            return
+        if self._down:
+            raise TransientSendError(self._down)
+        handed_over = False
+        smtp = None
+        try:
+            smtp = self._session()
+            encoding = message.encoding or settings.DEFAULT_CHARSET
+            from_address = sanitize_address(message.from_email, encoding)
+            recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+            payload = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]  # Django's MIMEMixin takes linesep
+            _mail_from(smtp, from_address)
+            for address in recipients:
+                code, reply = smtp.rcpt(address)
+                _check(code, reply, f"RCPT TO {address}")
+            before_data()
+            handed_over = True
+            code, reply = smtp.data(payload)
+            _check(code, reply, "DATA")
+        except (smtplib.SMTPResponseException, ServerRefusedError) as exc:
+            if smtp is None:  # refused at the greeting or AUTH: no more attempts in this batch
+                self.close()
+                self._down = str(exc)
+            else:
+                self._reset()
+            if isinstance(exc, ServerRefusedError):
+                raise
+            raise (TransientSendError if exc.smtp_code < 500 else PermanentSendError)(
+                f"{exc.smtp_code} {exc.smtp_error!r}"
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            if smtp is None:
+                self._down = repr(exc)  # not reachable: the rest of the batch waits without trying
+            raise (UnknownOutcomeError if handed_over else TransientSendError)(repr(exc)) from exc
+
+    def _session(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = _open_session(cast(SMTPBackend, self.backend))
+            self.connections += 1
+        return self._smtp
+
+    def _reset(self) -> None:
+        """After a refused message: RSET for the next one, or a new connection if that fails."""
+        if self._smtp is None:
+            return
+        try:
+            self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+
+def deliver(message: EmailMultiAlternatives, *, before_data: Callable[[], None]) -> None:
+    """Send one message over its own connection (Session.deliver: the steps and the errors)."""
+    with Session() as session:
+        session.deliver(message, before_data=before_data)
 
 
 def _open_session(backend: SMTPBackend) -> smtplib.SMTP:

@@ -1,8 +1,9 @@
 """Contracts, the renewal pipeline, the revenue ledger and renewal notices.
 
-One package, three modules: `contracts` (contracts, renewals, the ledger), `planning` (which
-notices are due, planned into the RenewalNotice outbox) and `sending` (claim, send, retry,
-sweep, resolve). Callers use `from renewals import services` and the names below.
+One package, four modules: `contracts` (contracts, renewals, the ledger), `planning` (which
+notices are due, planned into the RenewalNotice outbox), `publishing` (batch tasks to the
+workers, fed by queue depth) and `sending` (claim, send, retry, sweep, resolve). Callers use
+`from renewals import services` and the names below.
 """
 
 from .contracts import (
@@ -29,20 +30,21 @@ from .planning import (
     Window,
     address_taken,
     plan_renewal_notices,
-    publish_after_commit,
     schedule_groups,
 )
+from .publishing import feed_send_queue, publish_after_commit
 from .sending import (
     OUTAGE,
     PAUSED,
     STUCK_AFTER,
-    SWEEP_BATCH,
     Resolution,
+    feed_after_batch,
     mark_notice_bounced,
     probe_paused_sending,
     resend_failed_notices,
     resolve_notice,
     send_renewal_notice,
+    send_renewal_notices,
     sweep_renewal_notices,
 )
 
@@ -55,7 +57,6 @@ __all__ = [
     "PAUSED",
     "PLAN_CHUNK",
     "STUCK_AFTER",
-    "SWEEP_BATCH",
     "Resolution",
     "ScheduleGroup",
     "Window",
@@ -66,6 +67,8 @@ __all__ = [
     "contract_line",
     "correct_contract_currency",
     "create_contract",
+    "feed_after_batch",
+    "feed_send_queue",
     "lapse_to_reverse",
     "mark_notice_bounced",
     "mark_renewal_lost",
@@ -79,6 +82,7 @@ __all__ = [
     "resolve_notice",
     "schedule_groups",
     "send_renewal_notice",
+    "send_renewal_notices",
     "sweep_renewal_notices",
     "update_renewal",
 ]

@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from accounts.models import Contact, Program
 
 from .. import signals, timing
 from ..models import Contract, NoticeSchedule, Renewal, RenewalNotice
+from .publishing import publish_after_commit
 
 DEFAULT_LEAD_DAYS = 60  # docs/domain.md §8: at least two months ahead, for contracts without a program.
 DEFAULT_FOLLOW_UPS = (30, 14)
-# Publish at most this many sends per planning run; the sweeper publishes the rest in batches,
-# so a first run over a large book does not flood the broker inside one job.
+# Publish at most this many sends per planning run (in batch tasks, publishing.py); finished
+# batches and the sweeper keep the queue fed with the rest, so a first run over a large book
+# does not flood the broker inside one job.
 ENQUEUE_LIMIT = 2000
 PLAN_CHUNK = 2000  # due contracts per statement: 8,000 parameters, inside SQLite's limit
 
@@ -332,33 +333,3 @@ def address_taken(notice: RenewalNotice, email: str) -> bool:
         .exclude(pk=notice.pk)
         .exists()
     )
-
-
-def publish_after_commit(notice_ids: list[int], *, now: datetime) -> None:
-    """After commit, publish each send and only then mark the row enqueued.
-
-    A row whose publish failed keeps ``enqueued_at`` empty, so the next sweep (minutes, not
-    STUCK_AFTER) publishes it; the first failure stops the loop, since the broker is away.
-    """
-    from .. import tasks
-
-    def publish() -> None:
-        done: list[int] = []
-        started = timezone.now()
-        try:
-            for notice_id in notice_ids:
-                tasks.send_renewal_notice.delay(notice_id)
-                done.append(notice_id)
-        finally:
-            # Marked after the fact; a row a worker has touched since (claimed, sent, or put
-            # back to wait) keeps what the worker wrote.
-            for start in range(0, len(done), PLAN_CHUNK):
-                RenewalNotice.objects.filter(
-                    pk__in=done[start : start + PLAN_CHUNK],
-                    status=RenewalNotice.Status.PENDING,
-                    updated_at__lte=max(started, now),
-                ).update(enqueued_at=now)
-
-    # robust: a broker that is down must not fail the caller; the rows wait and the sweeper
-    # publishes them later.
-    transaction.on_commit(publish, robust=True)

@@ -17,12 +17,12 @@ from csm import freshness, operations
 from .. import delivery, emails, signals, timing
 from ..models import Contract, Renewal, RenewalNotice
 from .contracts import notify_stage_changed
-from .planning import address_taken, publish_after_commit
+from .planning import address_taken
+from .publishing import OUTAGE, PAUSED, feed_send_queue
 
 # A send that has not finished this long after its claim was cut short (worker killed).
 # Retries back off at most 10 minutes, so a pending row older than this lost its message.
 STUCK_AFTER = timedelta(minutes=15)
-SWEEP_BATCH = 2000
 
 
 def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
@@ -87,10 +87,6 @@ def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) 
         renewal._change_reason = "renewal notice sent"  # type: ignore[attr-defined]  # read by simple_history
         renewal.save(update_fields=["stage", "updated_at"])
         notify_stage_changed(renewal, Renewal.Stage.UPCOMING, by)
-
-
-PAUSED = "smtp:paused"
-OUTAGE = "smtp:outage"
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -172,11 +168,52 @@ def probe_paused_sending(*, now: datetime) -> bool:
 
 
 def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
+    """Claim one notice, send it over its own connection, record the outcome; return what happened."""
+    with emails.Session() as session:
+        outcome = _send_one(notice_id, session=session, now=now, owners=set())
+    if outcome == "sent":
+        _mail_is_flowing(now)
+    return outcome
+
+
+def send_renewal_notices(*, notice_ids: list[int], now: datetime) -> dict[str, int]:
+    """Send a batch of notices over one mail connection; return how many had each outcome.
+
+    Each notice is claimed just before its own send and its outcome recorded just after, exactly
+    as a single send is (``_send_one``), so a worker killed mid-batch leaves the notices it had
+    not reached ``pending`` (the sweeper publishes them again) and the one it was sending in a
+    state that says how far it got. A connection that breaks mid-batch costs the message on it
+    its attempt (it waits and retries, or a person reviews it if the body had gone out); the next
+    message opens a new connection. A server that cannot be reached puts every notice of the
+    rest of the batch back to wait, one connection attempt for the batch, not one per notice.
+    """
+    outcomes: dict[str, int] = {}
+    owners: set[int] = set()
+    with emails.Session() as session:
+        for notice_id in notice_ids:
+            outcome = _send_one(notice_id, session=session, now=now, owners=owners, bump=False)
+            if outcome == "sent" and not outcomes.get("sent"):
+                _mail_is_flowing(now)  # once per batch: an alert opened later in it stays open
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        outcomes["connections"] = session.connections
+    if owners:
+        freshness.bump(owners)
+    return outcomes
+
+
+def feed_after_batch(*, now: datetime) -> int:
+    """A finished batch tops the queue up when it has drained to half its target (publishing.py)."""
+    return feed_send_queue(now=now, stale=now - STUCK_AFTER, low_water=True)
+
+
+def _send_one(notice_id: int, *, session: "emails.Session", now: datetime, owners: set[int], bump: bool = True) -> str:
     """Claim the notice, send it, record the outcome; return what happened.
 
     Not one transaction on purpose: each step commits on its own so a crash leaves the row
     in a state that says how far it got (``sending`` without ``handed_over_at``: nothing
-    reached the server; with it: unknown, a person reviews).
+    reached the server; with it: unknown, a person reviews). The ids of the notice's owners
+    go into ``owners`` (their pages show it, csm/freshness.py): bumped here when ``bump``,
+    else by the caller once for its batch.
     """
     if operations.is_open(PAUSED):
         # The sweeper publishes the row again once a probe finds the relay accepting us.
@@ -202,13 +239,15 @@ def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
         "contract__account__owner", "contract__program", "renewal__owner", "contact"
     ).get(pk=notice_id)
     try:
-        return _send_claimed(notice, now=now)
+        return _send_claimed(notice, session=session, now=now)
     finally:
         # Whatever the outcome, the notice's status changed: its owners' pages show it (csm/freshness.py).
-        freshness.bump({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})  # type: ignore[arg-type]  # None was taken out
+        owners.update({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})  # type: ignore[arg-type]  # None was taken out
+        if bump:
+            freshness.bump(owners)
 
 
-def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
+def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: datetime) -> str:
     notice_id = notice.pk
     today = timezone.localtime(now).date()
     opening = timing.opening_for(notice, now=now)
@@ -236,7 +275,7 @@ def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
 
     try:
         message = emails.build_message(notice)
-        emails.deliver(message, before_data=hand_over)
+        session.deliver(message, before_data=hand_over)
     except emails.PermanentSendError as exc:
         address_bad = delivery.refuses_recipient(str(exc))
         # One transaction: the failure and the bad address (with its one task) or neither.
@@ -254,7 +293,6 @@ def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
         return _wait_for_server(notice, error=str(exc), now=now)
     delivery.record_message_id(notice, message)
     _mark_sent(notice, now=now)
-    _mail_is_flowing(now)
     return "sent"
 
 
@@ -262,8 +300,8 @@ def _send_claimed(notice: RenewalNotice, *, now: datetime) -> str:
 def sweep_renewal_notices(*, now: datetime) -> dict:
     """Recover what a lost message or a killed worker left behind; never send twice.
 
-    - ``pending`` rows never published, or published long ago: publish again (the claim
-      makes a duplicate message harmless).
+    - ``pending`` rows never published, or published long ago: publish again, as many as the
+      queue takes (publishing.feed_send_queue; the claim makes a duplicate message harmless).
     - ``sending`` rows cut short before the body reached the server: back to ``pending``.
     - ``sending`` rows cut short after that: the server may have the email; a person decides.
     """
@@ -285,19 +323,11 @@ def sweep_renewal_notices(*, now: datetime) -> dict:
 
     if not probe_paused_sending(now=now):
         return {"republished": 0, "reset": reset, "needs_review": len(unknown), "paused": True}
-    due = list(
-        RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    if due:
-        publish_after_commit(due, now=now)
+    # Not a fixed count: the queue is topped up to its target depth (publishing.py).
+    republished = feed_send_queue(now=now, stale=stale)
     if reset or unknown:
         transaction.on_commit(lambda: freshness.bump(owners - {None}))
-    return {"republished": len(due), "reset": reset, "needs_review": len(unknown)}
+    return {"republished": republished, "reset": reset, "needs_review": len(unknown)}
 
 
 @transaction.atomic

@@ -31,11 +31,11 @@ def send_all(notices: list[RenewalNotice], now) -> list[str]:
 
 def due_after_sweep(now, django_capture_on_commit_callbacks) -> list[int]:
     with (
-        mock.patch.object(tasks.send_renewal_notice, "delay") as delay,
+        mock.patch.object(tasks.send_renewal_notices, "delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.sweep_renewal_notices(now=now)
-    return sorted(call.args[0] for call in delay.call_args_list)
+    return sorted(pk for call in delay.call_args_list for pk in call.args[0])
 
 
 def test_an_outage_past_the_old_retry_budget_delays_and_then_sends_once(
@@ -107,7 +107,7 @@ def test_planning_with_the_broker_away_leaves_rows_for_the_next_sweep(
     alice_contract, django_capture_on_commit_callbacks
 ) -> None:
     with (
-        mock.patch.object(tasks.send_renewal_notice, "delay", side_effect=OperationalError("refused")) as delay,
+        mock.patch.object(tasks.send_renewal_notices, "delay", side_effect=OperationalError("refused")) as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         result = services.plan_renewal_notices(today=NOTICE_DAY, now=at(NOTICE_DAY))

@@ -24,7 +24,9 @@ class SmtpSink:
     """An SMTP server on 127.0.0.1 that keeps what it accepts.
 
     ``rcpt_reply``/``data_reply`` answer with an error code instead; ``hold_after`` makes
-    every RCPT after that many wait (``held`` is set) until ``release`` is set, as a slow server would.
+    every RCPT after that many wait (``held`` is set) until ``release`` is set, as a slow server would;
+    ``drop_after`` closes the connection once, at the RCPT after that many were accepted.
+    ``sessions`` counts the connections the server greeted.
     """
 
     def __init__(self) -> None:
@@ -34,6 +36,8 @@ class SmtpSink:
         self.rcpt_reply: str | None = None
         self.data_reply: str | None = None
         self.hold_after: int | None = None
+        self.drop_after: int | None = None
+        self.sessions = 0
         self.accepted_rcpts = 0
         self.held = threading.Event()
         self.release = threading.Event()
@@ -41,6 +45,11 @@ class SmtpSink:
     @property
     def recipients(self) -> list[str]:
         return [address for message in self.messages for address in message["X-Rcpt"].split(",")]
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:  # noqa: N802
         self.mail_froms += 1
@@ -53,6 +62,10 @@ class SmtpSink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
         if self.rcpt_reply:
             return self.rcpt_reply
+        if self.drop_after is not None and self.accepted_rcpts >= self.drop_after:
+            self.drop_after = None
+            server.transport.close()  # the connection drops mid-conversation
+            return "421 Connection dropped"
         if self.hold_after is not None and self.accepted_rcpts >= self.hold_after:
             self.held.set()
             while not self.release.is_set():

@@ -22,11 +22,11 @@ def notices(alice_contract) -> list[RenewalNotice]:
 
 def sweep(django_capture_on_commit_callbacks, now=LATER) -> tuple[dict, list[int]]:
     with (
-        mock.patch.object(tasks.send_renewal_notice, "delay") as delay,
+        mock.patch.object(tasks.send_renewal_notices, "delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         result = services.sweep_renewal_notices(now=now)
-    return result, sorted(call.args[0] for call in delay.call_args_list)
+    return result, sorted(pk for call in delay.call_args_list for pk in call.args[0])
 
 
 def test_pending_notices_whose_message_was_lost_are_published_again(
