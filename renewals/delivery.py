@@ -54,14 +54,11 @@ def normal_message_id(message_id: object) -> str:
     return "" if message_id is None else str(message_id).strip().strip("<>").strip()
 
 
-def record_message_id(notice: RenewalNotice, message: EmailMessage) -> str:
-    """Store the id the provider will quote in its events: anymail's, else our Message-ID header."""
+def message_id_of(message: EmailMessage) -> str:
+    """The id the provider will quote in its events: anymail's, else our Message-ID header."""
     status = getattr(message, "anymail_status", None)
     provider_id = getattr(status, "message_id", None)
-    message_id = normal_message_id(provider_id if provider_id is not None else message.extra_headers.get("Message-ID"))
-    if message_id:
-        RenewalNotice.objects.filter(pk=notice.pk).update(message_id=message_id[:200])
-    return message_id
+    return normal_message_id(provider_id if provider_id is not None else message.extra_headers.get("Message-ID"))
 
 
 def notice_for_message(message_id: str | None) -> RenewalNotice | None:

@@ -7,6 +7,7 @@ CSM name cannot inject headers.
 """
 
 import contextlib
+import functools
 import re
 import smtplib
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
-from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
 from django.utils.html import escape, linebreaks, urlize
 
@@ -229,15 +230,21 @@ def message_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
+@functools.lru_cache(maxsize=64)
+def compiled(source: str) -> Template:
+    """A template source compiled once per process (a batch renders the same few sources again and again)."""
+    return SANDBOX.from_string(source)
+
+
 def rendered(
     notice: RenewalNotice, context: dict | None = None, sources: Sources | None = None
 ) -> tuple[str, str, str]:
     """(subject, text, html) of the notice from its program's template, before any edit."""
     context = notice_context(notice) if context is None else context
     sources = sources_for(notice.contract.program_id) if sources is None else sources
-    subject = one_line(SANDBOX.from_string(sources.subject).render(Context(context, autoescape=False)))
-    text: str = SANDBOX.from_string(sources.text_body).render(Context(context, autoescape=False))
-    html: str = SANDBOX.from_string(sources.html_body).render(Context(context, autoescape=True))
+    subject = one_line(compiled(sources.subject).render(Context(context, autoescape=False)))
+    text: str = compiled(sources.text_body).render(Context(context, autoescape=False))
+    html: str = compiled(sources.html_body).render(Context(context, autoescape=True))
     return subject, text, html
 
 
@@ -246,14 +253,14 @@ def edited_html(text: str) -> str:
     return f"<!doctype html><html><body>{linebreaks(urlize(text, autoescape=True))}</body></html>"
 
 
-def build_message(notice: RenewalNotice) -> EmailMultiAlternatives:
+def build_message(notice: RenewalNotice, *, sources: Sources | None = None) -> EmailMultiAlternatives:
     """The notice as an email: the CSM's name on the From line, the CSM as Reply-To.
 
     A message edited in the approval queue replaces the template's subject and body; the
     unsubscribe link is added back if the edit took it out.
     """
     context = notice_context(notice)
-    sources = sources_for(notice.contract.program_id)
+    sources = sources_for(notice.contract.program_id) if sources is None else sources
     subject, text, html = rendered(notice, context, sources)
     if notice.edited_subject.strip():
         subject = one_line(notice.edited_subject)
@@ -335,6 +342,13 @@ class Session:
         self.connections = 0
         self._smtp: smtplib.SMTP | None = None
         self._down = ""  # why the server could not be reached; then no more attempts in this batch
+        self._sources: dict[int | None, Sources] = {}
+
+    def sources_for(self, program_id: int | None) -> Sources:
+        """The templates of a program, read once per batch (an edit applies from the next batch)."""
+        if program_id not in self._sources:
+            self._sources[program_id] = sources_for(program_id)
+        return self._sources[program_id]
 
     def __enter__(self) -> "Session":
         return self

@@ -71,16 +71,28 @@ def _fail(notice: RenewalNotice, *, status: str, error: str, now: datetime, addr
     _tell_csm_about_failure(notice, error=error, today=timezone.localtime(now).date(), address_bad=address_bad)
 
 
+def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None, message_id: str = "") -> None:
+    """The notice is sent (with the id the provider quotes, delivery.message_id_of); its renewal's
+    first sent notice moves it from upcoming to notified, in the same transaction."""
+    sent = {
+        "status": RenewalNotice.Status.SENT,
+        "sent_at": now,
+        "last_error": "",
+        "next_attempt_at": None,
+        "failing_since": None,
+        "updated_at": now,
+        **({"message_id": message_id[:200]} if message_id else {}),
+    }
+    if RenewalNotice.renewal.is_cached(notice) and notice.renewal.stage != Renewal.Stage.UPCOMING:
+        # Loaded with the claim and notified already (a stage never goes back to upcoming): one statement.
+        RenewalNotice.objects.filter(pk=notice.pk).update(**sent)
+        return
+    _mark_sent_and_notified(notice, sent=sent, now=now, by=by)
+
+
 @transaction.atomic
-def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None) -> None:
-    RenewalNotice.objects.filter(pk=notice.pk).update(
-        status=RenewalNotice.Status.SENT,
-        sent_at=now,
-        last_error="",
-        next_attempt_at=None,
-        failing_since=None,
-        updated_at=now,
-    )
+def _mark_sent_and_notified(notice: RenewalNotice, *, sent: dict, now: datetime, by: User | None) -> None:
+    RenewalNotice.objects.filter(pk=notice.pk).update(**sent)
     renewal = Renewal.objects.select_for_update().get(pk=notice.renewal_id)
     if renewal.stage == Renewal.Stage.UPCOMING:
         renewal.stage = Renewal.Stage.NOTIFIED
@@ -169,6 +181,9 @@ def probe_paused_sending(*, now: datetime) -> bool:
 
 def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
     """Claim one notice, send it over its own connection, record the outcome; return what happened."""
+    if operations.is_open(PAUSED):
+        _wait_for_resume([notice_id])
+        return "paused"
     with emails.Session() as session:
         outcome = _send_one(notice_id, session=session, now=now, owners=set())
     if outcome == "sent":
@@ -186,19 +201,33 @@ def send_renewal_notices(*, notice_ids: list[int], now: datetime) -> dict[str, i
     its attempt (it waits and retries, or a person reviews it if the body had gone out); the next
     message opens a new connection. A server that cannot be reached puts every notice of the
     rest of the batch back to wait, one connection attempt for the batch, not one per notice.
+    Once sending pauses (the relay refused us), the rest of the batch waits for the resume.
     """
     outcomes: dict[str, int] = {}
     owners: set[int] = set()
+    rest = [] if operations.is_open(PAUSED) else list(notice_ids)
+    paused = list(notice_ids) if not rest else []
     with emails.Session() as session:
-        for notice_id in notice_ids:
-            outcome = _send_one(notice_id, session=session, now=now, owners=owners, bump=False)
+        while rest:
+            outcome = _send_one(rest.pop(0), session=session, now=now, owners=owners, bump=False)
             if outcome == "sent" and not outcomes.get("sent"):
                 _mail_is_flowing(now)  # once per batch: an alert opened later in it stays open
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if outcome == "paused":  # the relay refused us: the rest waits for the resume
+                paused, rest = rest, []
         outcomes["connections"] = session.connections
+    if paused:
+        _wait_for_resume(paused)
+        outcomes["paused"] = outcomes.get("paused", 0) + len(paused)
     if owners:
         freshness.bump(owners)
     return outcomes
+
+
+def _wait_for_resume(notice_ids: list[int]) -> None:
+    """Sending is paused: the notices stay pending, unpublished; the sweeper publishes them once a
+    probe finds the relay accepting us again."""
+    RenewalNotice.objects.filter(pk__in=notice_ids, status=RenewalNotice.Status.PENDING).update(enqueued_at=None)
 
 
 def feed_after_batch(*, now: datetime) -> int:
@@ -215,10 +244,6 @@ def _send_one(notice_id: int, *, session: "emails.Session", now: datetime, owner
     go into ``owners`` (their pages show it, csm/freshness.py): bumped here when ``bump``,
     else by the caller once for its batch.
     """
-    if operations.is_open(PAUSED):
-        # The sweeper publishes the row again once a probe finds the relay accepting us.
-        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING).update(enqueued_at=None)
-        return "paused"
     # The claim: 0 rows when another worker has it, it is already done, or it waits for its
     # send window (renewals/timing.py). Then do nothing.
     waiting = Q(not_before__isnull=False, not_before__gt=now)
@@ -274,7 +299,7 @@ def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: date
         RenewalNotice.objects.filter(pk=notice_id).update(handed_over_at=now)
 
     try:
-        message = emails.build_message(notice)
+        message = emails.build_message(notice, sources=session.sources_for(notice.contract.program_id))
         session.deliver(message, before_data=hand_over)
     except emails.PermanentSendError as exc:
         address_bad = delivery.refuses_recipient(str(exc))
@@ -291,8 +316,7 @@ def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: date
         return _pause_sending(notice, error=str(exc), now=now)
     except emails.TransientSendError as exc:
         return _wait_for_server(notice, error=str(exc), now=now)
-    delivery.record_message_id(notice, message)
-    _mark_sent(notice, now=now)
+    _mark_sent(notice, now=now, message_id=delivery.message_id_of(message))
     return "sent"
 
 

@@ -313,12 +313,35 @@ def test_worker_killed_mid_batch(alice, program, stack, smtp, tmp_path) -> None:
     assert not cut.filter(handed_over_at__isnull=False).exists()  # killed before the body went out
     # The sweeper acts on claims older than STUCK_AFTER (15 minutes): age them rather than wait.
     cut.update(claimed_at=timezone.now() - services.STUCK_AFTER - timedelta(minutes=1))
+    # The killed batches' messages went with the worker (Redis gives an unacked message back only
+    # after its visibility timeout): their notices not reached yet are pending and published; the
+    # sweeper publishes them again once that publish is STUCK_AFTER old. Age those too.
+    RenewalNotice.objects.filter(status=RenewalNotice.Status.PENDING, enqueued_at__isnull=False).update(
+        enqueued_at=timezone.now() - services.STUCK_AFTER - timedelta(minutes=1)
+    )
     worker.start()
     wait_for("every notice sent", all_sent(expected), logs(tmp_path), timeout=90)
     # A heartbeat queued behind whatever was published twice: once it ran, those ran too.
     wait_for("a later worker heartbeat", heartbeat_after("worker", timezone.now()), logs(tmp_path))
     assert not RenewalNotice.objects.filter(status=RenewalNotice.Status.NEEDS_REVIEW).exists()
     report("worker killed mid-batch", expected, smtp.sink)
+
+
+def test_smtp_connection_dropped_mid_batch(alice, program, stack, smtp, tmp_path) -> None:
+    """The server hangs up in the middle of a batch's connection: the message on it waits and is
+    sent once later, the rest of the batch goes over a new connection, nothing is sent twice."""
+    smtp.sink.drop_after = 7
+    stack()
+    expected = book(alice, program)
+    services.plan_renewal_notices(today=timezone.localdate(), now=timezone.now(), publish=False)
+    wait_for("every notice sent", all_sent(expected), logs(tmp_path), timeout=90)
+    assert smtp.sink.drop_after is None  # the drop happened
+    assert RenewalNotice.objects.filter(attempts=2).count() == 1  # the cut message, tried again once
+    assert not RenewalNotice.objects.filter(status=RenewalNotice.Status.NEEDS_REVIEW).exists()
+    # Batches, not a connection per notice: far fewer sessions than notices.
+    assert smtp.sink.sessions < len(expected) / 2
+    print(f"\n[fault] connection dropped mid-batch: {smtp.sink.sessions} SMTP connections for {len(expected)} notices")
+    report("SMTP connection dropped mid-batch", expected, smtp.sink)
 
 
 def test_smtp_4xx_then_recovery(alice, program, stack, smtp, tmp_path) -> None:
