@@ -68,6 +68,10 @@ class TransientSendError(Exception):
     """The mail server may accept the message later (4xx, connection trouble): retry."""
 
 
+class NotTriedError(TransientSendError):
+    """The server could not be reached for an earlier message of the batch; this one was not tried."""
+
+
 class PermanentSendError(Exception):
     """The mail server refused for good (5xx, invalid address): do not retry."""
 
@@ -376,7 +380,7 @@ class Session:
             self.backend.send_messages([message])
             return
         if self._down:
-            raise TransientSendError(self._down)
+            raise NotTriedError(self._down)
         handed_over = False
         smtp = None
         try:

@@ -106,7 +106,7 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.NOTICE_RETRY_MAX_SECONDS))
 
 
-def _wait_for_server(notice: RenewalNotice, *, error: str, now: datetime) -> str:
+def _wait_for_server(notice: RenewalNotice, *, error: str, now: datetime, alert: bool = True) -> str:
     """The server is away (4xx, no connection): keep the notice pending with a later attempt.
 
     Mail servers retry for days; a notice fails only after NOTICE_MAX_DELAY_HOURS of this.
@@ -132,7 +132,7 @@ def _wait_for_server(notice: RenewalNotice, *, error: str, now: datetime) -> str
         last_error=error[:500],
         updated_at=now,
     )
-    if now - since >= timedelta(minutes=settings.NOTICE_OUTAGE_ALERT_MINUTES):
+    if alert and now - since >= timedelta(minutes=settings.NOTICE_OUTAGE_ALERT_MINUTES):
         operations.open_alert(
             key=OUTAGE,
             title="The mail server is not accepting renewal notices; they are delayed, not failed",
@@ -315,7 +315,8 @@ def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: date
     except emails.ServerRefusedError as exc:
         return _pause_sending(notice, error=str(exc), now=now)
     except emails.TransientSendError as exc:
-        return _wait_for_server(notice, error=str(exc), now=now)
+        # Only a message that met the failure itself may alert: the rest of its batch was not tried.
+        return _wait_for_server(notice, error=str(exc), now=now, alert=not isinstance(exc, emails.NotTriedError))
     _mark_sent(notice, now=now, message_id=delivery.message_id_of(message))
     return "sent"
 
