@@ -205,9 +205,9 @@ def plan_due_surveys(*, today: date, now: datetime, publish: bool = True) -> dic
 
 
 @transaction.atomic
-def plan_exit_survey(*, renewal: Renewal, today: date, now: datetime) -> list[int]:
-    """The exit survey of one lost renewal (on the stage-change signal); the daily job catches up misses."""
-    rows = _due_exit(today=today, renewal_ids=[renewal.pk])
+def plan_exit_surveys(*, renewal_ids: list[int], today: date, now: datetime) -> list[int]:
+    """The exit surveys of lost renewals (on the stage-change signals); the daily job catches up misses."""
+    rows = _due_exit(today=today, renewal_ids=renewal_ids)
     invite_ids = _invite(_create_surveys(rows, today=today), today=today)
     if invite_ids:
         publish_after_commit(invite_ids, now=now)
@@ -471,9 +471,9 @@ def sweep_survey_invites(*, now: datetime) -> dict:
     return {"republished": len(due), "reset": reset, "needs_review": unknown}
 
 
-def receive_lost_renewal(*, renewal: Renewal, now: datetime) -> None:
-    """After commit of a renewal marked lost (or lapsed): its exit survey. Never raises (the job catches up)."""
+def receive_lost_renewals(*, renewal_ids: list[int], now: datetime) -> None:
+    """After commit of renewals marked lost (or lapsed): their exit surveys. Never raises (the job catches up)."""
     try:
-        plan_exit_survey(renewal=renewal, today=timezone.localtime(now).date(), now=now)
+        plan_exit_surveys(renewal_ids=renewal_ids, today=timezone.localtime(now).date(), now=now)
     except (IntegrityError, ValidationError):
-        log.exception("exit survey for renewal %s not planned; the daily job retries", renewal.pk)
+        log.exception("exit surveys for renewals %s not planned; the daily job retries", renewal_ids[:20])

@@ -8,7 +8,9 @@ sweep, resolve). Callers use `from renewals import services` and the names below
 from .contracts import (
     advance_renewal,
     cancel_pending_notices,
+    cancel_pending_notices_of,
     change_contract_amount,
+    churn_entry,
     contract_line,
     correct_contract_currency,
     create_contract,
@@ -17,6 +19,7 @@ from .contracts import (
     notify_stage_changed,
     record_churn,
     renew_contract,
+    renewed_stage,
     update_renewal,
 )
 from .planning import (
@@ -62,7 +65,9 @@ __all__ = [
     "address_taken",
     "advance_renewal",
     "cancel_pending_notices",
+    "cancel_pending_notices_of",
     "change_contract_amount",
+    "churn_entry",
     "contract_line",
     "correct_contract_currency",
     "create_contract",
@@ -75,6 +80,7 @@ __all__ = [
     "publish_after_commit",
     "record_churn",
     "renew_contract",
+    "renewed_stage",
     "resend_failed_notices",
     "resolve_notice",
     "schedule_groups",
