@@ -18,7 +18,7 @@ same day does nothing.
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -221,9 +221,14 @@ def lapse_contracts(contract_ids: list[int], *, today: date) -> int:
         )
         if entry is not None:
             churn.append(entry)
-    Renewal.objects.bulk_update(
-        renewals, ["stage", "closed_on", "reason", "reason_notes", "probability", "updated_at"], batch_size=BATCH
-    )
+    # The same values for every renewal but the note, which follows the grace: one update per note.
+    by_note: dict[str, list[int]] = {}
+    for renewal in renewals:
+        by_note.setdefault(renewal.reason_notes, []).append(renewal.pk)
+    for note, pks in by_note.items():
+        Renewal.objects.filter(pk__in=pks).update(
+            stage=Renewal.Stage.LOST, closed_on=today, reason=reason, reason_notes=note, probability=0, updated_at=now
+        )
     _history(Renewal, renewals, LAPSED)
     _stages_changed(changes)
     services.cancel_pending_notices_of([renewal.contract_id for renewal in renewals])
@@ -269,9 +274,9 @@ def run_contract_lifecycle(*, today: date) -> dict:
     Renewal.objects.bulk_create(
         [
             Renewal(contract_id=pk, owner_id=owner, forecast_amount=amount, close_date=ends_on)
-            for pk, owner, amount, ends_on in past.filter(renewal__isnull=True).values_list(
-                "pk", "account__owner_id", "recurring_amount", "ends_on"
-            )
+            for pk, owner, amount, ends_on in past.filter(
+                ~Exists(Renewal.objects.filter(contract_id=OuterRef("pk")))
+            ).values_list("pk", "account__owner_id", "recurring_amount", "ends_on")
         ],
         batch_size=BATCH,
     )
@@ -288,8 +293,17 @@ def run_contract_lifecycle(*, today: date) -> dict:
         lapsed += lapse_contracts(chunk, today=today)
 
     overdue = 0
+    # One join, driven by the contracts' (status, ends_on) index: the renewals of ``open_past``.
     renewal_ids = list(
-        Renewal.objects.filter(contract__in=open_past, overdue_on__isnull=True).values_list("pk", flat=True)
+        Renewal.objects.filter(
+            stage__in=Renewal.OPEN_STAGES,
+            overdue_on__isnull=True,
+            contract__status=Contract.Status.ACTIVE,
+            contract__ends_on__lt=today,
+            contract__auto_renew=False,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     for chunk in _chunks(renewal_ids):
         overdue += mark_renewals_overdue(chunk, today=today)
@@ -307,20 +321,32 @@ def run_contract_lifecycle(*, today: date) -> dict:
 def move_stages(*, today: date) -> tuple[int, int]:
     """Accounts whose last contract was lost or lapsed churn; accounts in a notice window enter renewal."""
     in_force = Contract.objects.active()
-    lost = Account.objects.exclude(lifecycle_stage=Account.Stage.CHURNED).filter(
-        contracts__renewal__stage=Renewal.Stage.LOST, contracts__ends_on__lt=today
+    # From the lost renewals (an index on the stage), not from every account.
+    lost = (
+        Renewal.objects.filter(stage=Renewal.Stage.LOST, contract__ends_on__lt=today)
+        .exclude(contract__account__lifecycle_stage=Account.Stage.CHURNED)
+        .filter(~Exists(in_force.filter(account_id=OuterRef("contract__account_id"))))
+        .order_by("contract__account_id")
+        .values_list("contract__account_id", flat=True)
+        .distinct()
     )
     churned = 0
-    for chunk in _chunks(_account_ids(lost.exclude(pk__in=in_force.values("account_id")))):
+    for chunk in _chunks(list(lost)):
         churned += stages.move_stages(chunk, to=Account.Stage.CHURNED, on=today, reason="Last contract lost or lapsed")
-    window = in_force.filter(renewal__stage__in=Renewal.OPEN_STAGES).filter(_in_notice_window(today))
     movable = (Account.Stage.ONBOARDING, Account.Stage.ADOPTION, Account.Stage.MATURE)
+    # Accounts that may move with a contract in a window (the contracts' covering index alone),
+    # then, among those few, the ones whose renewal in the window is still open.
+    window = in_force.filter(_in_notice_window(today))
+    candidates = _account_ids(Account.objects.filter(lifecycle_stage__in=movable, pk__in=window.values("account_id")))
     in_renewal = 0
-    for chunk in _chunks(
-        _account_ids(Account.objects.filter(lifecycle_stage__in=movable, pk__in=window.values("account_id")))
-    ):
+    for chunk in _chunks(candidates):
+        open_window = window.filter(account_id__in=chunk, renewal__stage__in=Renewal.OPEN_STAGES)
         in_renewal += stages.move_stages(
-            chunk, to=Account.Stage.RENEWAL, on=today, reason="Contract inside its renewal-notice window"
+            open_window.values_list("account_id", flat=True),
+            to=Account.Stage.RENEWAL,
+            on=today,
+            reason="Contract inside its renewal-notice window",
+            only_from=movable,
         )
     return churned, in_renewal
 

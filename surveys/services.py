@@ -108,19 +108,25 @@ def _create_surveys(rows: list[tuple[int, str, str, int | None]], *, today: date
 
 
 def _invite(survey_ids: list[int], *, today: date) -> list[int]:
-    """Create the invites of these surveys (once per contact); return the ids of pending, unpublished ones."""
-    created: list[SurveyInvite] = []
+    """Create the invites of these surveys (once per contact); return the ids of pending, unpublished ones.
+
+    One contact query per set of roles (a kind in a program), not per survey."""
     surveys = Survey.objects.filter(pk__in=survey_ids).select_related("account")
     settings_for = _settings_by_program()
+    by_roles: dict[tuple[str, ...], dict[int, list[Survey]]] = {}
     for survey in surveys:
         survey_settings = settings_for.get(survey.account.program_id) or settings_for[None]
         roles = nps_roles(survey_settings) if survey.kind == Survey.Kind.NPS else roles_for(survey)
-        contacts = recipients(Contact.objects.filter(account_id=survey.account_id), today=today, roles=roles)
-        created += [
-            SurveyInvite(survey=survey, contact_id=contact_id, email=email.lower())
-            for contact_id, email in contacts.values_list("pk", "email")
-        ]
-    SurveyInvite.objects.bulk_create(created, ignore_conflicts=True)
+        by_roles.setdefault(roles, {}).setdefault(survey.account_id, []).append(survey)
+    created: list[SurveyInvite] = []
+    for roles, by_account in by_roles.items():
+        contacts = recipients(Contact.objects.filter(account_id__in=list(by_account)), today=today, roles=roles)
+        for account_id, contact_id, email in contacts.values_list("account_id", "pk", "email"):
+            created += [
+                SurveyInvite(survey=survey, contact_id=contact_id, email=email.lower())
+                for survey in by_account[account_id]
+            ]
+    SurveyInvite.objects.bulk_create(created, ignore_conflicts=True, batch_size=CHUNK)
     return list(
         SurveyInvite.objects.filter(
             survey_id__in=survey_ids, status=SurveyInvite.Status.PENDING, enqueued_at__isnull=True
