@@ -270,41 +270,53 @@ def run_contract_lifecycle(*, today: date) -> dict:
     so a night costs a few statements per 2,000 contracts that end, not per contract.
     """
     past = _past_end(today)
-    # Contracts that never had a renewal (imported, say) get one, so they are decided like the rest.
-    Renewal.objects.bulk_create(
-        [
-            Renewal(contract_id=pk, owner_id=owner, forecast_amount=amount, close_date=ends_on)
-            for pk, owner, amount, ends_on in past.filter(
-                ~Exists(Renewal.objects.filter(contract_id=OuterRef("pk")))
-            ).values_list("pk", "account__owner_id", "recurring_amount", "ends_on")
-        ],
-        batch_size=BATCH,
+    # One read of the contracts past their end with their renewals (a left join driven by the
+    # contracts' index) tells which have none, which closed, which wait for their overdue flag.
+    rows = list(
+        past.order_by("pk").values_list("pk", "auto_renew", "renewal__pk", "renewal__stage", "renewal__overdue_on")
     )
-    expired = past.filter(renewal__stage__in=Renewal.CLOSED_STAGES).update(status=Contract.Status.EXPIRED)
+    # Contracts that never had a renewal (imported, say) get one, so they are decided like the rest.
+    missing = [pk for pk, _, renewal, _, _ in rows if renewal is None]
+    created = {
+        renewal.contract_id: renewal.pk
+        for chunk in _chunks(missing)
+        for renewal in Renewal.objects.bulk_create(
+            [
+                Renewal(contract_id=pk, owner_id=owner, forecast_amount=amount, close_date=ends_on)
+                for pk, owner, amount, ends_on in Contract.objects.filter(pk__in=chunk).values_list(
+                    "pk", "account__owner_id", "recurring_amount", "ends_on"
+                )
+            ]
+        )
+    }
+    closed = [pk for pk, _, _, stage, _ in rows if stage in Renewal.CLOSED_STAGES]
+    expired = sum(
+        Contract.objects.filter(pk__in=chunk, status=Contract.Status.ACTIVE).update(status=Contract.Status.EXPIRED)
+        for chunk in _chunks(closed)
+    )
+    # Flagged after the lapses below, which take the renewals they close out of this list.
+    to_flag = [
+        renewal or created[pk]
+        for pk, auto_renew, renewal, stage, overdue_on in rows
+        if not auto_renew and overdue_on is None and (stage in Renewal.OPEN_STAGES or renewal is None)
+    ]
 
+    # Every contract still active past its end has an open renewal now (closed ones just expired),
+    # so the contracts' index alone picks them; each step re-checks its renewals under lock.
     auto_renewed = 0
     # A term renewed on a day long after its end can itself be past its end: repeat until none is.
-    while ids := _ids(past.filter(auto_renew=True, renewal__stage__in=Renewal.OPEN_STAGES), BATCH):
-        auto_renewed += auto_renew_contracts(ids, today=today)
+    while ids := _ids(past.filter(auto_renew=True), BATCH):
+        renewed = auto_renew_contracts(ids, today=today)
+        if not renewed:
+            break
+        auto_renewed += renewed
 
-    open_past = past.filter(auto_renew=False, renewal__stage__in=Renewal.OPEN_STAGES)
     lapsed = 0
-    for chunk in _chunks(_ids(open_past.filter(_past_grace(today)))):
+    for chunk in _chunks(_ids(past.filter(_past_grace(today), auto_renew=False))):
         lapsed += lapse_contracts(chunk, today=today)
 
     overdue = 0
-    # One join, driven by the contracts' (status, ends_on) index: the renewals of ``open_past``.
-    renewal_ids = list(
-        Renewal.objects.filter(
-            stage__in=Renewal.OPEN_STAGES,
-            overdue_on__isnull=True,
-            contract__status=Contract.Status.ACTIVE,
-            contract__ends_on__lt=today,
-            contract__auto_renew=False,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    renewal_ids = sorted(to_flag)
     for chunk in _chunks(renewal_ids):
         overdue += mark_renewals_overdue(chunk, today=today)
     churned, in_renewal = move_stages(today=today)
