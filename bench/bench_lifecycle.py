@@ -149,6 +149,8 @@ Reading it:
   move; each is one indexed query per night.
 - Same day again: nothing to do, {again_q} statements. The ledger reconciles with the contracts
   after the runs.
+- The load average below says how much else ran on the machine: its time is the time of those
+  selections and of the chunks' statements on a shared machine, not of the number of statements.
 """
     return Result(
         markdown=markdown,
