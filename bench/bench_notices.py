@@ -16,7 +16,8 @@ from unittest import mock
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.db import QueryCounter, bulk_load, ensure_database, timed, vacuum_analyze
+from bench.book import build_book
+from bench.db import QueryCounter, ensure_database, timed
 from bench.report import Headline, Result
 
 DEFAULT_SCALE = 1_000_000
@@ -26,75 +27,7 @@ TODAY = date(2026, 11, 23)
 
 
 def build(scale: int) -> None:
-    from accounts.models import Account, Contact, Program
-    from renewals.models import Contract, Renewal
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE renewals_renewalnotice, renewals_revenueentry, renewals_renewal, renewals_contract, "
-            "playbooks_task, accounts_contact, accounts_touchpoint, accounts_usagesnapshot, accounts_account "
-            "RESTART IDENTITY CASCADE"
-        )
-    programs = []
-    for name, lead in (("Essentials", 60), ("Professional", 75), ("Enterprise", 90)):
-        program, _ = Program.objects.update_or_create(name=name, defaults={"renewal_notice_lead_days": lead})
-        programs.append(program.pk)
-    now = timezone.now()
-    with bulk_load(Account, Contact, Contract, Renewal), connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM auth_user ORDER BY id LIMIT 1")
-        row = cursor.fetchone()
-        owner = row[0] if row else None
-        if owner is None:
-            cursor.execute(
-                "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
-                "is_active, date_joined) "
-                "VALUES ('!', false, 'bench', 'Bench', 'CSM', 'bench@csm.test', false, true, %s) RETURNING id",
-                [now],
-            )
-            owner = cursor.fetchone()[0]
-        cursor.execute(
-            """
-            INSERT INTO accounts_account (name, external_id, segment, owner_id, program_id, lifecycle_stage,
-                                          created_at, updated_at)
-            SELECT 'Customer ' || g, 'B-' || g, 'smb', %s, (ARRAY[%s, %s, %s])[1 + g %% 3], 'mature', %s, %s
-            FROM generate_series(1, %s) AS g
-            """,
-            [owner, *programs, now, now, scale],
-        )
-        # Roles by position: decision maker, renewal, billing, champion. 3 % of renewal
-        # contacts left, 1 % opted out; 5 % of accounts have one person in all three roles.
-        cursor.execute(
-            """
-            INSERT INTO accounts_contact (account_id, name, email, title, is_decision_maker, is_renewal, is_billing,
-                is_champion, is_technical, is_executive_sponsor, is_primary, left_on, email_opt_out,
-                email_opt_out_source, email_bad_reason, created_at)
-            SELECT a.id, 'Person ' || p, 'p' || p || '.' || CASE WHEN a.id %% 20 = 0 AND p < 3 THEN 0 ELSE p END
-                       || '@c' || a.id || '.test',
-                   '', p = 0, p = 1, p = 2, p = 3, false, false, p = 0,
-                   CASE WHEN (a.id + p) %% 33 = 0 THEN %s::date - 30 END, (a.id * 7 + p) %% 100 = 0, '', '', %s
-            FROM accounts_account a CROSS JOIN generate_series(0, 3) AS p
-            """,
-            [TODAY, now],
-        )
-        cursor.execute(
-            """
-            INSERT INTO renewals_contract (account_id, program_id, starts_on, ends_on, recurring_amount, currency,
-                                           auto_renew, status, created_at)
-            SELECT a.id, a.program_id, %s::date + (a.id %% 396)::int - 365, %s::date + (a.id %% 396)::int,
-                   12000, 'USD', false, 'active', %s
-            FROM accounts_account a
-            """,
-            [TODAY, TODAY, now],
-        )
-        cursor.execute(
-            """
-            INSERT INTO renewals_renewal (contract_id, stage, owner_id, forecast_amount, uplift_pct, probability,
-                                          close_date, reason_notes, contact_coverage, updated_at)
-            SELECT c.id, 'upcoming', %s, c.recurring_amount, 0, 50, c.ends_on, '', '', %s FROM renewals_contract c
-            """,
-            [owner, now],
-        )
-    vacuum_analyze()
+    build_book(scale, today=TODAY, contacts=True)
 
 
 def plan(day: date) -> tuple[dict, int, int]:

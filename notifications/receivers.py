@@ -5,10 +5,12 @@ Receivers must not raise (renewals/signals.py): a notification lost is logged, t
 
 import logging
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from playbooks.models import Task
+from playbooks.signals import tasks_opened
 from renewals.signals import notice_failed
 
 from . import services
@@ -23,6 +25,16 @@ def task_assigned(sender: type, instance: Task, created: bool, update_fields: fr
             services.notify_task_assigned(instance, created=created)
         except Exception:
             log.exception("No notification for task %s", instance.pk)
+
+
+@receiver(tasks_opened, dispatch_uid="notifications.tasks_opened")
+def tasks_opened_notify(sender: type, tasks: list[Task], **kwargs) -> None:
+    try:
+        # A savepoint: a failure rolls back the notifications only, never the tasks.
+        with transaction.atomic():
+            services.notify_tasks_opened(tasks)
+    except Exception:
+        log.exception("No notifications for %d tasks opened", len(tasks))
 
 
 @receiver(notice_failed)

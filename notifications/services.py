@@ -18,13 +18,28 @@ def notify_task_assigned(task: Task, *, created: bool) -> Notification | None:
     """Tell the assignee of a task someone else gave them (a rule, a handoff or a colleague)."""
     if task.assignee_id is None or (task.created_by_id == task.assignee_id and created):
         return None
+    return Notification.objects.create(**_assigned(task))
+
+
+def notify_tasks_opened(tasks: list[Task]) -> int:
+    """``notify_task_assigned`` for tasks opened in bulk, in one insert."""
+    rows = [
+        Notification(**_assigned(task))
+        for task in tasks
+        if task.assignee_id is not None and task.created_by_id != task.assignee_id
+    ]
+    Notification.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _assigned(task: Task) -> dict:
     by = "a playbook rule" if task.rule_id else ("a colleague" if task.source == Task.Source.MANUAL else "csm")
-    return Notification.objects.create(
-        user_id=task.assignee_id,
-        kind=Notification.Kind.TASK_ASSIGNED,
-        text=f"New task from {by}: {task.title}"[:300],
-        url=reverse("front:account-detail", args=[task.account_id]),
-    )
+    return {
+        "user_id": task.assignee_id,
+        "kind": Notification.Kind.TASK_ASSIGNED,
+        "text": f"New task from {by}: {task.title}"[:300],
+        "url": reverse("front:account-detail", args=[task.account_id]),
+    }
 
 
 def notify_notice_failed(notice: RenewalNotice, *, error: str) -> Notification | None:

@@ -22,8 +22,9 @@ from renewals.signals import (
     notice_marked_failed,
     renewal_answered,
     renewal_coverage_changed,
-    renewal_overdue,
     renewal_stage_changed,
+    renewal_stages_changed,
+    renewals_overdue,
 )
 
 from . import renewal_tasks, services
@@ -170,36 +171,47 @@ def overdue_task_key(renewal_id: int) -> str:
     return f"renewal:overdue:{renewal_id}"
 
 
-@receiver(renewal_overdue, dispatch_uid="playbooks.renewal_overdue")
-def on_renewal_overdue(sender: object, renewal: Renewal, today: date, lapses_on: date, **kwargs: Any) -> None:
-    """Open the CSM's "renewal overdue" task; errors go through (renewals/signals.py: sent once)."""
-    contract = renewal.contract
-    services.open_task(
-        account=contract.account,
-        title=f"Renewal overdue: the contract ended {contract.ends_on:%d %b %Y}",
-        due_on=today,
-        key=overdue_task_key(renewal.pk),
-        assignee=renewal.owner or contract.account.owner,
-        description=(
-            "The contract ended without a renewal decision. Renew it or mark it lost; with no decision it "
-            f"lapses on {lapses_on:%d %b %Y} and its revenue counts as churn."
-        ),
-        reason="Renewal overdue",
-        source=Task.Source.JOB,
+@receiver(renewals_overdue, dispatch_uid="playbooks.renewals_overdue")
+def on_renewals_overdue(sender: object, overdue: list[tuple[Renewal, date]], today: date, **kwargs: Any) -> None:
+    """Open the CSM's "renewal overdue" tasks; errors go through (renewals/signals.py: sent once)."""
+    services.open_tasks(
+        [
+            Task(
+                account_id=renewal.contract.account_id,
+                title=f"Renewal overdue: the contract ended {renewal.contract.ends_on:%d %b %Y}",
+                due_on=today,
+                key=overdue_task_key(renewal.pk),
+                assignee_id=renewal.owner_id or renewal.contract.account.owner_id,
+                description=(
+                    "The contract ended without a renewal decision. Renew it or mark it lost; with no decision it "
+                    f"lapses on {lapses_on:%d %b %Y} and its revenue counts as churn."
+                ),
+                reason="Renewal overdue",
+                source=Task.Source.JOB,
+            )
+            for renewal, lapses_on in overdue
+        ]
     )
 
 
 @receiver(renewal_stage_changed, dispatch_uid="playbooks.renewal_closed")
-def on_renewal_closed(sender: object, renewal: Renewal, new_stage: str = "", **kwargs: Any) -> None:
+def on_renewal_closed(
+    sender: object, renewal: Renewal, old_stage: str = "", new_stage: str = "", **kwargs: Any
+) -> None:
+    on_renewals_closed(sender, changes=[(renewal, old_stage, new_stage)])
+
+
+@receiver(renewal_stages_changed, dispatch_uid="playbooks.renewals_closed")
+def on_renewals_closed(sender: object, changes: list[tuple[Renewal, str, str]], **kwargs: Any) -> None:
     """A closed renewal (renewed, lost or lapsed) is no longer overdue: its task is done."""
-    if new_stage in renewal.OPEN_STAGES:
+    outcomes = {
+        (renewal.contract.account_id, overdue_task_key(renewal.pk)): f"Renewal closed: {new_stage}"
+        for renewal, _, new_stage in changes
+        if new_stage not in Renewal.OPEN_STAGES
+    }
+    if not outcomes:
         return
     try:
-        services.cancel_open_task(
-            account_id=renewal.contract.account_id,
-            key=overdue_task_key(renewal.pk),
-            outcome=f"Renewal closed: {new_stage}",
-            now=timezone.now(),
-        )
+        services.cancel_open_tasks(outcomes, now=timezone.now())
     except Exception:
-        log.exception("playbooks: closing the overdue task of renewal %s failed", getattr(renewal, "pk", None))
+        log.exception("playbooks: closing the overdue tasks of %d renewals failed", len(outcomes))

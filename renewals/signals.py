@@ -13,6 +13,10 @@ from django.dispatch import Signal
 
 # renewal=Renewal, old_stage=str, new_stage=str, by=User|None
 renewal_stage_changed = Signal()
+# changes=list[(Renewal, old_stage, new_stage)], by=User|None: the same for many renewals at once
+# (the lifecycle job's auto-renewals and lapses), after commit; each receiver handles the list in
+# a bounded number of statements. Renewals carry ``contract__account`` loaded.
+renewal_stages_changed = Signal()
 # notice=RenewalNotice, error=str: a notice bounced or failed permanently (after commit).
 notice_failed = Signal()
 # notice=RenewalNotice, error=str, today=date, address_bad=bool: the same, inside the transaction that
@@ -30,6 +34,7 @@ contact_email_bad = Signal()
 contact_opted_out = Signal()
 # answer=RenewalAnswer: a notice's recipient answered (renewals/answers.py).
 renewal_answered = Signal()
-# renewal=Renewal, today=date, lapses_on=date: the contract ended with the renewal still open.
-# Sent once per term, inside the lifecycle job's transaction: receivers let errors through.
-renewal_overdue = Signal()
+# overdue=list[(Renewal, lapses_on: date)], today=date: contracts that ended with the renewal still
+# open (renewals carry ``owner`` and ``contract__account`` loaded). Sent once per term, one list per
+# chunk, inside the lifecycle job's transaction: receivers let errors through.
+renewals_overdue = Signal()

@@ -108,19 +108,25 @@ def _create_surveys(rows: list[tuple[int, str, str, int | None]], *, today: date
 
 
 def _invite(survey_ids: list[int], *, today: date) -> list[int]:
-    """Create the invites of these surveys (once per contact); return the ids of pending, unpublished ones."""
-    created: list[SurveyInvite] = []
+    """Create the invites of these surveys (once per contact); return the ids of pending, unpublished ones.
+
+    One contact query per set of roles (a kind in a program), not per survey."""
     surveys = Survey.objects.filter(pk__in=survey_ids).select_related("account")
     settings_for = _settings_by_program()
+    by_roles: dict[tuple[str, ...], dict[int, list[Survey]]] = {}
     for survey in surveys:
         survey_settings = settings_for.get(survey.account.program_id) or settings_for[None]
         roles = nps_roles(survey_settings) if survey.kind == Survey.Kind.NPS else roles_for(survey)
-        contacts = recipients(Contact.objects.filter(account_id=survey.account_id), today=today, roles=roles)
-        created += [
-            SurveyInvite(survey=survey, contact_id=contact_id, email=email.lower())
-            for contact_id, email in contacts.values_list("pk", "email")
-        ]
-    SurveyInvite.objects.bulk_create(created, ignore_conflicts=True)
+        by_roles.setdefault(roles, {}).setdefault(survey.account_id, []).append(survey)
+    created: list[SurveyInvite] = []
+    for roles, by_account in by_roles.items():
+        contacts = recipients(Contact.objects.filter(account_id__in=list(by_account)), today=today, roles=roles)
+        for account_id, contact_id, email in contacts.values_list("account_id", "pk", "email"):
+            created += [
+                SurveyInvite(survey=survey, contact_id=contact_id, email=email.lower())
+                for survey in by_account[account_id]
+            ]
+    SurveyInvite.objects.bulk_create(created, ignore_conflicts=True, batch_size=CHUNK)
     return list(
         SurveyInvite.objects.filter(
             survey_id__in=survey_ids, status=SurveyInvite.Status.PENDING, enqueued_at__isnull=True
@@ -205,9 +211,9 @@ def plan_due_surveys(*, today: date, now: datetime, publish: bool = True) -> dic
 
 
 @transaction.atomic
-def plan_exit_survey(*, renewal: Renewal, today: date, now: datetime) -> list[int]:
-    """The exit survey of one lost renewal (on the stage-change signal); the daily job catches up misses."""
-    rows = _due_exit(today=today, renewal_ids=[renewal.pk])
+def plan_exit_surveys(*, renewal_ids: list[int], today: date, now: datetime) -> list[int]:
+    """The exit surveys of lost renewals (on the stage-change signals); the daily job catches up misses."""
+    rows = _due_exit(today=today, renewal_ids=renewal_ids)
     invite_ids = _invite(_create_surveys(rows, today=today), today=today)
     if invite_ids:
         publish_after_commit(invite_ids, now=now)
@@ -471,9 +477,9 @@ def sweep_survey_invites(*, now: datetime) -> dict:
     return {"republished": len(due), "reset": reset, "needs_review": unknown}
 
 
-def receive_lost_renewal(*, renewal: Renewal, now: datetime) -> None:
-    """After commit of a renewal marked lost (or lapsed): its exit survey. Never raises (the job catches up)."""
+def receive_lost_renewals(*, renewal_ids: list[int], now: datetime) -> None:
+    """After commit of renewals marked lost (or lapsed): their exit surveys. Never raises (the job catches up)."""
     try:
-        plan_exit_survey(renewal=renewal, today=timezone.localtime(now).date(), now=now)
+        plan_exit_surveys(renewal_ids=renewal_ids, today=timezone.localtime(now).date(), now=now)
     except (IntegrityError, ValidationError):
-        log.exception("exit survey for renewal %s not planned; the daily job retries", renewal.pk)
+        log.exception("exit surveys for renewals %s not planned; the daily job retries", renewal_ids[:20])

@@ -119,16 +119,23 @@ def on_health_bands_changed(sender: object, *, day: object, changes: list, **kwa
 def on_renewal_stage_changed(
     sender: object, *, renewal: Renewal, old_stage: str, new_stage: str, **kwargs: Any
 ) -> None:
-    contract = renewal.contract
-    changed_at = renewal.updated_at or timezone.now()
-    event_id = f"renewal:{renewal.pk}:{old_stage}>{new_stage}:{changed_at.isoformat()}"
-    payload = {
-        "renewal": {"id": renewal.pk, "contract_id": contract.pk, "ends_on": contract.ends_on},
-        "account": {"id": contract.account_id, "external_id": contract.account.external_id},
-        "old_stage": old_stage,
-        "new_stage": new_stage,
-    }
-    queue_on_commit(event=RENEWAL_EVENT, items=[(event_id, payload)])
+    on_renewal_stages_changed(sender, changes=[(renewal, old_stage, new_stage)])
+
+
+def on_renewal_stages_changed(sender: object, *, changes: list[tuple[Renewal, str, str]], **kwargs: Any) -> None:
+    items = []
+    for renewal, old_stage, new_stage in changes:
+        contract = renewal.contract
+        changed_at = renewal.updated_at or timezone.now()
+        event_id = f"renewal:{renewal.pk}:{old_stage}>{new_stage}:{changed_at.isoformat()}"
+        payload = {
+            "renewal": {"id": renewal.pk, "contract_id": contract.pk, "ends_on": contract.ends_on},
+            "account": {"id": contract.account_id, "external_id": contract.account.external_id},
+            "old_stage": old_stage,
+            "new_stage": new_stage,
+        }
+        items.append((event_id, payload))
+    queue_on_commit(event=RENEWAL_EVENT, items=items)
 
 
 def due_deliveries(*, now: datetime) -> list[int]:

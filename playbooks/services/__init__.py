@@ -42,9 +42,11 @@ from .rule_runs import (
 )
 from .tasks import (
     cancel_open_task,
+    cancel_open_tasks,
     close_finished_contact_tasks,
     complete_task,
     open_task,
+    open_tasks,
     snooze_task,
     wake_snoozed_tasks,
 )
@@ -62,6 +64,7 @@ __all__ = [
     "add_objective",
     "assignable_csms",
     "cancel_open_task",
+    "cancel_open_tasks",
     "close_finished_contact_tasks",
     "complete_task",
     "delete_milestone",
@@ -75,6 +78,7 @@ __all__ = [
     "health_ran",
     "onboarding_progress",
     "open_task",
+    "open_tasks",
     "record_entitlement_use",
     "record_handoff",
     "service_usage_statement",

@@ -7,10 +7,12 @@ from datetime import date, datetime
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.models import Account, Contact
 from renewals.models import Renewal
 
+from .. import signals
 from ..models import (
     COVERAGE_TASK_KEYS,
     PlaybookRule,
@@ -74,21 +76,62 @@ def complete_task(task: Task, *, by: User | None, now: datetime, outcome: str = 
     return task
 
 
-@transaction.atomic
 def cancel_open_task(*, account_id: int, key: str, outcome: str, now: datetime) -> int:
     """Cancel the open task with ``key`` on the account (the thing it asked for no longer applies,
     e.g. an overdue renewal that closed); its playbook run closes like a completed task's."""
-    cancelled = 0
-    for task in Task.objects.open().select_for_update().filter(account_id=account_id, key=key):
-        task.status, task.completed_at, task.snoozed_until = Task.Status.CANCELLED, now, None
-        task.outcome = outcome.strip()[:300]
-        task.save(update_fields=["status", "completed_at", "snoozed_until", "outcome"])
-        if task.rule_id:
-            PlaybookRun.objects.filter(
-                rule_id=task.rule_id, account_id=task.account_id, status=PlaybookRun.Status.OPEN
-            ).update(status=PlaybookRun.Status.CLOSED, closed_on=now.date())
-        cancelled += 1
-    return cancelled
+    return cancel_open_tasks({(account_id, key): outcome}, now=now)
+
+
+@transaction.atomic
+def cancel_open_tasks(outcomes: dict[tuple[int, str], str], *, now: datetime) -> int:
+    """``cancel_open_task`` for many (account id, key) pairs, each with its outcome, in a fixed
+    number of statements (lock, one update per distinct outcome, the playbook runs)."""
+    if not outcomes:
+        return 0
+    found = (
+        Task.objects.open()
+        .select_for_update()
+        .filter(account_id__in={account_id for account_id, _ in outcomes}, key__in={key for _, key in outcomes})
+        .values_list("pk", "account_id", "key", "rule_id")
+    )
+    by_outcome: dict[str, list[int]] = {}
+    runs: set[tuple[int, int]] = set()
+    for pk, account_id, key, rule_id in found:
+        if (account_id, key) in outcomes:
+            by_outcome.setdefault(outcomes[account_id, key].strip()[:300], []).append(pk)
+            if rule_id:
+                runs.add((rule_id, account_id))
+    for outcome, pks in by_outcome.items():
+        Task.objects.filter(pk__in=pks).update(
+            status=Task.Status.CANCELLED, completed_at=now, snoozed_until=None, outcome=outcome
+        )
+    if runs:
+        condition = Q()
+        for rule_id, account_id in runs:
+            condition |= Q(rule_id=rule_id, account_id=account_id)
+        PlaybookRun.objects.filter(condition, status=PlaybookRun.Status.OPEN).update(
+            status=PlaybookRun.Status.CLOSED, closed_on=now.date()
+        )
+    return sum(len(pks) for pks in by_outcome.values())
+
+
+def open_tasks(tasks: list[Task]) -> list[Task]:
+    """``open_task`` for many unsaved tasks with keys, in three statements: those whose (account,
+    key) already has an open task are left out, the rest inserted at once (the partial unique index
+    settles a race, as in ``open_task``). Returns the tasks opened; ``tasks_opened`` tells the
+    other apps (a bulk insert sends no ``post_save``)."""
+    if not tasks:
+        return []
+    existing = set(
+        Task.objects.open()
+        .filter(account_id__in={task.account_id for task in tasks}, key__in={task.key for task in tasks})
+        .values_list("account_id", "key")
+    )
+    new = [task for task in tasks if (task.account_id, task.key) not in existing]
+    Task.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+    if new:
+        signals.tasks_opened.send(sender=Task, tasks=new)
+    return new
 
 
 @transaction.atomic

@@ -9,7 +9,9 @@ workers, fed by queue depth) and `sending` (claim, send, retry, sweep, resolve).
 from .contracts import (
     advance_renewal,
     cancel_pending_notices,
+    cancel_pending_notices_of,
     change_contract_amount,
+    churn_entry,
     contract_line,
     correct_contract_currency,
     create_contract,
@@ -18,6 +20,7 @@ from .contracts import (
     notify_stage_changed,
     record_churn,
     renew_contract,
+    renewed_stage,
     update_renewal,
 )
 from .planning import (
@@ -63,7 +66,9 @@ __all__ = [
     "address_taken",
     "advance_renewal",
     "cancel_pending_notices",
+    "cancel_pending_notices_of",
     "change_contract_amount",
+    "churn_entry",
     "contract_line",
     "correct_contract_currency",
     "create_contract",
@@ -78,6 +83,7 @@ __all__ = [
     "publish_after_commit",
     "record_churn",
     "renew_contract",
+    "renewed_stage",
     "resend_failed_notices",
     "resolve_notice",
     "schedule_groups",

@@ -174,9 +174,21 @@ def update_renewal(
 
 
 def cancel_pending_notices(contract: Contract) -> None:
-    RenewalNotice.objects.filter(contract=contract, status__in=RenewalNotice.NOT_YET_SENT).update(
+    cancel_pending_notices_of([contract.pk])
+
+
+def cancel_pending_notices_of(contract_ids: list[int]) -> None:
+    """Notices not yet sent for these contracts' renewals, which just closed, are skipped."""
+    RenewalNotice.objects.filter(contract_id__in=contract_ids, status__in=RenewalNotice.NOT_YET_SENT).update(
         status=RenewalNotice.Status.SKIPPED, last_error="renewal closed before sending"
     )
+
+
+def renewed_stage(delta: Decimal) -> str:
+    """How a renewal closes by the change in amount of its next term."""
+    if delta < 0:
+        return Renewal.Stage.DOWNGRADED
+    return Renewal.Stage.EXPANDED if delta > 0 else Renewal.Stage.RENEWED
 
 
 @transaction.atomic
@@ -212,12 +224,9 @@ def renew_contract(
     if ends_on <= starts_on:
         raise ValidationError({"ends_on": "The new term must end after it starts."})
     delta = amount - contract.recurring_amount
-    if delta < 0:
-        if not on_terms:
-            _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
-        stage = Renewal.Stage.DOWNGRADED
-    else:
-        stage = Renewal.Stage.EXPANDED if delta > 0 else Renewal.Stage.RENEWED
+    if delta < 0 and not on_terms:
+        _require_reason(reason, applies=ReasonCode.Applies.DOWNGRADE)
+    stage = renewed_stage(delta)
 
     next_term = Contract.objects.create(
         account=contract.account,
@@ -317,18 +326,26 @@ def mark_renewal_lost(
 
 def record_churn(contract: Contract, *, reason: ReasonCode | None, note: str) -> None:
     """The ledger's churn entry for a contract that ends without a renewal (lost or lapsed)."""
-    if contract.recurring_amount > 0:
-        RevenueEntry.objects.create(
-            account_id=contract.account_id,
-            contract=contract,
-            kind=RevenueEntry.Kind.CHURN,
-            amount=-contract.recurring_amount,
-            currency=contract.currency,
-            # Revenue stops the day after the last paid day.
-            effective_on=contract.ends_on + timedelta(days=1),
-            reason=reason,
-            note=note,
-        )
+    entry = churn_entry(contract, reason=reason, note=note)
+    if entry is not None:
+        entry.save()
+
+
+def churn_entry(contract: Contract, *, reason: ReasonCode | None, note: str) -> RevenueEntry | None:
+    """``record_churn``'s entry, unsaved (None for a contract worth nothing)."""
+    if contract.recurring_amount <= 0:
+        return None
+    return RevenueEntry(
+        account_id=contract.account_id,
+        contract=contract,
+        kind=RevenueEntry.Kind.CHURN,
+        amount=-contract.recurring_amount,
+        currency=contract.currency,
+        # Revenue stops the day after the last paid day.
+        effective_on=contract.ends_on + timedelta(days=1),
+        reason=reason,
+        note=note,
+    )
 
 
 def contract_line(contract: Contract) -> list[int]:
