@@ -607,6 +607,15 @@ class HealthScoreQuerySet(models.QuerySet):
     def flagged(self) -> "HealthScoreQuerySet":
         return self.filter(flagged=True)
 
+    def last_day(self, *, before: date, inclusive: bool = False) -> date | None:
+        """The latest scored day before ``before`` (or on it, ``inclusive``): looked for in the
+        last 35 days first, which the day indexes of the recent months answer at once; only when
+        there is none (a gap of over a month) in the older months, whose BRIN indexes cannot
+        answer a MAX without reading them (docs/architecture.md, "Health history")."""
+        bound = Q(day__lte=before) if inclusive else Q(day__lt=before)
+        recent = self.filter(bound, day__gte=before - timedelta(days=35)).aggregate(d=models.Max("day"))["d"]
+        return recent if recent is not None else self.filter(bound).aggregate(d=models.Max("day"))["d"]
+
     def latest_run(self, *, today: date) -> "HealthScoreQuerySet":
         """The scores of the latest nightly run on or before ``today`` and at most a week old:
         what "an account's current health" means on every page (a run older than that is stale,

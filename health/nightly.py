@@ -62,7 +62,7 @@ def recalculate_health(
     if connection.vendor == "sqlite":
         params["conn_tz"] = connection.timezone_name
     # "Since the previous calculation": the last day scored before this one, the same for every account.
-    previous_day = HealthScore.objects.filter(day__lt=day).aggregate(d=Max("day"))["d"]
+    previous_day = HealthScore.objects.last_day(before=day)
     params["previous_day"] = ops.adapt_datefield_value(previous_day or date.min)
     bounds = Account.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:

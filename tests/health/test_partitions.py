@@ -104,3 +104,13 @@ def test_a_thinned_month_is_compacted_once_and_keeps_its_rows(settings) -> None:
         compacted = {month.name for month in partitions.months() if month.compacted}
         assert compacted == {"accounts_healthscore_p202604"}
         assert services.thin_health_parts(today=TODAY, batch=1000, max_batches=100) == 0
+
+
+def test_the_previous_day_is_found_after_a_gap_of_over_a_month(acme) -> None:
+    _score(acme, date(2026, 1, 5))
+    assert HealthScore.objects.last_day(before=date(2026, 3, 1)) == date(2026, 1, 5)
+    _score(acme, date(2026, 2, 27))
+    assert HealthScore.objects.last_day(before=date(2026, 3, 1)) == date(2026, 2, 27)
+    assert HealthScore.objects.last_day(before=date(2026, 2, 27)) == date(2026, 1, 5)
+    assert HealthScore.objects.last_day(before=date(2026, 2, 27), inclusive=True) == date(2026, 2, 27)
+    assert HealthScore.objects.last_day(before=date(2026, 1, 5)) is None
