@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -7,7 +6,6 @@ from .models import (
     Contact,
     HealthCheck,
     HealthComponent,
-    HealthScore,
     Team,
     Touchpoint,
     UsageSnapshot,
@@ -91,18 +89,8 @@ class HealthComponentAdmin(SimpleHistoryAdmin):
     list_select_related = ("model",)
 
 
-@admin.register(HealthScore)
-class HealthScoreAdmin(admin.ModelAdmin):
-    list_display = ("account", "day", "score", "band", "previous_band", "score_drop", "flagged", "check_overdue")
-    list_filter = ("band", "flagged", "check_overdue", "day")
-    search_fields = ("account__name",)
-    list_select_related = ("account",)
-    raw_id_fields = ("account",)
-    date_hierarchy = "day"
-    readonly_fields = [field.name for field in HealthScore._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # Scores come from the nightly recalculation only.
+# HealthScore is not in the admin: Django 5.2's admin cannot register a model keyed by (account, day),
+# and scores come from the nightly recalculation only (pages, the API and the explain view read them).
 
 
 @admin.register(HealthCheck)

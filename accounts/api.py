@@ -1,5 +1,7 @@
 """REST API for accounts, contacts, touchpoints and usage snapshots (incl. bulk usage upsert)."""
 
+from datetime import date
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -15,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -383,6 +385,9 @@ class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class HealthScoreSerializer(serializers.ModelSerializer):
+    id = serializers.SerializerMethodField(
+        help_text="The score's key: account id and day, as ``<account>:<YYYY-MM-DD>``."
+    )
     account_external_id = serializers.CharField(source="account.external_id", read_only=True, allow_null=True)
     # Plain text, so the schema names the band choices once (BandEnum).
     previous_band = serializers.CharField(read_only=True, help_text="green, yellow, red, or empty for the first score.")
@@ -392,6 +397,9 @@ class HealthScoreSerializer(serializers.ModelSerializer):
         fields = ["id", "account", "account_external_id", "day", "score", "band", "previous_score", "previous_band",
                   "score_drop", "band_worsened", "flagged", "check_overdue", "components"]  # fmt: skip
         read_only_fields = fields
+
+    def get_id(self, score: HealthScore) -> str:
+        return f"{score.account_id}:{score.day.isoformat()}"
 
 
 class HealthScoreFilter(csm_filters.FilterSet):
@@ -406,8 +414,8 @@ class HealthScoreFilter(csm_filters.FilterSet):
     def filter_latest(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:
             return queryset
-        newest = HealthScore.objects.filter(account=OuterRef("account")).order_by("-day").values("pk")[:1]
-        return queryset.filter(pk=Subquery(newest))
+        newest = HealthScore.objects.filter(account=OuterRef("account")).order_by("-day").values("day")[:1]
+        return queryset.filter(day=Subquery(newest))
 
 
 class HealthScoreViewSet(viewsets.ReadOnlyModelViewSet):
@@ -417,6 +425,20 @@ class HealthScoreViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pagination
     filterset_class = HealthScoreFilter
     ordering_fields = ["day", "score"]
+    # A score is keyed by (account, day): ``/api/health/<account>:<YYYY-MM-DD>/``.
+    lookup_value_regex = r"[0-9]+:[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
     def get_queryset(self) -> QuerySet[HealthScore]:
         return HealthScore.objects.visible_to(self.request.user).select_related("account").order_by("-day", "pk")
+
+    def get_object(self) -> HealthScore:
+        account, _, day = str(self.kwargs["pk"]).partition(":")
+        try:
+            key = {"account_id": int(account), "day": date.fromisoformat(day)}
+        except ValueError as exc:
+            raise NotFound() from exc
+        score = self.get_queryset().filter(**key).first()
+        if score is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, score)
+        return score

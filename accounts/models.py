@@ -607,6 +607,15 @@ class HealthScoreQuerySet(models.QuerySet):
     def flagged(self) -> "HealthScoreQuerySet":
         return self.filter(flagged=True)
 
+    def last_day(self, *, before: date, inclusive: bool = False) -> date | None:
+        """The latest scored day before ``before`` (or on it, ``inclusive``): looked for in the
+        last 35 days first, which the day indexes of the recent months answer at once; only when
+        there is none (a gap of over a month) in the older months, whose BRIN indexes cannot
+        answer a MAX without reading them (docs/architecture.md, "Health history")."""
+        bound = Q(day__lte=before) if inclusive else Q(day__lt=before)
+        recent = self.filter(bound, day__gte=before - timedelta(days=35)).aggregate(d=models.Max("day"))["d"]
+        return recent if recent is not None else self.filter(bound).aggregate(d=models.Max("day"))["d"]
+
     def latest_run(self, *, today: date) -> "HealthScoreQuerySet":
         """The scores of the latest nightly run on or before ``today`` and at most a week old:
         what "an account's current health" means on every page (a run older than that is stale,
@@ -626,8 +635,12 @@ class HealthScore(models.Model):
     (plus ``n``/``d`` details, or ``stage``/``trend`` for the commercial input): ``input`` and
     ``score`` are null when the input is missing, and then ``weight`` (the effective share, %) is 0
     because it was spread over the others. It is stored packed in ``parts``, a flat list of numbers
-    (see ``PART_KINDS`` and ``PART_FIELDS``). One row per account per day; recalculating a day
-    replaces it.
+    (see ``PART_KINDS`` and ``PART_FIELDS``). One row per account per day, keyed by (account, day);
+    recalculating a day replaces it.
+
+    Layout (docs/architecture.md, "Health history"): on PostgreSQL the table is partitioned by month
+    of ``day`` (``health.partitions`` creates months ahead and drops them past retention); rows older
+    than ``HEALTH_PARTS_DAYS`` keep only score, band and flags (``retention.services``).
     """
 
     class Band(models.TextChoices):
@@ -638,7 +651,8 @@ class HealthScore(models.Model):
     # Best to worst: a band "worsens" when its rank grows.
     BAND_RANK = {Band.GREEN: 0, Band.YELLOW: 1, Band.RED: 2}
 
-    # The unique (account, day) index serves lookups by account; a second index would only slow the nightly write.
+    # The key: (account, day) is the only unique index, and it serves every lookup by account.
+    pk = models.CompositePrimaryKey("account", "day")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False)
     day = models.DateField()
     # No index: a model is rarely deleted, and every index slows the nightly write of every row.
@@ -657,21 +671,22 @@ class HealthScore(models.Model):
         default=False, help_text="Band worsened, or the score dropped by more than the model's alert amount."
     )
     check_overdue = models.BooleanField(default=False, help_text="No health check within the program's cadence.")
-    parts = FloatListField(default=list, help_text="Every component's numbers, packed; read ``components``.")
+    # Null once the row is older than HEALTH_PARTS_DAYS (retention.services.thin_health_parts).
+    parts = FloatListField(null=True, default=list, help_text="Every component's numbers, packed; read ``components``.")
 
     objects = HealthScoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["account", "-day"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "day"], name="healthscore_one_per_account_day"),
             models.CheckConstraint(condition=Q(score__lte=100), name="healthscore_score_max_100"),
         ]
         indexes = [
             # Playbooks read the day's flagged rows; a partial index stays small and cheap to write.
             models.Index(fields=["day"], condition=Q(flagged=True), name="healthscore_flagged_day_idx"),
-            # The nightly job reads the previous day's rows chunk by chunk; reports read a day's rows.
-            models.Index(fields=["day", "account"], name="healthscore_day_account_idx"),
+            # A day's rows (the latest run, reports, band changes): a btree on the day alone, which
+            # PostgreSQL deduplicates to a few bytes per row (the key leads every other lookup).
+            models.Index(fields=["day"], name="healthscore_day_idx"),
         ]
 
     def __str__(self) -> str:

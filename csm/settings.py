@@ -406,9 +406,11 @@ RETENTION_DAYS = {name: env_int(f"RETENTION_DAYS_{name.upper()}", days) for name
 # 250 x 5,000 covers a day of health rows at 1M accounts (docs/benchmarks.md, "History layout").
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
 RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 250)
-# Health rows keep their explanation (parts) this long; older rows keep score, band and flags.
-# Calibration (health/calibration.py) reads rows up to 194 days old and keeps their parts whatever this says.
-HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 90)
+# Health rows keep their explanation (parts, model, previous score and band) this long; older rows keep
+# score, band and flags. 14 days keeps a year of history under 100 bytes per account-day
+# (docs/benchmarks/history.md); calibration's component separation reads parts, so it sees a
+# horizon's components only while they are kept.
+HEALTH_PARTS_DAYS = env_int("HEALTH_PARTS_DAYS", 14)
 # Days before that window the nightly thinning looks at (catches up missed nights; raise once for old history).
 HEALTH_PARTS_CATCHUP_DAYS = env_int("HEALTH_PARTS_CATCHUP_DAYS", 30)
 # The calibration report is cached per user and day (its inputs are 90+ days old).

@@ -225,7 +225,7 @@ def notice_status(contract: Contract) -> tuple[str, str]:
 def health_worsened(scope: Scope, *, today: date, limit: int = LIMIT) -> Section:
     """Accounts the latest nightly run flagged (band worsened or score dropped sharply), with
     what changed since their previous score."""
-    latest_day = HealthScore.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+    latest_day = HealthScore.objects.last_day(before=today, inclusive=True)
     if latest_day is None:
         return Section()
     scores = HealthScore.objects.filter(account__in=scope.accounts(), day=latest_day, flagged=True)

@@ -17,6 +17,7 @@ from accounts.models import (
     HealthScore,
 )
 
+from . import partitions
 from .scoring import SURVEY_WINDOW_DAYS, day_bounds, model_specs
 from .sql import chunk_sql, clear_sql
 
@@ -36,6 +37,8 @@ def recalculate_health(
     On PostgreSQL, ``workers`` connections (default ``HEALTH_RECALC_WORKERS``, 2) take chunks in
     parallel; SQLite, or a caller inside a transaction, runs them one after another.
     """
+    # The day's month and the next exist before any row is written (PostgreSQL; a no-op on SQLite).
+    partitions.ensure_months(day)
     default, by_program = model_specs()
     specs = [default, *{spec.model_id: spec for spec in by_program.values()}.values()]
     sql = chunk_sql(
@@ -59,7 +62,7 @@ def recalculate_health(
     if connection.vendor == "sqlite":
         params["conn_tz"] = connection.timezone_name
     # "Since the previous calculation": the last day scored before this one, the same for every account.
-    previous_day = HealthScore.objects.filter(day__lt=day).aggregate(d=Max("day"))["d"]
+    previous_day = HealthScore.objects.last_day(before=day)
     params["previous_day"] = ops.adapt_datefield_value(previous_day or date.min)
     bounds = Account.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:
@@ -105,10 +108,12 @@ def recalculate_health(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             written = sum(pool.map(in_thread, [starts[i::workers] for i in range(workers)]))
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # A night's rows make the table's statistics stale until autovacuum gets to it; the
-        # band-change read below and tomorrow's pages are planned on fresh ones (a sample: seconds).
+        # A night's rows make the day's month's statistics stale until autovacuum gets to it; the
+        # band-change read below and tomorrow's pages are planned on fresh ones. Only the month
+        # written is sampled, so the cost does not grow with the length of history.
+        month = f"{partitions.TABLE}_p{day:%Y%m}"
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {HealthScore._meta.db_table}")
+            cursor.execute(f"ANALYZE {month}")
     if notify:
         _send_band_changes(day=day)
     return written

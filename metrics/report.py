@@ -519,9 +519,9 @@ def retention(accounts: QuerySet[Account], period: Period) -> Metric:
 def health_bands(accounts: QuerySet[Account], period: Period) -> Metric:
     latest = HealthScore.objects.filter(account=OuterRef("account"), day__lte=period.end).order_by("-day")
     scores = HealthScore.objects.filter(account__in=accounts, day__lte=period.end).filter(
-        pk=Subquery(latest.values("pk")[:1])
+        day=Subquery(latest.values("day")[:1])  # each account's latest day: its row, by (account, day)
     )
-    counts = scores.aggregate(total=Count("pk"), green=Count("pk", filter=Q(band=HealthScore.Band.GREEN)))
+    counts = scores.aggregate(total=Count("day"), green=Count("day", filter=Q(band=HealthScore.Band.GREEN)))
     total, green = counts["total"], counts["green"]
     return ratio_metric(
         "health_green", "Health bands (% green)", green, total, detail=f"{green} of {total} scored accounts green"

@@ -18,8 +18,14 @@ def scores(acme, globex):
 
 def test_a_csm_reads_only_its_books_health(api, alice, scores) -> None:
     rows = api(alice).get("/api/health/").json()["results"]
-    assert {row["id"] for row in rows} == {scores["acme_old"].pk, scores["acme_new"].pk}
-    assert api(alice).get(f"/api/health/{scores['globex'].pk}/").status_code == 404
+    assert {row["id"] for row in rows} == {_key(scores["acme_old"]), _key(scores["acme_new"])}
+    assert api(alice).get(f"/api/health/{_key(scores['acme_new'])}/").json()["score"] == 35
+    assert api(alice).get(f"/api/health/{_key(scores['globex'])}/").status_code == 404
+    assert api(alice).get(f"/api/health/{scores['acme_new'].account_id}:2026-02-30/").status_code == 404
+
+
+def _key(score) -> str:
+    return f"{score.account_id}:{score.day.isoformat()}"
 
 
 def test_latest_keeps_each_accounts_newest_score(api, carol, scores) -> None:

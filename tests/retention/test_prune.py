@@ -8,12 +8,11 @@ from django.utils import timezone
 
 from accounts.models import Account, HealthScore, UsageSnapshot
 from csm.models import JobRun, OpsAlert
-from health.calibration import CALIBRATION_READS_DAYS
 from renewals.models import Renewal, RenewalNotice
 from retention import services
 from retention.policies import history_models
 from retention.tasks import prune_old_rows
-from tests.factories import ContractFactory, UsageSnapshotFactory
+from tests.factories import AccountFactory, ContractFactory, UsageSnapshotFactory
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +69,9 @@ def test_old_parts_are_emptied_and_score_band_flags_stay(acme, settings) -> None
     assert services.prune(today=TODAY, now=NOW)["health_parts_thinned"] == 0
 
     thin = HealthScore.objects.get(day=old)
-    assert (thin.parts, thin.score, thin.band, thin.flagged) == ([], 20, "red", True)
+    assert (thin.parts, thin.score, thin.band, thin.flagged) == (None, 20, "red", True)
+    assert (thin.model_id, thin.previous_score, thin.previous_band, thin.score_drop) == (None, None, "", None)
+    assert thin.components == {}
     assert HealthScore.objects.get(day=recent).parts == [1.0, None, 3.0]
 
 
@@ -133,18 +134,27 @@ def test_only_finished_cycles_lose_their_notices_and_only_settled_deliveries_go(
     assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [WebhookDelivery.Status.PENDING]
 
 
-def test_parts_calibration_still_reads_are_kept_whatever_the_setting(acme, settings) -> None:
-    settings.HEALTH_PARTS_DAYS = 90
-    read, unread = TODAY - timedelta(days=CALIBRATION_READS_DAYS), TODAY - timedelta(days=CALIBRATION_READS_DAYS + 1)
-    _scores(acme, [read, unread, TODAY - timedelta(days=91)], parts=[1.0])
+def test_the_parts_window_is_the_setting_alone(acme, settings) -> None:
+    settings.HEALTH_PARTS_DAYS = 14
+    kept, thinned = TODAY - timedelta(days=14), TODAY - timedelta(days=15)
+    _scores(acme, [kept, thinned], parts=[1.0])
 
     services.prune(today=TODAY, now=NOW)
 
-    assert dict(HealthScore.objects.values_list("day", "parts")) == {
-        read: [1.0],
-        unread: [],
-        TODAY - timedelta(days=91): [1.0],
-    }
+    assert dict(HealthScore.objects.values_list("day", "parts")) == {kept: [1.0], thinned: None}
+
+
+def test_a_day_is_thinned_in_bounded_account_chunks(settings) -> None:
+    settings.HEALTH_PARTS_DAYS, settings.HEALTH_PARTS_CATCHUP_DAYS = 14, 3
+    accounts = [AccountFactory(name=f"A{i}") for i in range(5)]
+    day = TODAY - timedelta(days=15)
+    for account in accounts:
+        _scores(account, [day], parts=[1.0])
+
+    assert services.thin_health_parts(today=TODAY, batch=2, max_batches=2) == 4
+    assert HealthScore.objects.exclude(parts=None).count() == 1
+    assert services.thin_health_parts(today=TODAY, batch=2, max_batches=2) == 1
+    assert HealthScore.objects.exclude(parts=None).count() == 0
 
 
 def test_thinning_looks_back_only_its_catch_up_window(acme, settings) -> None:
@@ -152,7 +162,7 @@ def test_thinning_looks_back_only_its_catch_up_window(acme, settings) -> None:
     edge, beyond = TODAY - timedelta(days=305), TODAY - timedelta(days=306)
     _scores(acme, [edge, beyond], parts=[1.0])
     assert services.prune(today=TODAY, now=NOW)["health_parts_thinned"] == 1
-    assert dict(HealthScore.objects.values_list("day", "parts")) == {edge: [], beyond: [1.0]}
+    assert dict(HealthScore.objects.values_list("day", "parts")) == {edge: None, beyond: [1.0]}
     settings.HEALTH_PARTS_CATCHUP_DAYS = 3650  # the one-off catch-up on an old history
     assert services.prune(today=TODAY, now=NOW)["health_parts_thinned"] == 1
 
