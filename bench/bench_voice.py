@@ -24,7 +24,7 @@ from unittest import mock
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.db import QueryCounter, bulk_load, ensure_database, timed, vacuum_analyze
+from bench.db import QueryCounter, bench_owner, bulk_load, ensure_database, timed, vacuum_analyze
 from bench.report import Headline, Result
 
 DEFAULT_SCALE = 1_000_000
@@ -69,17 +69,7 @@ def build(scale: int) -> None:
         Milestone,
     )
     with bulk_load(*models), connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM auth_user ORDER BY id LIMIT 1")
-        row = cursor.fetchone()
-        owner = row[0] if row else None
-        if owner is None:
-            cursor.execute(
-                "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
-                "is_active, date_joined) "
-                "VALUES ('!', false, 'bench', 'Bench', 'CSM', 'bench@csm.test', false, true, %s) RETURNING id",
-                [now],
-            )
-            owner = cursor.fetchone()[0]
+        owner = bench_owner(cursor, now=now)
         # 1 % churned (never asked); the rest mature.
         cursor.execute(
             """
