@@ -167,3 +167,18 @@ def vacuum_analyze() -> None:
     """As autovacuum would after a bulk load: statistics, and a visibility map for index-only scans."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def bench_owner(cursor: CursorWrapper, *, now: object) -> int:
+    """The id of the first user (the CSM who owns the bench book), created if there is none."""
+    cursor.execute("SELECT id FROM auth_user ORDER BY id LIMIT 1")
+    row = cursor.fetchone()
+    if row:
+        return row[0]
+    cursor.execute(
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
+        "is_active, date_joined) "
+        "VALUES ('!', false, 'bench', 'Bench', 'CSM', 'bench@csm.test', false, true, %s) RETURNING id",
+        [now],
+    )
+    return cursor.fetchone()[0]

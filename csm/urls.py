@@ -22,7 +22,9 @@ from front import operations as front_operations
 from growth.api import CheckpointViewSet, OpportunityViewSet, SuggestionViewSet
 from metrics.api import MetricsViewSet
 from playbooks.api import HandoffViewSet, TaskViewSet
+from portal.api import CustomerLinkViewSet
 from renewals.api import ContractViewSet, RenewalViewSet
+from surveys.api import SurveyResponseViewSet
 
 from . import otp, otp_views, session_views, sso_views, token_views, views
 from .sso_views import needs_passwords
@@ -45,6 +47,8 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("survey-responses", SurveyResponseViewSet, basename="survey-response")
+router.register("customer-links", CustomerLinkViewSet, basename="customer-link")
 
 urlpatterns = [
     path("", include("front.urls")),

@@ -19,6 +19,7 @@ from accounts.models import Account
 from growth import services
 from growth.models import Checkpoint, Opportunity, Suggestion
 from renewals.models import Contract, Renewal
+from surveys.models import SurveyResponse
 
 TITLES: dict[str, str] = {
     Opportunity.Kind.SEATS: "More seats for the {team} team",
@@ -47,6 +48,17 @@ def _noisy(rng: random.Random, right: str, hit: float) -> str:
 def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
     owners = {u.pk: u for u in User.objects.filter(owned_accounts__pk__in=account_ids).distinct()}
     services.raise_suggestions(today=today)
+    # The demo's promoters (NPS 9-10), as the surveys hook raises them after each answer commits
+    # (the same key per answer, so a hook that already ran adds nothing).
+    for response in (
+        SurveyResponse.objects.nps().filter(account_id__in=account_ids, score__gte=9).select_related("account")
+    ):
+        services.suggest_for_promoter(
+            account=response.account,
+            score=response.score,
+            answered_on=response.answered_on,
+            answer_key=str(response.pk),
+        )
     for suggestion in Suggestion.objects.filter(account_id__in=account_ids).pending().select_related("account"):
         by = owners.get(suggestion.account.owner_id)
         contract = services.contract_for_expansion(suggestion.account, on=today)

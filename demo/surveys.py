@@ -60,7 +60,8 @@ def _invite_and_answer(
 
 
 def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
-    SurveySettings.objects.get_or_create(program=None, defaults={"nps_every_months": 6})
+    # NPS twice a year; CSAT also after a support-heavy month (support load 8: e.g. 4 cases, 2 escalations).
+    SurveySettings.objects.get_or_create(program=None, defaults={"nps_every_months": 6, "csat_support_load": 8})
     # The default model weighs survey answers a little (an admin's choice; the standard model does not).
     HealthComponent.objects.get_or_create(
         model=HealthModel.objects.default(),
@@ -90,6 +91,21 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
                 contacts_by_account.get(account_id, [])[:1],
                 answer=lambda: rng.choices(range(1, 6), weights=[1, 1, 3, 6, 5])[0],
                 day=day - timedelta(days=30),
+            )
+        if rng.random() < 0.1:  # a support-heavy month last month: the CSAT of that month
+            last_month = today.replace(day=1) - timedelta(days=1)
+            support = Survey.objects.create(
+                account_id=account_id,
+                kind="csat",
+                occasion=f"csat:support:{last_month:%Y-%m}",
+                created_on=last_month,
+            )
+            _invite_and_answer(
+                rng,
+                support,
+                contacts_by_account.get(account_id, [])[:1],
+                answer=lambda: rng.choices(range(1, 6), weights=[3, 3, 3, 2, 1])[0],
+                day=last_month,
             )
     _exit_surveys(rng, today=today, contacts_by_account=contacts_by_account)
     _customer_links(today=today)

@@ -11,9 +11,10 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Case, CharField, Exists, F, IntegerField, Max, Min, OuterRef, Q, Sum, Value, When
+from django.db.models.functions import Cast, Concat
 
-from accounts.models import Account, HealthScore, Program, Team, UsageSnapshot
+from accounts.models import Account, HealthScore, Team, UsageSnapshot
 from playbooks import services as playbook_services
 from playbooks.models import EntitlementUse, Milestone, Task
 from playbooks.services import ENTITLEMENT_FIELDS
@@ -228,9 +229,15 @@ def _quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
+def _raised(signal: str, period: object) -> Exists:
+    """A suggestion already raised for the outer row's account, this signal and ``period`` (value or expression)."""
+    return Exists(Suggestion.objects.filter(account_id=OuterRef("account_id"), signal=signal, period=period))
+
+
 def _licence_signals(*, today: date) -> list[Suggestion]:
     """More than 90 % of licences in use on every snapshot of the last 30 days (docs/domain.md §10)."""
     since = today - timedelta(days=LICENCE_DAYS)
+    signal, period = Suggestion.Signal.LICENCES_FULL, _quarter(today)
     window = UsageSnapshot.objects.filter(date__gt=since, date__lte=today, licenses_purchased__gt=0)
     # 10 x active > 9 x purchased: "more than 90 %" in whole numbers.
     low = (
@@ -244,15 +251,17 @@ def _licence_signals(*, today: date) -> list[Suggestion]:
         .annotate(first=Min("date"))
         .filter(first__lte=today - timedelta(days=LICENCE_DAYS - 2))
         .exclude(Exists(low))
+        .filter(~_raised(signal, period))
         .values_list("account_id", flat=True)
     )
+    reason = f"More than 90 % of licences in use on every snapshot since {since + timedelta(days=1):%d %b %Y}."
     return [
         Suggestion(
             account_id=account_id,
-            signal=Suggestion.Signal.LICENCES_FULL,
-            period=_quarter(today),
-            reason=f"More than 90 % of licences in use on every snapshot since {since + timedelta(days=1):%d %b %Y}.",
-            kind=Suggestion.KIND_FOR[Suggestion.Signal.LICENCES_FULL],
+            signal=signal,
+            period=period,
+            reason=reason,
+            kind=Suggestion.KIND_FOR[signal],
             raised_on=today,
         )
         for account_id in rows.order_by()
@@ -260,67 +269,78 @@ def _licence_signals(*, today: date) -> list[Suggestion]:
 
 
 def _entitlement_signals(*, today: date) -> list[Suggestion]:
-    """A yearly entitlement used up within the running contract term."""
-    out: list[Suggestion] = []
-    contracts = (
-        Contract.objects.active()
-        .filter(starts_on__lte=today, ends_on__gte=today, program__isnull=False)
-        .filter(account__in=Account.objects.active())
-        .values("pk", "account_id", "starts_on", "program_id")
+    """A yearly entitlement used up within the running contract term: one grouped query over the book."""
+    signal = Suggestion.Signal.ENTITLEMENT_USED_UP
+    term = "account__contracts__"
+    entitled = Case(
+        *(When(kind=kind, then=F(f"{term}program__{field}")) for kind, field in ENTITLEMENT_FIELDS.items()),
+        default=Value(0),
+        output_field=IntegerField(),
     )
-    by_account = {row["account_id"]: row for row in contracts.order_by("account_id", "ends_on")}
-    if not by_account:
-        return out
-    programs = {p.pk: p for p in Program.objects.all()}
-    account_ids = list(by_account)
-    for start in range(0, len(account_ids), CHUNK):
-        chunk = account_ids[start : start + CHUNK]
-        # Each use counts in the running term only (from the contract's start).
-        totals: dict[tuple[int, str], Decimal] = {}
-        for row in (
-            EntitlementUse.objects.filter(account_id__in=chunk, used_on__lte=today)
-            .values("account_id", "kind", "used_on", "quantity")
-            .order_by()
-        ):
-            contract = by_account[row["account_id"]]
-            if row["used_on"] >= contract["starts_on"]:
-                key = (row["account_id"], row["kind"])
-                totals[key] = totals.get(key, Decimal("0")) + row["quantity"]
-        for (account_id, kind), quantity in totals.items():
-            contract = by_account[account_id]
-            field = ENTITLEMENT_FIELDS.get(kind)
-            program = programs.get(contract["program_id"])
-            entitled = getattr(program, field, 0) if program and field else 0
-            if entitled and quantity >= entitled:
-                label = ENTITLEMENT_PLURALS.get(kind, kind)
-                out.append(
-                    Suggestion(
-                        account_id=account_id,
-                        signal=Suggestion.Signal.ENTITLEMENT_USED_UP,
-                        period=f"contract-{contract['pk']}-{kind}",
-                        reason=f"{quantity.normalize():f} of {entitled} {label} used since "
-                        f"{contract['starts_on']:%d %b %Y} ({program} program): the entitlement is used up.",
-                        kind=Suggestion.KIND_FOR[Suggestion.Signal.ENTITLEMENT_USED_UP],
-                        raised_on=today,
-                    )
-                )
+    period = Concat(Value("contract-"), Cast(OuterRef(f"{term}id"), CharField()), Value("-"), OuterRef("kind"))
+    rows = (
+        EntitlementUse.objects.filter(
+            kind__in=list(ENTITLEMENT_FIELDS),
+            used_on__lte=today,
+            used_on__gte=F(f"{term}starts_on"),
+            account__in=Account.objects.active(),
+            **{
+                f"{term}status": Contract.Status.ACTIVE,
+                f"{term}starts_on__lte": today,
+                f"{term}ends_on__gte": today,
+                f"{term}program__isnull": False,
+            },
+        )
+        .values("account_id", "kind", f"{term}id", f"{term}starts_on", f"{term}program__name")
+        .annotate(used=Sum("quantity"), entitled=Max(entitled))
+        .filter(entitled__gt=0, used__gte=F("entitled"))
+        .filter(~_raised(signal, period))
+        .order_by()
+    )
+    out = []
+    for row in rows:
+        label = ENTITLEMENT_PLURALS.get(row["kind"], row["kind"])
+        out.append(
+            Suggestion(
+                account_id=row["account_id"],
+                signal=signal,
+                period=f"contract-{row[f'{term}id']}-{row['kind']}",
+                reason=f"{row['used'].normalize():f} of {row['entitled']} {label} used since "
+                f"{row[f'{term}starts_on']:%d %b %Y} ({row[f'{term}program__name']} program): "
+                "the entitlement is used up.",
+                kind=Suggestion.KIND_FOR[signal],
+                raised_on=today,
+            )
+        )
     return out
 
 
 def _milestone_signals(*, today: date) -> list[Suggestion]:
-    reached = Milestone.objects.filter(
-        status=Milestone.Status.REACHED,
-        reached_on__gt=today - timedelta(days=MILESTONE_DAYS),
-        reached_on__lte=today,
-        objective__plan__account__in=Account.objects.active(),
-    ).values_list("pk", "objective__plan__account_id", "title", "reached_on")
+    signal = Suggestion.Signal.MILESTONE_REACHED
+    period = Concat(Value("milestone-"), Cast(OuterRef("pk"), CharField()))
+    reached = (
+        Milestone.objects.filter(
+            status=Milestone.Status.REACHED,
+            reached_on__gt=today - timedelta(days=MILESTONE_DAYS),
+            reached_on__lte=today,
+            objective__plan__account__in=Account.objects.active(),
+        )
+        .filter(
+            ~Exists(
+                Suggestion.objects.filter(
+                    account_id=OuterRef("objective__plan__account_id"), signal=signal, period=period
+                )
+            )
+        )
+        .values_list("pk", "objective__plan__account_id", "title", "reached_on")
+    )
     return [
         Suggestion(
             account_id=account_id,
-            signal=Suggestion.Signal.MILESTONE_REACHED,
+            signal=signal,
             period=f"milestone-{pk}",
             reason=f"Milestone “{title}” reached on {reached_on:%d %b %Y}: the customer got value; what is next?"[:300],
-            kind=Suggestion.KIND_FOR[Suggestion.Signal.MILESTONE_REACHED],
+            kind=Suggestion.KIND_FOR[signal],
             raised_on=today,
         )
         for pk, account_id, title, reached_on in reached.order_by()
@@ -328,7 +348,11 @@ def _milestone_signals(*, today: date) -> list[Suggestion]:
 
 
 def raise_suggestions(*, today: date) -> dict:
-    """The daily job: each signal raises its suggestion once (unique account, signal, period)."""
+    """The daily job: each signal raises its suggestion once (unique account, signal, period).
+
+    Each finder is one query that leaves out what was already raised, so a daily run reads and
+    writes only the new suggestions (one insert per 2,000); the unique key settles a race.
+    """
     counts = {}
     for name, finder in (
         ("licences_full", _licence_signals),
@@ -336,9 +360,8 @@ def raise_suggestions(*, today: date) -> dict:
         ("milestone_reached", _milestone_signals),
     ):
         found = finder(today=today)
-        before = Suggestion.objects.filter(signal=name).count()
         Suggestion.objects.bulk_create(found, batch_size=CHUNK, ignore_conflicts=True)
-        counts[name] = Suggestion.objects.filter(signal=name).count() - before
+        counts[name] = len(found)
     return counts
 
 
@@ -398,7 +421,20 @@ def automated_call(*, band: str | None, coverage: str, playbook_tasks: int, comm
     return call, f"{points} risk point(s): {', '.join(why) or 'nothing against it'}."
 
 
-def _due_renewals(*, today: date, schedules: dict[int | None, list[int]]) -> list[tuple[Renewal, int]]:
+# What the checkpoint job reads of each due renewal (one row per renewal and point).
+DUE_FIELDS = (
+    "pk",
+    "contract__account_id",
+    "contract__account__name",
+    "contract__account__owner_id",
+    "owner_id",
+    "contract__ends_on",
+    "stage",
+    "contact_coverage",
+)
+
+
+def _due_renewals(*, today: date, schedules: dict[int | None, list[int]]) -> list[tuple[dict, int]]:
     """Open renewals that passed a checkpoint not yet recorded: only the latest point passed."""
     due = []
     groups: dict[tuple[int, ...], list[int | None]] = {}
@@ -420,74 +456,87 @@ def _due_renewals(*, today: date, schedules: dict[int | None, list[int]]) -> lis
                     contract__ends_on__lte=today + timedelta(days=point),
                 )
                 .exclude(Exists(Checkpoint.objects.filter(renewal=OuterRef("pk"), days_before=point)))
-                .select_related("contract__account")
                 .order_by("contract__ends_on", "pk")
+                .values(*DUE_FIELDS)
             )
             due += [(renewal, point) for renewal in rows]
     return due
+
+
+def _record_chunk(chunk: list[tuple[dict, int]], *, today: date) -> int:
+    """Checkpoints and the CSMs' tasks for up to CHUNK due renewals: six statements whatever the size."""
+    account_ids = [r["contract__account_id"] for r, _ in chunk]
+    bands = dict(
+        HealthScore.objects.latest_run(today=today).filter(account_id__in=account_ids).values_list("account_id", "band")
+    )
+    tasks: dict[int, int] = {}
+    for account_id in (
+        Task.objects.open().filter(account_id__in=account_ids, rule__isnull=False).values_list("account_id", flat=True)
+    ):
+        tasks[account_id] = tasks.get(account_id, 0) + 1
+    answered = set(
+        RenewalAnswer.objects.filter(
+            renewal_id__in=[r["pk"] for r, _ in chunk], kind=RenewalAnswer.Kind.PLAN_TO_RENEW
+        ).values_list("renewal_id", flat=True)
+    )
+    checkpoints = []
+    for renewal, point in chunk:
+        account_id = renewal["contract__account_id"]
+        call, why = automated_call(
+            band=bands.get(account_id),
+            coverage=renewal["contact_coverage"],
+            playbook_tasks=tasks.get(account_id, 0),
+            committed=renewal["stage"] == Renewal.Stage.COMMITTED or renewal["pk"] in answered,
+        )
+        checkpoints.append(
+            Checkpoint(
+                renewal_id=renewal["pk"],
+                days_before=point,
+                account_id=account_id,
+                recorded_on=today,
+                auto_call=call,
+                auto_reason=why[:300],
+                asked_of_id=renewal["owner_id"] or renewal["contract__account__owner_id"],
+            )
+        )
+    # One checkpoint per (renewal, point): a concurrent run's rows are left alone and not asked twice.
+    Checkpoint.objects.bulk_create(checkpoints, batch_size=CHUNK, ignore_conflicts=True)
+    by_renewal = {r["pk"]: r for r, _ in chunk}
+    recorded = Checkpoint.objects.filter(
+        renewal_id__in=list(by_renewal), recorded_on=today, csm_call="", called_on__isnull=True
+    ).values_list("pk", "renewal_id", "days_before", "auto_call", "auto_reason", "asked_of_id")
+    call_label = dict(Checkpoint.Call.choices)
+    opened = []
+    for pk, renewal_id, point, auto_call, auto_reason, asked_of_id in recorded:
+        renewal = by_renewal[renewal_id]
+        opened.append(
+            Task(
+                account_id=renewal["contract__account_id"],
+                assignee_id=asked_of_id,
+                title=f"Renewal checkpoint T-{point}: make your call on {renewal['contract__account__name']}",
+                due_on=today + timedelta(days=CALL_TASK_DAYS),
+                key=Checkpoint(pk=pk).task_key,
+                description=f"csm's automated call: {call_label[auto_call]} ({auto_reason}) "
+                "Record yours (likely / at risk / will churn) with a note on the checkpoints page.",
+                reason=f"The contract ends on {renewal['contract__ends_on']:%d %b %Y}: checkpoint T-{point}.",
+                source=Task.Source.JOB,
+            )
+        )
+    # The partial unique index on open (account, key) tasks keeps playbooks.open_task's once-only rule.
+    Task.objects.bulk_create(opened, batch_size=CHUNK, ignore_conflicts=True)
+    return len(opened)
 
 
 @transaction.atomic
 def record_checkpoints(*, today: date) -> dict:
     """The daily job: record csm's call at each checkpoint passed and ask the CSM for theirs.
 
-    Safe to run twice: one checkpoint per (renewal, point), and the CSM's task has a key.
+    Set-based: one query finds the due renewals per schedule point, then a fixed handful of
+    statements per 2,000 of them. Safe to run twice: one checkpoint per (renewal, point), and the
+    CSM's task has a key.
     """
     due = _due_renewals(today=today, schedules=_schedules())
-    recorded = 0
-    for start in range(0, len(due), CHUNK):
-        chunk = due[start : start + CHUNK]
-        account_ids = [r.contract.account_id for r, _ in chunk]
-        bands = dict(
-            HealthScore.objects.latest_run(today=today)
-            .filter(account_id__in=account_ids)
-            .values_list("account_id", "band")
-        )
-        tasks: dict[int, int] = {}
-        for account_id in (
-            Task.objects.open()
-            .filter(account_id__in=account_ids, rule__isnull=False)
-            .values_list("account_id", flat=True)
-        ):
-            tasks[account_id] = tasks.get(account_id, 0) + 1
-        answered = set(
-            RenewalAnswer.objects.filter(
-                renewal_id__in=[r.pk for r, _ in chunk], kind=RenewalAnswer.Kind.PLAN_TO_RENEW
-            ).values_list("renewal_id", flat=True)
-        )
-        for renewal, point in chunk:
-            account = renewal.contract.account
-            call, why = automated_call(
-                band=bands.get(account.pk),
-                coverage=renewal.contact_coverage,
-                playbook_tasks=tasks.get(account.pk, 0),
-                committed=renewal.stage == Renewal.Stage.COMMITTED or renewal.pk in answered,
-            )
-            checkpoint, created = Checkpoint.objects.get_or_create(
-                renewal=renewal,
-                days_before=point,
-                defaults={
-                    "account": account,
-                    "recorded_on": today,
-                    "auto_call": call,
-                    "auto_reason": why[:300],
-                    "asked_of": renewal.owner or account.owner,
-                },
-            )
-            if not created:
-                continue
-            recorded += 1
-            playbook_services.open_task(
-                account=account,
-                title=f"Renewal checkpoint T-{point}: make your call on {account.name}",
-                due_on=today + timedelta(days=CALL_TASK_DAYS),
-                key=checkpoint.task_key,
-                assignee=checkpoint.asked_of,
-                description=f"csm's automated call: {checkpoint.get_auto_call_display()} ({why}) "
-                "Record yours (likely / at risk / will churn) with a note on the checkpoints page.",
-                reason=f"The contract ends on {renewal.contract.ends_on:%d %b %Y}: checkpoint T-{point}.",
-                source=Task.Source.JOB,
-            )
+    recorded = sum(_record_chunk(due[start : start + CHUNK], today=today) for start in range(0, len(due), CHUNK))
     return {"checkpoints": recorded}
 
 

@@ -399,7 +399,9 @@ def statement(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = _account(request, account_pk)
     today = timezone.localdate()
     period = forms.PeriodForm(request.GET or None)
-    start, end = today - timedelta(days=365), today
+    # By default the contract year so far: entitlements are included per contract year.
+    start, year_end, _ = services.contract_year(account, today=today)
+    end = min(year_end, today)
     if period.is_valid():
         start = period.cleaned_data["start"] or start
         end = period.cleaned_data["end"] or end

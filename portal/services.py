@@ -8,7 +8,6 @@ onboarding progress; nothing else of csm.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -20,7 +19,6 @@ from django.utils import timezone
 from accounts.models import Account, Contact
 from playbooks import services as playbook_services
 from playbooks.models import OnboardingItem, SuccessPlan
-from renewals.models import Contract
 from renewals.unsubscribe import absolute
 
 from .models import CustomerLink, CustomerLinkView
@@ -93,21 +91,8 @@ def record_view(*, link: CustomerLink, what: str, ip: str | None, user_agent: st
 # --- What the page shows -------------------------------------------------------------------------
 
 
-def contract_year(account: Account, *, today: date) -> tuple[date, date, bool]:
-    """The current contract year: from the active term's start (or its latest anniversary) for a year.
-
-    With no active contract, the last 365 days (as the staff statement's default) and False.
-    """
-    contract = (
-        Contract.objects.filter(account=account, status=Contract.Status.ACTIVE, starts_on__lte=today)
-        .order_by("-starts_on")
-        .first()
-    )
-    if contract is None:
-        return today - timedelta(days=365), today, False
-    years = relativedelta(today, contract.starts_on).years
-    start = contract.starts_on + relativedelta(years=years)
-    return start, start + relativedelta(years=1) - timedelta(days=1), True
+# The contract year is the staff statement's own (playbooks), so both count the same period.
+contract_year = playbook_services.contract_year
 
 
 @dataclass

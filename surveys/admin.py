@@ -11,6 +11,7 @@ class SurveySettingsAdmin(admin.ModelAdmin):
         "nps_to_decision_makers",
         "nps_to_champions",
         "csat_after_onboarding",
+        "csat_support_load",
         "exit_when_lost",
         "link_days",
     )

@@ -23,6 +23,12 @@ class SurveySettings(models.Model):
     nps_to_decision_makers = models.BooleanField("NPS to decision makers", default=True)
     nps_to_champions = models.BooleanField("NPS to champions", default=True)
     csat_after_onboarding = models.BooleanField("CSAT when onboarding completes", default=True)
+    csat_support_load = models.PositiveSmallIntegerField(
+        "CSAT after a support-heavy month: support load",
+        default=0,
+        help_text="Ask for CSAT (once a month) when a usage snapshot of this month shows at least this "
+        "support load: open cases + 2 x escalations, the health score's support input. 0 never asks.",
+    )
     exit_when_lost = models.BooleanField("exit survey when a renewal is lost or lapses", default=True)
     link_days = models.PositiveSmallIntegerField(
         default=14, validators=[MinValueValidator(1)], help_text="Days a survey link keeps working."
@@ -72,14 +78,19 @@ class Survey(models.Model):
 
     @property
     def question(self) -> str:
-        return QUESTIONS[self.kind].format(vendor=settings.CSM_VENDOR_NAME or "us")
+        key = (
+            SUPPORT_QUESTION if self.kind == self.Kind.CSAT and self.occasion.startswith("csat:support") else self.kind
+        )
+        return QUESTIONS[key].format(vendor=settings.CSM_VENDOR_NAME or "us")
 
     @property
     def scale(self) -> list[int]:
         return list(SCALES.get(self.kind, ()))
 
 
+SUPPORT_QUESTION = "csat:support"
 QUESTIONS: dict[str, str] = {
+    SUPPORT_QUESTION: "How satisfied are you with the support you received this month?",
     Survey.Kind.NPS: "How likely are you to recommend {vendor} to a friend or colleague?",
     Survey.Kind.CSAT: "How satisfied are you with your onboarding?",
     Survey.Kind.EXIT: "What is the main reason you decided not to renew?",

@@ -18,16 +18,16 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Program
+from accounts.models import Account, Contact, Program, UsageSnapshot
 from csm import freshness
 from playbooks import services as playbook_services
-from playbooks.models import Task
+from playbooks.models import OnboardingItem, Task
 from renewals import emails
 from renewals.models import ReasonCode, Renewal
 from renewals.unsubscribe import absolute
@@ -48,6 +48,9 @@ EXIT_ROLES = ("is_decision_maker", "is_renewal", "is_primary")
 # Exit surveys go out for renewals lost up to this many days ago (the job catches up missed days).
 EXIT_WITHIN_DAYS = 30
 CSAT_WITHIN_DAYS = 30
+CSAT_ONBOARDING = "csat:onboarding"
+# A support-heavy month: a snapshot of this calendar month at or over the program's support load.
+CSAT_SUPPORT = "csat:support"
 DETRACTOR_TASK_DAYS = 2
 
 
@@ -84,107 +87,190 @@ def roles_for(survey: Survey) -> tuple[str, ...]:
 
 
 def _settings_by_program() -> dict[int | None, SurveySettings]:
-    return {pid: SurveySettings.for_program(pid) for pid in [None, *Program.objects.values_list("pk", flat=True)]}
+    """Each program's settings (its own row, else the default row, else the built-in defaults): two queries."""
+    rows = {row.program_id: row for row in SurveySettings.objects.order_by("-pk")}
+    default = rows.get(None) or SurveySettings()
+    return {pid: rows.get(pid, default) for pid in [None, *Program.objects.values_list("pk", flat=True)]}
 
 
 # --- Planning ----------------------------------------------------------------------------------
 
 
-def _create_surveys(rows: list[tuple[int, str, str, int | None]], *, today: date) -> list[int]:
-    """Insert (account, kind, occasion, renewal) surveys once each; return the ids of those rows."""
-    if not rows:
+# Contact role columns a survey may ask; a planned row carries one flag per column (its kind's roles).
+ROLE_COLUMNS = ("is_decision_maker", "is_champion", "is_primary", "is_technical", "is_renewal")
+# Publish at most this many sends per planning run; the sweeper publishes the rest in batches,
+# as renewal notices do (a first NPS wave over a large book is not a million broker calls at once).
+ENQUEUE_LIMIT = 2000
+
+Due = tuple[int, str, str, int | None, tuple[str, ...]]  # account, kind, occasion, renewal, roles
+
+
+def _role_flags(roles: tuple[str, ...]) -> list[bool]:
+    return [column in roles for column in ROLE_COLUMNS]
+
+
+def _insert_surveys(rows: list[Due], *, today: date, now: datetime) -> list[tuple[int, int]]:
+    """One ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`` for a chunk: (survey, row index) of new rows."""
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params: list = []
+    for index, (account_id, kind, occasion, renewal_id, _) in enumerate(rows):
+        params += [index, account_id, str(kind), occasion, renewal_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO surveys_survey (account_id, kind, occasion, renewal_id, created_on, created_at)
+            SELECT due.column2, due.column3, due.column4, CAST(due.column5 AS BIGINT), %s, %s
+            FROM (VALUES {values}) AS due
+            WHERE TRUE
+            ON CONFLICT DO NOTHING
+            RETURNING id, account_id, kind, occasion
+            """,  # noqa: S608 - only placeholders are interpolated.
+            [today, now, *params],
+        )
+        created = cursor.fetchall()
+    index_of = {(account_id, kind, occasion): i for i, (account_id, kind, occasion, _, _) in enumerate(rows)}
+    return [(pk, index_of[account_id, kind, occasion]) for pk, account_id, kind, occasion in created]
+
+
+def _insert_invites(rows: list[Due], created: list[tuple[int, int]], *, today: date, now: datetime) -> list[int]:
+    """One set-based insert per chunk: an invite per new survey and current contact in one of its roles."""
+    if not created:
         return []
-    Survey.objects.bulk_create(
-        [
-            Survey(account_id=account_id, kind=kind, occasion=occasion, renewal_id=renewal_id, created_on=today)
-            for account_id, kind, occasion, renewal_id in rows
-        ],
-        ignore_conflicts=True,
-    )
-    wanted = Q()
-    for account_id, kind, occasion, _ in rows:
-        wanted |= Q(account_id=account_id, kind=kind, occasion=occasion)
-    return list(Survey.objects.filter(wanted).values_list("pk", flat=True))
+    values = ", ".join(["(%s, %s" + ", %s" * len(ROLE_COLUMNS) + ")"] * len(created))
+    params: list = []
+    for survey_id, index in created:
+        params += [survey_id, rows[index][0], *_role_flags(rows[index][4])]
+    wants = " OR ".join(f"(due.column{3 + i} AND ct.{column})" for i, column in enumerate(ROLE_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO surveys_surveyinvite (survey_id, contact_id, email, status, attempts, last_error,
+                                              created_at, updated_at)
+            SELECT due.column1, ct.id, LOWER(ct.email), %s, 0, '', %s, %s
+            FROM (VALUES {values}) AS due
+            JOIN accounts_contact ct ON ct.account_id = due.column2
+            WHERE ct.email <> '' AND ct.email_opt_out = %s AND ct.email_bad_at IS NULL
+              AND (ct.left_on IS NULL OR ct.left_on > %s) AND ({wants})
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """,  # noqa: S608 - only placeholders and fixed column names are interpolated.
+            [SurveyInvite.Status.PENDING, now, now, *params, False, today],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _invite(survey_ids: list[int], *, today: date) -> list[int]:
-    """Create the invites of these surveys (once per contact); return the ids of pending, unpublished ones.
-
-    One contact query per set of roles (a kind in a program), not per survey."""
-    surveys = Survey.objects.filter(pk__in=survey_ids).select_related("account")
-    settings_for = _settings_by_program()
-    by_roles: dict[tuple[str, ...], dict[int, list[Survey]]] = {}
-    for survey in surveys:
-        survey_settings = settings_for.get(survey.account.program_id) or settings_for[None]
-        roles = nps_roles(survey_settings) if survey.kind == Survey.Kind.NPS else roles_for(survey)
-        by_roles.setdefault(roles, {}).setdefault(survey.account_id, []).append(survey)
-    created: list[SurveyInvite] = []
-    for roles, by_account in by_roles.items():
-        contacts = recipients(Contact.objects.filter(account_id__in=list(by_account)), today=today, roles=roles)
-        for account_id, contact_id, email in contacts.values_list("account_id", "pk", "email"):
-            created += [
-                SurveyInvite(survey=survey, contact_id=contact_id, email=email.lower())
-                for survey in by_account[account_id]
-            ]
-    SurveyInvite.objects.bulk_create(created, ignore_conflicts=True, batch_size=CHUNK)
-    return list(
-        SurveyInvite.objects.filter(
-            survey_id__in=survey_ids, status=SurveyInvite.Status.PENDING, enqueued_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
+def _plan(rows: list[Due], *, today: date, now: datetime) -> tuple[int, list[int]]:
+    """Surveys and invites for ``rows``, two statements per chunk; (surveys created, new invite ids)."""
+    surveys, invites = 0, []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        created = _insert_surveys(chunk, today=today, now=now)
+        surveys += len(created)
+        invites += _insert_invites(chunk, created, today=today, now=now)
+    return surveys, invites
 
 
-def _due_nps(*, today: date) -> list[tuple[int, str, str, int | None]]:
-    rows: list[tuple[int, str, str, int | None]] = []
+def _program_q(program_ids: list[int | None], *, prefix: str = "") -> Q:
+    """Rows of these programs (None: accounts without a program)."""
+    q = Q(**{f"{prefix}program_id__in": [p for p in program_ids if p is not None]})
+    if None in program_ids:
+        q |= Q(**{f"{prefix}program__isnull": True})
+    return q
+
+
+def _has_recipient(*, today: date, roles: tuple[str, ...]) -> Exists:
+    return Exists(recipients(Contact.objects.filter(account_id=OuterRef("pk")), today=today, roles=roles))
+
+
+def _due_nps(*, today: date) -> list[Due]:
+    """Accounts with a recipient and no NPS survey within their program's interval: one query per program."""
+    rows: list[Due] = []
+    occasion = f"nps:{today.isoformat()}"
     for program_id, survey_settings in _settings_by_program().items():
         roles = nps_roles(survey_settings)
         if not survey_settings.nps_every_months or not roles:
             continue
         since = today - relativedelta(months=survey_settings.nps_every_months)
+        recent = Survey.objects.filter(account_id=OuterRef("pk"), kind=Survey.Kind.NPS, created_on__gt=since)
         accounts = (
             Account.objects.active()
-            .filter(program_id=program_id)
-            .exclude(surveys__kind=Survey.Kind.NPS, surveys__created_on__gt=since)
-            .filter(contacts__in=recipients(Contact.objects.all(), today=today, roles=roles))
-            .distinct()
+            .filter(_program_q([program_id]))
+            .filter(_has_recipient(today=today, roles=roles))
+            .exclude(Exists(recent))
         )
-        occasion = f"nps:{today.isoformat()}"
-        rows += [(pk, Survey.Kind.NPS, occasion, None) for pk in accounts.values_list("pk", flat=True)]
+        rows += [
+            (pk, Survey.Kind.NPS, occasion, None, roles) for pk in accounts.values_list("pk", flat=True).order_by("pk")
+        ]
     return rows
 
 
-def _due_csat(*, today: date) -> list[tuple[int, str, str, int | None]]:
+def _due_csat(*, today: date) -> list[Due]:
     """Accounts whose onboarding checklist became complete in the last CSAT_WITHIN_DAYS days."""
     programs = [pid for pid, s in _settings_by_program().items() if s.csat_after_onboarding]
-    program_filter = Q(program_id__in=[p for p in programs if p is not None])
-    if None in programs:
-        program_filter |= Q(program__isnull=True)
+    if not programs:
+        return []
+    since = today - timedelta(days=CSAT_WITHIN_DAYS)
+    items = OnboardingItem.objects.filter(account_id=OuterRef("pk"))
     accounts = (
         Account.objects.active()
-        .filter(program_filter)
-        .annotate(
-            items=Count("onboarding_items"),
-            open_items=Count("onboarding_items", filter=Q(onboarding_items__completed_on__isnull=True)),
-            finished_on=Max("onboarding_items__completed_on"),
+        .filter(_program_q(programs))
+        .filter(Exists(items.filter(completed_on__gte=since)))
+        .exclude(Exists(items.filter(completed_on__isnull=True)))
+        .exclude(
+            Exists(Survey.objects.filter(account_id=OuterRef("pk"), kind=Survey.Kind.CSAT, occasion=CSAT_ONBOARDING))
         )
-        .filter(items__gt=0, open_items=0, finished_on__gte=today - timedelta(days=CSAT_WITHIN_DAYS))
-        .exclude(surveys__kind=Survey.Kind.CSAT, surveys__occasion="csat:onboarding")
     )
-    return [(pk, Survey.Kind.CSAT, "csat:onboarding", None) for pk in accounts.values_list("pk", flat=True)]
+    return [
+        (pk, Survey.Kind.CSAT, CSAT_ONBOARDING, None, CSAT_ROLES)
+        for pk in accounts.values_list("pk", flat=True).order_by("pk")
+    ]
 
 
-def _due_exit(*, today: date, renewal_ids: list[int] | None = None) -> list[tuple[int, str, str, int | None]]:
+def support_occasion(today: date) -> str:
+    return f"{CSAT_SUPPORT}:{today:%Y-%m}"
+
+
+def _due_support_csat(*, today: date) -> list[Due]:
+    """Accounts whose support load (open cases + 2 x escalations, the health score's support input)
+    reached their program's threshold on a usage snapshot of this calendar month: one CSAT that month."""
+    by_threshold: dict[int, list[int | None]] = {}
+    for program_id, survey_settings in _settings_by_program().items():
+        if survey_settings.csat_support_load:
+            by_threshold.setdefault(survey_settings.csat_support_load, []).append(program_id)
+    occasion = support_occasion(today)
+    rows: list[Due] = []
+    for threshold, programs in sorted(by_threshold.items()):
+        heavy = (
+            UsageSnapshot.objects.filter(account_id=OuterRef("pk"), date__gte=today.replace(day=1), date__lte=today)
+            .alias(load=F("open_support_cases") + 2 * F("escalations"))
+            .filter(load__gte=threshold)
+        )
+        accounts = (
+            Account.objects.active()
+            .filter(_program_q(programs))
+            .filter(Exists(heavy))
+            .exclude(Exists(Survey.objects.filter(account_id=OuterRef("pk"), kind=Survey.Kind.CSAT, occasion=occasion)))
+        )
+        rows += [
+            (pk, Survey.Kind.CSAT, occasion, None, CSAT_ROLES)
+            for pk in accounts.values_list("pk", flat=True).order_by("pk")
+        ]
+    return rows
+
+
+def _due_exit(*, today: date, renewal_ids: list[int] | None = None) -> list[Due]:
     programs = [pid for pid, s in _settings_by_program().items() if s.exit_when_lost]
-    program_filter = Q(contract__program_id__in=[p for p in programs if p is not None])
-    if None in programs:
-        program_filter |= Q(contract__program__isnull=True)
+    if not programs:
+        return []
     lost = Renewal.objects.filter(
-        program_filter, stage=Renewal.Stage.LOST, closed_on__gte=today - timedelta(days=EXIT_WITHIN_DAYS)
+        _program_q(programs, prefix="contract__"),
+        stage=Renewal.Stage.LOST,
+        closed_on__gte=today - timedelta(days=EXIT_WITHIN_DAYS),
     ).exclude(exit_surveys__isnull=False)
     if renewal_ids is not None:
         lost = lost.filter(pk__in=renewal_ids)
-    pairs = lost.values_list("pk", "contract__account_id")
-    return [(account_id, Survey.Kind.EXIT, f"exit:{pk}", pk) for pk, account_id in pairs]
+    pairs = lost.values_list("pk", "contract__account_id").order_by("pk")
+    return [(account_id, Survey.Kind.EXIT, f"exit:{pk}", pk, EXIT_ROLES) for pk, account_id in pairs]
 
 
 @transaction.atomic
@@ -198,23 +284,21 @@ def plan_due_surveys(*, today: date, now: datetime, publish: bool = True) -> dic
     invite_ids: list[int] = []
     for kind, rows in (
         (Survey.Kind.NPS, _due_nps(today=today)),
-        (Survey.Kind.CSAT, _due_csat(today=today)),
+        (Survey.Kind.CSAT, _due_csat(today=today) + _due_support_csat(today=today)),
         (Survey.Kind.EXIT, _due_exit(today=today)),
     ):
-        counts[kind] = len(rows)
-        for start in range(0, len(rows), CHUNK):
-            survey_ids = _create_surveys(rows[start : start + CHUNK], today=today)
-            invite_ids += _invite(survey_ids, today=today)
-    if publish and invite_ids:
-        publish_after_commit(invite_ids, now=now)
-    return {"surveys": counts, "invites": len(invite_ids)}
+        counts[kind], invites = _plan(rows, today=today, now=now)
+        invite_ids += invites
+    published = invite_ids[:ENQUEUE_LIMIT] if publish else []
+    if published:
+        publish_after_commit(published, now=now)
+    return {"surveys": counts, "invites": len(invite_ids), "published": len(published)}
 
 
 @transaction.atomic
 def plan_exit_surveys(*, renewal_ids: list[int], today: date, now: datetime) -> list[int]:
     """The exit surveys of lost renewals (on the stage-change signals); the daily job catches up misses."""
-    rows = _due_exit(today=today, renewal_ids=renewal_ids)
-    invite_ids = _invite(_create_surveys(rows, today=today), today=today)
+    _, invite_ids = _plan(_due_exit(today=today, renewal_ids=renewal_ids), today=today, now=now)
     if invite_ids:
         publish_after_commit(invite_ids, now=now)
     return invite_ids

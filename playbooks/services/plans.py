@@ -6,12 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, HealthCheck, Touchpoint
+from renewals.models import Contract
 
 from ..models import (
     EntitlementUse,
@@ -211,6 +214,14 @@ class StatementLine:
         return self.entitled is not None and self.used > self.entitled
 
 
+@dataclass(frozen=True)
+class RecordedReview:
+    """A business review the statement counts from where the CSM recorded it (no entitlement use entered)."""
+
+    used_on: date
+    source: str  # "Touchpoint: business review" | "Health check: quarterly business review"
+
+
 @dataclass
 class Statement:
     account: Account
@@ -219,10 +230,52 @@ class Statement:
     end: date
     lines: list[StatementLine]
     uses: list[EntitlementUse] = field(default_factory=list)
+    reviews: list[RecordedReview] = field(default_factory=list)
+
+
+def recorded_reviews(account: Account, *, start: date, end: date, skip_days: set[date]) -> list[RecordedReview]:
+    """Business reviews recorded as a touchpoint or a health-check review, one per day (docs/domain.md §9).
+
+    The same meeting logged both ways, or also entered as an entitlement use (``skip_days``), is
+    counted once: a day with a business review counts one review, whichever way it was recorded.
+    """
+    by_day: dict[date, RecordedReview] = {}
+    for occurred_at in account.touchpoints.filter(
+        kind=Touchpoint.Kind.BUSINESS_REVIEW, occurred_at__date__gte=start, occurred_at__date__lte=end
+    ).values_list("occurred_at", flat=True):
+        day = timezone.localtime(occurred_at).date()
+        by_day.setdefault(day, RecordedReview(day, "Touchpoint: business review"))
+    for held_on in account.health_checks.filter(
+        kind=HealthCheck.Kind.BUSINESS_REVIEW, held_on__gte=start, held_on__lte=end
+    ).values_list("held_on", flat=True):
+        by_day.setdefault(held_on, RecordedReview(held_on, "Health check: quarterly business review"))
+    return [review for day, review in sorted(by_day.items()) if day not in skip_days and start <= day <= end]
+
+
+def contract_year(account: Account, *, today: date) -> tuple[date, date, bool]:
+    """The current contract year: from the active term's start (or its latest anniversary) for a year.
+
+    With no active contract, the last 365 days and False. The staff statement and the customer
+    page both default to it, so entitlements count for the year they are included in.
+    """
+    contract = (
+        Contract.objects.filter(account=account, status=Contract.Status.ACTIVE, starts_on__lte=today)
+        .order_by("-starts_on")
+        .first()
+    )
+    if contract is None:
+        return today - timedelta(days=365), today, False
+    years = relativedelta(today, contract.starts_on).years
+    start = contract.starts_on + relativedelta(years=years)
+    return start, start + relativedelta(years=1) - timedelta(days=1), True
 
 
 def service_usage_statement(account: Account, *, start: date, end: date) -> Statement:
-    """Services used in [start, end] against the program's yearly entitlements (docs/domain.md §9)."""
+    """Services used in [start, end] against the program's yearly entitlements (docs/domain.md §9).
+
+    Business reviews count the entitlement uses entered and, without entering them again, each
+    business-review touchpoint and quarterly-business-review health check (one per day).
+    """
     if end < start:
         raise ValidationError({"end": "The period ends before it starts."})
     uses = list(account.entitlement_uses.between(start, end).select_related("by").order_by("used_on", "pk"))
@@ -233,13 +286,22 @@ def service_usage_statement(account: Account, *, start: date, end: date) -> Stat
         .annotate(used=Sum("quantity"), times=Count("pk"))
         .order_by()
     }
+    reviews = recorded_reviews(
+        account,
+        start=start,
+        end=end,
+        skip_days={use.used_on for use in uses if use.kind == EntitlementUse.Kind.BUSINESS_REVIEW},
+    )
     program = account.program
     lines = []
     for kind, label in EntitlementUse.Kind.choices:
         entitled = getattr(program, ENTITLEMENT_FIELDS[kind]) if program and kind in ENTITLEMENT_FIELDS else None
         row = totals.get(kind, {"used": Decimal("0"), "times": 0})
-        lines.append(StatementLine(kind=kind, label=label, entitled=entitled, used=row["used"], times=row["times"]))
-    return Statement(account=account, program=program, start=start, end=end, lines=lines, uses=uses)
+        used, times = row["used"], row["times"]
+        if kind == EntitlementUse.Kind.BUSINESS_REVIEW:
+            used, times = used + len(reviews), times + len(reviews)
+        lines.append(StatementLine(kind=kind, label=label, entitled=entitled, used=used, times=times))
+    return Statement(account=account, program=program, start=start, end=end, lines=lines, uses=uses, reviews=reviews)
 
 
 def account_panels(account: Account, *, today: date) -> dict:

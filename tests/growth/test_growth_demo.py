@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("development_mode")
 def test_the_demo_has_a_pipeline_checkpoints_and_accuracy_figures() -> None:
     call_command("seed_demo", accounts=80)
     assert Suggestion.objects.filter(status="new").exists()
+    assert Suggestion.objects.filter(signal="promoter").exists()  # raised by the demo's NPS answers
     assert set(Opportunity.objects.values_list("stage", flat=True)) == {"open", "won", "lost"}
     for won in Opportunity.objects.filter(stage="won"):
         assert won.revenue_entry.kind == RevenueEntry.Kind.EXPANSION

@@ -98,8 +98,28 @@ def alices_customer_link(book: SimpleNamespace) -> models.Model:
     )
 
 
+def alices_survey_response(book: SimpleNamespace) -> models.Model:
+    survey = apps.get_model("surveys", "Survey").objects.create(
+        account=book.account, kind="nps", occasion=f"nps:{MARKER}", created_on=book.today
+    )
+    invite = survey.invites.create(contact=book.contact, email=book.contact.email)
+    return apps.get_model("surveys", "SurveyResponse").objects.create(
+        invite=invite,
+        account=book.account,
+        contact=book.contact,
+        kind="nps",
+        score=9,
+        comment=f"{MARKER} comment",
+        answered_at=timezone.now(),
+        answered_on=book.today,
+    )
+
+
 OBJECTS: dict[str, dict[str, Callable[[SimpleNamespace], models.Model]]] = {
     "portal:link-revoke": {"pk": alices_customer_link},
+    "customer-link-detail": {"pk": alices_customer_link},
+    "customer-link-revoke": {"pk": alices_customer_link},
+    "survey-response-detail": {"pk": alices_survey_response},
     "api-token-revoke": {"pk": alices_token},
     "renewals:renewal-answer-confirm": {"pk": alices_answer},
     "renewals:approval-notice": {"pk": alices_queued_notice},

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from surveys import services
 from surveys.models import Survey, SurveyInvite
+from tests.api.conftest import api  # noqa: F401  (the token client fixture)
 
 DAY = date(2026, 3, 2)
 

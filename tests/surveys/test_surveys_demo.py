@@ -17,4 +17,5 @@ def test_the_demo_seeds_survey_answers_and_customer_links() -> None:
     assert answers.filter(kind="nps", score__gte=9).exists()
     assert answers.exclude(comment="").exists()
     assert answers.filter(kind="exit", reason__isnull=False).exists()
+    assert answers.filter(kind="csat", invite__survey__occasion__startswith="csat:support:").exists()
     assert CustomerLink.objects.filter(views__isnull=False).exists()
