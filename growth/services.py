@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 
 from accounts.models import Account, HealthScore, Program, Team, UsageSnapshot
+from csm import freshness
 from playbooks import services as playbook_services
 from playbooks.models import EntitlementUse, Milestone, Task
 from playbooks.services import ENTITLEMENT_FIELDS
@@ -330,6 +331,7 @@ def _milestone_signals(*, today: date) -> list[Suggestion]:
 def raise_suggestions(*, today: date) -> dict:
     """The daily job: each signal raises its suggestion once (unique account, signal, period)."""
     counts = {}
+    last = freshness.last_id(Suggestion.objects.all())
     for name, finder in (
         ("licences_full", _licence_signals),
         ("entitlement_used_up", _entitlement_signals),
@@ -339,6 +341,9 @@ def raise_suggestions(*, today: date) -> dict:
         before = Suggestion.objects.filter(signal=name).count()
         Suggestion.objects.bulk_create(found, batch_size=CHUNK, ignore_conflicts=True)
         counts[name] = Suggestion.objects.filter(signal=name).count() - before
+    if any(counts.values()):
+        new = Suggestion.objects.filter(pk__gt=last)
+        freshness.bump_changed(new.values_list("account__owner_id", flat=True).distinct())
     return counts
 
 
@@ -435,6 +440,7 @@ def record_checkpoints(*, today: date) -> dict:
     """
     due = _due_renewals(today=today, schedules=_schedules())
     recorded = 0
+    changed: set[int | None] = set()
     for start in range(0, len(due), CHUNK):
         chunk = due[start : start + CHUNK]
         account_ids = [r.contract.account_id for r, _ in chunk]
@@ -477,6 +483,7 @@ def record_checkpoints(*, today: date) -> dict:
             if not created:
                 continue
             recorded += 1
+            changed |= {account.owner_id, checkpoint.asked_of_id}
             playbook_services.open_task(
                 account=account,
                 title=f"Renewal checkpoint T-{point}: make your call on {account.name}",
@@ -488,6 +495,7 @@ def record_checkpoints(*, today: date) -> dict:
                 reason=f"The contract ends on {renewal.contract.ends_on:%d %b %Y}: checkpoint T-{point}.",
                 source=Task.Source.JOB,
             )
+    transaction.on_commit(lambda: freshness.bump_changed(changed))
     return {"checkpoints": recorded}
 
 

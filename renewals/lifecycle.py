@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 
 from accounts import stages
 from accounts.models import Account, Program
+from csm import freshness
 
 from . import services, signals
 from .models import Contract, ReasonCode, Renewal
@@ -136,8 +137,12 @@ def mark_renewals_overdue(renewal_ids: list[int], *, today: date) -> int:
 
 
 def run_contract_lifecycle(*, today: date) -> dict:
-    """Move on every active contract past its end as of ``today``; safe to run twice."""
+    """Move on every active contract past its end as of ``today``; safe to run twice.
+
+    Replaces the page-cache stamps of the books it moved something in: the owners of the contracts
+    past their end (when any was moved on) and of the accounts whose stage moved."""
     past = _past_end(today)
+    past_owners = set(past.values_list("account__owner_id", flat=True).distinct())
     # Contracts that never had a renewal (imported, say) get one, so they are decided like the rest.
     Renewal.objects.bulk_create(
         [
@@ -170,7 +175,9 @@ def run_contract_lifecycle(*, today: date) -> dict:
     )
     for chunk in _chunks(renewal_ids):
         overdue += mark_renewals_overdue(chunk, today=today)
-    churned, in_renewal = move_stages(today=today)
+    churned, in_renewal, moved_owners = move_stages(today=today)
+    changed = moved_owners | (past_owners if expired or auto_renewed or overdue or lapsed else set())
+    freshness.bump_changed(changed)  # not atomic: each step above has committed
     return {
         "expired": expired,
         "auto_renewed": auto_renewed,
@@ -181,23 +188,31 @@ def run_contract_lifecycle(*, today: date) -> dict:
     }
 
 
-def move_stages(*, today: date) -> tuple[int, int]:
-    """Accounts whose last contract was lost or lapsed churn; accounts in a notice window enter renewal."""
+def move_stages(*, today: date) -> tuple[int, int, set[int | None]]:
+    """Accounts whose last contract was lost or lapsed churn; accounts in a notice window enter renewal.
+    Returns how many of each, and the owners of the accounts moved."""
+    owners: set[int | None] = set()
     in_force = Contract.objects.active()
     lost = Account.objects.exclude(lifecycle_stage=Account.Stage.CHURNED).filter(
         contracts__renewal__stage=Renewal.Stage.LOST, contracts__ends_on__lt=today
     )
     churned = 0
     for account in lost.exclude(pk__in=in_force.values("account_id")).distinct():
-        churned += stages.move_stage(account, to=Account.Stage.CHURNED, on=today, reason="Last contract lost or lapsed")
+        moved = stages.move_stage(account, to=Account.Stage.CHURNED, on=today, reason="Last contract lost or lapsed")
+        churned += moved
+        if moved:
+            owners.add(account.owner_id)
     window = in_force.filter(renewal__stage__in=Renewal.OPEN_STAGES).filter(_in_notice_window(today))
     in_renewal = 0
     movable = (Account.Stage.ONBOARDING, Account.Stage.ADOPTION, Account.Stage.MATURE)
     for account in Account.objects.filter(lifecycle_stage__in=movable, pk__in=window.values("account_id")):
-        in_renewal += stages.move_stage(
+        moved = stages.move_stage(
             account, to=Account.Stage.RENEWAL, on=today, reason="Contract inside its renewal-notice window"
         )
-    return churned, in_renewal
+        in_renewal += moved
+        if moved:
+            owners.add(account.owner_id)
+    return churned, in_renewal, owners
 
 
 def _in_notice_window(today: date) -> Q:
