@@ -92,7 +92,8 @@ def build(scale: int) -> dict:
            CROSS JOIN LATERAL (SELECT greatest(0, least(100, round(100 * p.e + 10 * sin(p.account_id + d))))::int
                                AS score) s
            WHERE NOT (mod(p.account_id, 100) = 7 AND d = ANY(%(ends)s::int[]))
-             AND NOT (mod(p.account_id, 250) = 1 AND d >= 180)""",
+             AND NOT (mod(p.account_id, 250) = 1 AND d >= 180)
+           ORDER BY d DESC, p.account_id""",  # day by day, as the nightly job writes them
         # Outcomes after the snapshots, more often for low latent health.
         """INSERT INTO renewals_revenueentry (account_id, kind, amount, currency, effective_on, note, created_at)
            SELECT b.account_id, CASE WHEN random() < 0.6 THEN 'churn' ELSE 'contraction' END, -100, 'USD',
