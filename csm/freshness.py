@@ -10,10 +10,14 @@ are cached per session and keyed by change stamps, one per book owner plus one f
   replaces the stamp for everyone (``accounts.middleware.BumpOnWriteMiddleware``). Signing in and
   out does not;
 - a write that reaches another owner's book says so with ``bump(owner_ids)`` (the handoff);
-- a task writes through services that say whose books they changed (a renewal notice sent or reset
-  replaces its owners' stamps); every daily job (``run_job_once``), the nightly health command and the
-  demo seed replace the stamp for everyone. A task that changes nothing (a sweep that finds nothing
-  due, a webhook delivery, the heartbeat) replaces none, so cached pages outlive the minute sweeps.
+- a task writes through services that say whose books they changed: a renewal notice sent or reset
+  replaces its owners' stamps, and so does every daily job (``run_job_once``) for the books its run
+  changed (``bump_changed``): new tasks, suggestions, checkpoints, notices, surveys, contracts moved on
+  are their accounts' owners' books; a night of health scores is every book. A run that changes
+  nothing (no row written, a sweep that finds nothing due, a webhook delivery, the heartbeat, the
+  retention job, which removes only rows older than any page shows) replaces none, so cached pages
+  outlive the jobs and the minute sweeps. A failed run replaces every stamp: it may have written
+  part of its work;
 
 A fragment for the books of owners O is keyed by the stamp for everyone and the stamps of O, so
 the first read after any change to those books computes afresh, while other CSMs' writes leave
@@ -26,6 +30,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.utils import timezone
@@ -52,6 +57,20 @@ def bump(owner_ids: Iterable[int] | None = None) -> None:
         unique_fields=["key"],
         update_fields=["token", "changed_at"],
     )
+
+
+def bump_changed(owner_ids: Iterable[int | None]) -> None:
+    """Replace the stamps of the books of these accounts' owners (None: an account nobody owns, seen
+    only by those who see every book); nothing at all when there are none, so a job run that changed
+    nothing leaves every cached page."""
+    owners = set(owner_ids)
+    if owners:
+        bump(owners - {None})  # type: ignore[arg-type]  # None was taken out
+
+
+def last_id(queryset: QuerySet) -> int:
+    """The highest primary key so far: rows above it were written after (a job's watermark)."""
+    return queryset.aggregate(last=Max("pk"))["last"] or 0
 
 
 def stamp(owner_ids: Iterable[int] | None) -> str:

@@ -20,7 +20,8 @@ def run_job_once(*, job: str, day: date, work: Callable[[], dict]) -> JobRun | N
     """Run ``work`` for (job, day) unless it already ran or is running; record the outcome.
 
     The unique (job, day) row is the lock: two beats or a repeated tick insert it once,
-    and the loser returns None without doing the work.
+    and the loser returns None without doing the work. ``work`` replaces the page-cache stamps of
+    the books it changed (``freshness.bump_changed``); a failed run replaces them all.
     """
     try:
         with transaction.atomic():
@@ -48,6 +49,5 @@ def run_job_once(*, job: str, day: date, work: Callable[[], dict]) -> JobRun | N
         )
         raise
     JobRun.objects.filter(pk=run.pk).update(status=JobRun.Status.DONE, finished_at=timezone.now(), detail=detail or {})
-    freshness.bump()
     run.refresh_from_db()
     return run

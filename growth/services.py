@@ -15,6 +15,7 @@ from django.db.models import Case, CharField, Exists, F, IntegerField, Max, Min,
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import Account, HealthScore, Team, UsageSnapshot
+from csm import freshness
 from playbooks import services as playbook_services
 from playbooks.models import EntitlementUse, Milestone, Task
 from playbooks.services import ENTITLEMENT_FIELDS
@@ -354,6 +355,7 @@ def raise_suggestions(*, today: date) -> dict:
     writes only the new suggestions (one insert per 2,000); the unique key settles a race.
     """
     counts = {}
+    last = freshness.last_id(Suggestion.objects.all())
     for name, finder in (
         ("licences_full", _licence_signals),
         ("entitlement_used_up", _entitlement_signals),
@@ -362,6 +364,9 @@ def raise_suggestions(*, today: date) -> dict:
         found = finder(today=today)
         Suggestion.objects.bulk_create(found, batch_size=CHUNK, ignore_conflicts=True)
         counts[name] = len(found)
+    if any(counts.values()):
+        new = Suggestion.objects.filter(pk__gt=last)
+        freshness.bump_changed(new.values_list("account__owner_id", flat=True).distinct())
     return counts
 
 
@@ -536,7 +541,12 @@ def record_checkpoints(*, today: date) -> dict:
     CSM's task has a key.
     """
     due = _due_renewals(today=today, schedules=_schedules())
+    last = freshness.last_id(Checkpoint.objects.all())
     recorded = sum(_record_chunk(due[start : start + CHUNK], today=today) for start in range(0, len(due), CHUNK))
+    if recorded:
+        new = Checkpoint.objects.filter(pk__gt=last)
+        changed = {*new.values_list("account__owner_id", flat=True), *new.values_list("asked_of_id", flat=True)}
+        transaction.on_commit(lambda: freshness.bump_changed(changed))
     return {"checkpoints": recorded}
 
 

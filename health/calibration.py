@@ -2,8 +2,6 @@
 90 and 180 days.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -11,12 +9,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from accounts.models import (
-    Account,
-    HealthScore,
-)
+from accounts.models import PART_FIELDS, PART_KINDS, Account, HealthScore
 from csm import roles
-from renewals.models import Renewal, RevenueEntry
+from renewals.models import Contract, Renewal, RevenueEntry
 
 from .explain import LABELS
 from .scoring import KINDS
@@ -31,28 +26,12 @@ OUTCOME_STAGES = (Renewal.Stage.LOST, Renewal.Stage.DOWNGRADED)
 OUTCOME_KINDS = (RevenueEntry.Kind.CHURN, RevenueEntry.Kind.CONTRACTION)
 # Below this many accounts, a band's rate swings with every single outcome: the page says so.
 FEW_ACCOUNTS = 30
+# Component scores are compared in steps of this many points: two scores closer than that count as
+# a tie in the AUC (exact for scores with two decimals or fewer; the page shows whole percents).
+# The steps bound the groups the database keeps per component, whatever the number of accounts.
+SCORE_STEP = 0.01
 # Distance of the AUC from a coin toss, and the word for it.
 SEPARATION_WORDS = ((0.2, "strong"), (0.1, "moderate"), (0.03, "weak"), (0.0, "none"))
-
-
-def _outcome_dates(account_ids: Iterable[int] | None, since: date) -> dict[int, list[date]]:
-    """Days each account churned or contracted after ``since``: revenue-ledger losses and lost or
-    downgraded renewals (closed on, or else the contract's end)."""
-    events: dict[int, set[date]] = defaultdict(set)
-    entries = RevenueEntry.objects.filter(kind__in=OUTCOME_KINDS, effective_on__gt=since)
-    renewals = Renewal.objects.filter(stage__in=OUTCOME_STAGES).select_related("contract")
-    if account_ids is not None:
-        entries = entries.filter(account_id__in=account_ids)
-        renewals = renewals.filter(contract__account_id__in=account_ids)
-    for account_id, day in entries.values_list("account_id", "effective_on"):
-        events[account_id].add(day)
-    for account_id, closed_on, ends_on in renewals.values_list(
-        "contract__account_id", "closed_on", "contract__ends_on"
-    ):
-        day = closed_on or ends_on
-        if day > since:
-            events[account_id].add(day)
-    return {account_id: sorted(days) for account_id, days in events.items()}
 
 
 def _auc(lost: list[float], kept: list[float]) -> float | None:
@@ -72,20 +51,128 @@ def _auc(lost: list[float], kept: list[float]) -> float | None:
     return (rank_sum - n_kept * (n_kept + 1) / 2) / (n_kept * len(lost))
 
 
-def _snapshots(accounts: Any, as_of: date) -> dict[int, HealthScore]:
-    """Each account's latest score in the fortnight up to ``as_of``.
-
-    Bounded by day on both sides, so the cost follows the window, not the length of history; on
-    PostgreSQL ``DISTINCT ON`` sends one row per account instead of up to fourteen.
-    """
-    rows = HealthScore.objects.filter(
-        account__in=accounts, day__lte=as_of, day__gt=as_of - timedelta(days=SNAPSHOT_DAYS)
-    ).only("account_id", "day", "band", "score", "parts")
+def _part_sql(parts: str, kind_index: str, field: str) -> str:
+    """One number of a stored ``parts`` array in SQL: ``field`` of the kind at ``kind_index`` (a SQL
+    integer expression). The layout is ``accounts.models.PART_KINDS`` x ``PART_FIELDS``; this is the
+    one place calibration's SQL knows it (PostgreSQL: ``double precision[]``, SQLite: JSON text)."""
+    offset = f"{kind_index} * {len(PART_FIELDS)} + {PART_FIELDS.index(field)}"
     if connection.vendor == "postgresql":
-        rows = rows.order_by("account_id", "-day").distinct("account_id")
-    else:
-        rows = rows.order_by("account_id", "day")  # the last row per account wins below
-    return {row.account_id: row for row in rows.iterator(chunk_size=5000)}
+        return f"{parts}[{offset} + 1]"
+    return f"json_extract({parts}, '$[' || ({offset}) || ']')"
+
+
+def _plus_days(day: str, days: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"({day} + {int(days)})"
+    return f"date({day}, '+{int(days)} days')"
+
+
+def _named(sql: str, params: tuple) -> tuple[str, dict[str, Any]]:
+    """A compiled subquery with named parameters, so that one statement can use it twice."""
+    pieces = sql.split("%s")
+    named = {f"visible_{i}": value for i, value in enumerate(params)}
+    return "".join(p + (f"%(visible_{i})s" if i < len(params) else "") for i, p in enumerate(pieces)), named
+
+
+def _fence() -> str:
+    """Keeps the planner from merging a subquery into the one above it (a no-op limit)."""
+    return "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
+
+
+def _bin(score: str) -> str:
+    """The score's step of ``SCORE_STEP`` (scores are never negative, so truncation is the floor)."""
+    scaled = f"{score} * {round(1 / SCORE_STEP)} + 0.5"
+    return f"FLOOR({scaled})" if connection.vendor == "postgresql" else f"CAST({scaled} AS INTEGER)"
+
+
+def _horizon_sql(accounts_sql: str, horizon: int) -> str:
+    """One statement for one horizon: each visible account's snapshot (its latest score in the
+    fortnight up to the snapshot day), whether it was lost within the horizon after it, and the
+    counts the report needs, grouped in the database:
+
+    - kind -1: accounts per band (``value`` is the band's rank) and outcome;
+    - kind k >= 0 (``PART_KINDS[k]``): per component, accounts lost and kept with a score, the sums
+      of their scores, and ``wins2``: twice the number of (kept, lost) pairs where the kept account
+      scored higher, ties counting one (the Mann-Whitney U from a histogram of the scores in steps
+      of ``SCORE_STEP``, with a running count of the lost accounts below each step).
+
+    Snapshots: the latest scored day in the window is read through the (day, account) index; only
+    accounts without a row that day (scored later than the others, or not that night) look further
+    back, one index probe each. So the cost follows the accounts and the window, not the history.
+    """
+    score, base = (_part_sql("s.parts", "k.i", field) for field in ("score", "base"))
+    band_rank = " ".join(f"WHEN '{band}' THEN {rank}" for band, rank in HealthScore.BAND_RANK.items())
+    kinds = " UNION ALL ".join(f"SELECT {PART_KINDS.index(kind)} AS i" for kind in KINDS)
+    outcome_kinds = ", ".join(f"'{kind}'" for kind in OUTCOME_KINDS)
+    outcome_stages = ", ".join(f"'{stage}'" for stage in OUTCOME_STAGES)
+    t = {
+        "score": HealthScore._meta.db_table,
+        "account": Account._meta.db_table,
+        "entry": RevenueEntry._meta.db_table,
+        "renewal": Renewal._meta.db_table,
+        "contract": Contract._meta.db_table,
+    }
+    window = 'h."day" <= %(as_of)s AND h."day" > %(first)s'
+    snapshot_day = "COALESCE(m.day, w.day)"
+    return f"""
+WITH window_day AS (
+  SELECT MAX(h."day") AS day FROM "{t["score"]}" h WHERE {window}
+), missing AS (
+  SELECT a.id AS account_id,
+         (SELECT MAX(h."day") FROM "{t["score"]}" h WHERE h.account_id = a.id AND {window}) AS day
+  FROM "{t["account"]}" a
+  WHERE a.id IN ({accounts_sql})
+    AND NOT EXISTS (SELECT 1 FROM "{t["score"]}" h2, window_day w WHERE h2.account_id = a.id AND h2."day" = w.day)
+), snap AS (
+  SELECT h.account_id, h.band, h.parts FROM "{t["score"]}" h, window_day w
+  WHERE h."day" = w.day AND h.account_id IN ({accounts_sql})
+  UNION ALL
+  SELECT h.account_id, h.band, h.parts
+  FROM missing m JOIN "{t["score"]}" h ON h.account_id = m.account_id AND h."day" = m.day
+), events AS (
+  SELECT e.account_id, e.effective_on AS day FROM "{t["entry"]}" e
+  WHERE e.kind IN ({outcome_kinds}) AND e.effective_on > %(first)s AND e.effective_on <= %(last)s
+  UNION ALL
+  SELECT c.account_id, COALESCE(r.closed_on, c.ends_on) AS day
+  FROM "{t["renewal"]}" r JOIN "{t["contract"]}" c ON c.id = r.contract_id
+  WHERE r.stage IN ({outcome_stages})
+    AND COALESCE(r.closed_on, c.ends_on) > %(first)s AND COALESCE(r.closed_on, c.ends_on) <= %(last)s
+), lost AS (
+  SELECT DISTINCT e.account_id FROM events e CROSS JOIN window_day w LEFT JOIN missing m ON m.account_id = e.account_id
+  WHERE e.day > {snapshot_day} AND e.day <= {_plus_days(snapshot_day, horizon)}
+), cells AS (
+  -- Fenced, so that the aggregate below reads these four numbers, not the rows' parts arrays.
+  SELECT k.i AS kind,
+         CASE WHEN k.i < 0 THEN CASE s.band {band_rank} END
+              WHEN {base} <> 0 AND {score} IS NOT NULL THEN {_bin(score)} END AS bin,
+         CASE WHEN k.i < 0 THEN NULL ELSE {score} END AS score,
+         CASE WHEN l.account_id IS NULL THEN 0 ELSE 1 END AS lost
+  FROM snap s LEFT JOIN lost l ON l.account_id = s.account_id CROSS JOIN (SELECT -1 AS i UNION ALL {kinds}) k
+  {_fence()}
+), counts AS (
+  SELECT kind, bin, SUM(lost) AS lost_n, SUM(1 - lost) AS kept_n,
+         SUM(lost * score) AS lost_sum, SUM((1 - lost) * score) AS kept_sum
+  FROM cells WHERE bin IS NOT NULL GROUP BY kind, bin
+), ranked AS (
+  SELECT counts.*, SUM(lost_n) OVER (PARTITION BY kind ORDER BY bin) - lost_n AS below FROM counts
+)
+SELECT kind, CASE WHEN kind < 0 THEN bin END AS band_rank, SUM(lost_n), SUM(kept_n),
+       SUM(lost_sum), SUM(kept_sum), SUM(kept_n * (2 * below + lost_n))
+FROM ranked GROUP BY kind, CASE WHEN kind < 0 THEN bin END
+"""  # noqa: S608 (identifiers and constants from the models; values are parameters)
+
+
+def horizon_statement(*, user: roles.User, today: date, horizon: int) -> tuple[str, dict[str, Any]]:
+    """The statement (SQL and parameters) behind one horizon of the report for ``user``."""
+    visible = Account.objects.visible_to(user).order_by().values("pk")
+    accounts_sql, params = _named(*visible.query.sql_with_params())
+    as_of = today - timedelta(days=horizon)
+    params |= {
+        "as_of": as_of,
+        "first": as_of - timedelta(days=SNAPSHOT_DAYS),
+        "last": as_of + timedelta(days=horizon),
+    }
+    return _horizon_sql(accounts_sql, horizon), params
 
 
 def calibration_report(*, user: roles.User, today: date) -> list[dict]:
@@ -103,44 +190,43 @@ def compute_calibration_report(*, user: roles.User, today: date) -> list[dict]:
     their score, and how well each component separated those accounts from the rest.
 
     One snapshot per account per horizon (its score about ``horizon`` days ago), so that every
-    outcome window has fully passed and no account counts twice.
+    outcome window has fully passed and no account counts twice. One statement per horizon
+    (``_horizon_sql``) returns a few dozen rows of counts and sums, whatever the number of accounts.
     """
-    accounts = Account.objects.visible_to(user).values("pk")
     report = []
     for horizon in HORIZONS:
         as_of = today - timedelta(days=horizon)
-        snapshots = _snapshots(accounts, as_of)
-        outcomes = _outcome_dates(list(snapshots) if len(snapshots) < 5000 else None, as_of - timedelta(days=14))
         bands: dict[str, dict[str, Any]] = {
             band: {"band": band, "label": label, "n": 0, "lost": 0} for band, label in HealthScore.Band.choices
         }
-        by_component: dict[str, tuple[list[float], list[float]]] = {kind: ([], []) for kind in KINDS}
-        for account_id, row in snapshots.items():
-            lost = any(row.day < event <= row.day + timedelta(days=horizon) for event in outcomes.get(account_id, ()))
-            cell = bands[row.band]
-            cell["n"] += 1
-            cell["lost"] += lost
-            components = row.components  # unpacked once per row, not once per kind
-            for kind in KINDS:
-                part = components.get(kind) or {}
-                if part.get("score") is not None and part.get("base"):
-                    by_component[kind][0 if lost else 1].append(part["score"])
+        rank_band = {rank: band for band, rank in HealthScore.BAND_RANK.items()}
+        sums: dict[str, tuple[int, int, float, float, int]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(*horizon_statement(user=user, today=today, horizon=horizon))
+            rows = cursor.fetchall()
+        for kind_index, band_rank, lost_n, kept_n, lost_sum, kept_sum, wins2 in rows:
+            if kind_index < 0:
+                cell = bands[rank_band[int(band_rank)]]
+                cell["n"], cell["lost"] = int(lost_n) + int(kept_n), int(lost_n)
+            else:
+                sums[PART_KINDS[kind_index]] = (int(lost_n), int(kept_n), float(lost_sum), float(kept_sum), int(wins2))
         for cell in bands.values():
             cell["rate"] = 100.0 * cell["lost"] / cell["n"] if cell["n"] else None
             cell["few"] = 0 < cell["n"] < FEW_ACCOUNTS
         total_n = sum(cell["n"] for cell in bands.values())
         total_lost = sum(cell["lost"] for cell in bands.values())
         component_rows: list[dict[str, Any]] = []
-        for kind, (lost_scores, kept_scores) in by_component.items():
-            auc = _auc(lost_scores, kept_scores)
+        for kind in KINDS:
+            lost_n, kept_n, lost_sum, kept_sum, wins2 = sums.get(kind, (0, 0, 0.0, 0.0, 0))
+            auc = wins2 / (2 * lost_n * kept_n) if lost_n and kept_n else None
             component_rows.append(
                 {
                     "kind": kind,
                     "label": LABELS[kind],
-                    "lost_mean": sum(lost_scores) / len(lost_scores) if lost_scores else None,
-                    "kept_mean": sum(kept_scores) / len(kept_scores) if kept_scores else None,
-                    "lost_n": len(lost_scores),
-                    "kept_n": len(kept_scores),
+                    "lost_mean": lost_sum / lost_n if lost_n else None,
+                    "kept_mean": kept_sum / kept_n if kept_n else None,
+                    "lost_n": lost_n,
+                    "kept_n": kept_n,
                     "auc": auc,
                     "separation": separation_label(auc),
                 }

@@ -139,15 +139,18 @@ def explain(current: HealthScore, previous: HealthScore | None = None) -> list[L
 def panel_context(account: Account, *, today: date, weeks: int = 26) -> dict:
     """What the account page's health panel shows: score, band, trend, breakdown, check status."""
     recent = HealthScore.objects.filter(account=account, day__lte=today, day__gt=today - timedelta(weeks=weeks))
-    rows = list(recent.select_related("model").order_by("-day"))
+    # The breakdown compares the latest two scores, parts and all; the chart draws day, score and
+    # band of each, so it reads those three columns, not the parts (most of a row's bytes).
+    rows = list(recent.select_related("model").order_by("-day")[:2])
     current = rows[0] if rows else None
     previous = rows[1] if len(rows) > 1 else None
+    points = recent.order_by("day").values("day", "score", "band")
     lines = explain(current, previous) if current else []
     last_check = account.health_checks.select_related("by").first()
     due_on = check_due_on(account)
     model = (current.model if current else None) or HealthModel.objects.default()
     chart = {
-        "points": [{"day": row.day.isoformat(), "score": row.score, "band": row.band} for row in reversed(rows)],
+        "points": [{**point, "day": point["day"].isoformat()} for point in points] if current else [],
         "green": model.green_min,
         "yellow": model.yellow_min,
     }

@@ -16,6 +16,7 @@ from accounts.models import (
     Account,
     HealthScore,
 )
+from csm import freshness
 
 from . import partitions
 from .scoring import SURVEY_WINDOW_DAYS, day_bounds, model_specs
@@ -175,7 +176,10 @@ def _recalculate_for(day: date) -> Callable[[], dict]:
     """The job's work for one day (a closure per day, so a loop cannot rebind it)."""
 
     def work() -> dict:
-        return {"rows": recalculate_health(day=day)}
+        rows = recalculate_health(day=day)
+        if rows:
+            freshness.bump()  # a night's scores are on every book
+        return {"rows": rows}
 
     return work
 

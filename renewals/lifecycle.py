@@ -23,7 +23,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts import stages
-from accounts.models import Account, Program
+from accounts.models import Account, Program, StageChange
+from csm import freshness
 
 from . import services, signals
 from .models import Contract, ReasonCode, Renewal, RevenueEntry
@@ -266,10 +267,14 @@ def mark_renewals_overdue(renewal_ids: list[int], *, today: date) -> int:
 def run_contract_lifecycle(*, today: date) -> dict:
     """Move on every active contract past its end as of ``today``; safe to run twice.
 
+    Replaces the page-cache stamps of the books it moved something in: the owners of the contracts
+    past their end (when any was moved on) and of the accounts whose stage moved.
+
     Each step works on chunks of ``BATCH`` contracts with a fixed number of statements per chunk,
     so a night costs a few statements per 2,000 contracts that end, not per contract.
     """
     past = _past_end(today)
+    past_owners = set(past.values_list("account__owner_id", flat=True).distinct())
     # One read of the contracts past their end with their renewals (a left join driven by the
     # contracts' index) tells which have none, which closed, which wait for their overdue flag.
     rows = list(
@@ -319,7 +324,9 @@ def run_contract_lifecycle(*, today: date) -> dict:
     renewal_ids = sorted(to_flag)
     for chunk in _chunks(renewal_ids):
         overdue += mark_renewals_overdue(chunk, today=today)
-    churned, in_renewal = move_stages(today=today)
+    churned, in_renewal, moved_owners = move_stages(today=today)
+    changed = moved_owners | (past_owners if expired or auto_renewed or overdue or lapsed else set())
+    freshness.bump_changed(changed)  # not atomic: each step above has committed
     return {
         "expired": expired,
         "auto_renewed": auto_renewed,
@@ -330,8 +337,11 @@ def run_contract_lifecycle(*, today: date) -> dict:
     }
 
 
-def move_stages(*, today: date) -> tuple[int, int]:
-    """Accounts whose last contract was lost or lapsed churn; accounts in a notice window enter renewal."""
+def move_stages(*, today: date) -> tuple[int, int, set[int | None]]:
+    """Accounts whose last contract was lost or lapsed churn; accounts in a notice window enter renewal.
+    Returns how many of each, and the owners of the accounts moved."""
+    owners: set[int | None] = set()
+    last_change = freshness.last_id(StageChange.objects.all())
     in_force = Contract.objects.active()
     # From the lost renewals (an index on the stage), not from every account.
     lost = (
@@ -360,7 +370,10 @@ def move_stages(*, today: date) -> tuple[int, int]:
             reason="Contract inside its renewal-notice window",
             only_from=movable,
         )
-    return churned, in_renewal
+    if churned or in_renewal:
+        moved = StageChange.objects.filter(pk__gt=last_change, on=today)
+        owners = set(moved.values_list("account__owner_id", flat=True).distinct())
+    return churned, in_renewal, owners
 
 
 def _account_ids(accounts: QuerySet[Account]) -> list[int]:

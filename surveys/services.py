@@ -282,6 +282,7 @@ def plan_due_surveys(*, today: date, now: datetime, publish: bool = True) -> dic
     """
     counts: dict[str, int] = {}
     invite_ids: list[int] = []
+    last = freshness.last_id(Survey.objects.all())
     for kind, rows in (
         (Survey.Kind.NPS, _due_nps(today=today)),
         (Survey.Kind.CSAT, _due_csat(today=today) + _due_support_csat(today=today)),
@@ -292,6 +293,9 @@ def plan_due_surveys(*, today: date, now: datetime, publish: bool = True) -> dic
     published = invite_ids[:ENQUEUE_LIMIT] if publish else []
     if published:
         publish_after_commit(published, now=now)
+    if any(counts.values()):
+        owners = set(Survey.objects.filter(pk__gt=last).values_list("account__owner_id", flat=True).distinct())
+        transaction.on_commit(lambda: freshness.bump_changed(owners))
     return {"surveys": counts, "invites": len(invite_ids), "published": len(published)}
 
 

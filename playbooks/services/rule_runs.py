@@ -3,10 +3,12 @@
 from datetime import date, timedelta
 
 from accounts.models import Account
+from csm import freshness
 
 from .. import rules
 from ..models import (
     PlaybookRule,
+    Task,
 )
 from .tasks import wake_snoozed_tasks
 
@@ -19,11 +21,19 @@ def health_ran(*, day: date) -> bool:
 
 
 def evaluate_playbook_rules(*, today: date, chunk: int = rules.CHUNK) -> dict:
-    """Evaluate every enabled rule over all accounts (nightly, after health). Safe to repeat."""
+    """Evaluate every enabled rule over all accounts (nightly, after health). Safe to repeat.
+
+    Replaces the page-cache stamps of the books with a task woken or opened, and of no other."""
+    waking = Task.objects.filter(status=Task.Status.SNOOZED, snoozed_until__lte=today)
+    changed = set(waking.values_list("account__owner_id", flat=True).distinct())
+    last = freshness.last_id(Task.objects.all())
     wake_snoozed_tasks(today=today)
     created = {}
     for rule in PlaybookRule.objects.filter(enabled=True).order_by("pk"):
         created[rule.name] = rules.evaluate_rule(rule, today=today, chunk=chunk)
+    if any(created.values()):
+        changed |= set(Task.objects.filter(pk__gt=last).values_list("account__owner_id", flat=True).distinct())
+    freshness.bump_changed(changed)
     return {"created": created, "total": sum(created.values())}
 
 

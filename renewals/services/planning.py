@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from accounts.models import Contact, Program
+from csm import freshness
 
 from .. import signals, timing
 from ..models import Contract, NoticeSchedule, Renewal, RenewalNotice
@@ -251,6 +253,7 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
     if not groups:
         return {"renewals_created": 0, "notices_planned": 0, "published": 0, "coverage_changes": {}}
     horizon = today + timedelta(days=max(group.lead_days for group in groups))
+    last_renewal, last_notice = freshness.last_id(Renewal.objects.all()), freshness.last_id(RenewalNotice.objects.all())
     renewals_created = _ensure_renewals(today=today, horizon=horizon, now=now)
     due = _due_contracts(groups, today=today, horizon=horizon)
     planned: list[int] = []
@@ -278,6 +281,9 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
     published = ready[:ENQUEUE_LIMIT] if publish else []
     if published:
         publish_after_commit(published, now=now)
+    if renewals_created or planned or changed:
+        owners = _owners_changed(last_renewal, last_notice, [pk for pk, _ in changed], corrected)
+        transaction.on_commit(lambda: freshness.bump_changed(owners))
     return {
         "renewals_created": renewals_created,
         "contracts_due": len(due),
@@ -288,6 +294,23 @@ def plan_renewal_notices(*, today: date, now: datetime, publish: bool = True) ->
         "tasks_opened": tasks_opened,
         "addresses_corrected": len(corrected),
     }
+
+
+def _owners_changed(last_renewal: int, last_notice: int, renewal_ids: list[int], notice_ids: list[int]) -> set:
+    """Owners (of the account and of the renewal) of the renewals and notices a planning run wrote:
+    rows above the watermarks, and the renewals and notices it changed."""
+    owners: set[int | None] = set()
+    fields = ("contract__account__owner_id", "owner_id")
+    batches = [Q(pk__gt=last_renewal)] + [
+        Q(pk__in=renewal_ids[start : start + PLAN_CHUNK]) for start in range(0, len(renewal_ids), PLAN_CHUNK)
+    ]
+    for batch in batches:
+        for pair in Renewal.objects.filter(batch).values_list(*fields).distinct():
+            owners.update(pair)
+    notices = RenewalNotice.objects.filter(Q(pk__gt=last_notice) | Q(pk__in=notice_ids))
+    for pair in notices.values_list("contract__account__owner_id", "renewal__owner_id").distinct():
+        owners.update(pair)
+    return owners
 
 
 def _replan_corrected_addresses(*, today: date, now: datetime) -> list[int]:
