@@ -69,6 +69,8 @@ def _literal_defaults(model: type[models.Model], given: set[str]) -> tuple[list[
             continue
         if field.null and not field.has_default():
             continue
+        if field.has_db_default() and not field.has_default():
+            continue  # the column's DEFAULT fills it (db_default)
         default = field.get_default()
         if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
             default = timezone.now()

@@ -14,7 +14,7 @@ from django.urls import include, path
 from django.utils import timezone
 
 from accounts.models import Account
-from front.forms import AccountFilterForm
+from front.forms import MIXED, AccountFilterForm
 from renewals.models import Contract
 
 
@@ -26,6 +26,8 @@ def naive_account_list(request: HttpRequest) -> HttpResponse:
         active = [c for c in account.contracts.all() if c.status == Contract.Status.ACTIVE and c.ends_on >= today]
         account.next_renewal = min((c.ends_on for c in active), default=None)
         account.arr = sum((c.recurring_amount for c in active), Decimal("0")) if active else None
+        currencies = {c.currency for c in active}
+        account.arr_currency = currencies.pop() if len(currencies) == 1 else MIXED
         account.band = ""
     form = AccountFilterForm(None, user=request.user)
     # The real template, never cached: the baseline computes every request.

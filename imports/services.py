@@ -438,7 +438,7 @@ def validate(*, kind: str, content: str, user: roles.User, reading: Reading | No
     column_of = {field: header for header, field in reading.mapping.items() if field}
     for error in out.errors:
         header = column_of.get(error["field"])
-        if header and mapping.normalize(header) != mapping.normalize(error["field"]):
+        if header and header != error["field"]:
             error["field"] = header
     return out
 
@@ -505,6 +505,41 @@ def reading_of(job: ImportJob) -> Reading:
     headers = mapping.read_header(job.content, job.delimiter)
     columns = job.mapping or mapping.recognise(job.kind, headers, fields_of(job.kind))  # jobs from before mappings
     return Reading(job.delimiter, headers, columns, job.date_format, job.date_format_guessed, False)
+
+
+PREVIEW_ROWS = 5
+
+
+@dataclass
+class Preview:
+    """The file's first rows as the import reads them, for the page to show before importing."""
+
+    columns: list[tuple[str, str]]  # (field, the file's column that fills it, "" when combined)
+    rows: list[list[str]]
+    total: int
+
+
+def preview_rows(job: ImportJob, *, limit: int = PREVIEW_ROWS) -> Preview | None:
+    """The first ``limit`` rows through the job's mapping: dates in ISO, amounts plain, each owner
+    with the person it names (or "?" when none). None when the file cannot be read that way (its
+    errors say why)."""
+    reading = reading_of(job)
+    try:
+        rows = read_rows(job.content, job.kind, reading)
+    except ValidationError:
+        return None
+    header_of = {target: header for header, target in reading.mapping.items() if target}
+    fields = list(dict.fromkeys(name for row in rows[:limit] for name in row))
+    find_user = users_by_name() if "owner" in fields else None
+    shown = []
+    for row in rows[:limit]:
+        values = [row.get(name, "") for name in fields]
+        if find_user is not None and row.get("owner"):
+            person, _ = find_user(row["owner"])
+            named = (person.get_full_name() or person.get_username()) if person else "?"
+            values[fields.index("owner")] = f"{row['owner']} → {named}"
+        shown.append(values)
+    return Preview([(name, header_of.get(name, "")) for name in fields], shown, len(rows))
 
 
 UPDATE_FIELDS: dict[str, list[str]] = {

@@ -67,8 +67,9 @@ def import_list(request: SignedInHttpRequest) -> HttpResponse:
 
 @login_required
 def import_detail(request: SignedInHttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(imports.jobs_of(request.user).defer("content"), pk=pk)
-    return render(request, "imports/import_detail.html", {"job": job, **reading_summary(job)})
+    job = get_object_or_404(imports.jobs_of(request.user), pk=pk)
+    preview = imports.preview_rows(job) if job.status != ImportJob.Status.IMPORTED else None
+    return render(request, "imports/import_detail.html", {"job": job, "preview": preview, **reading_summary(job)})
 
 
 def reading_summary(job: ImportJob) -> dict:

@@ -53,7 +53,7 @@ def main_pages(user: User) -> list[str]:
              "/notifications/", "/notifications/settings/", "/growth/", "/growth/checkpoints/",
              "/growth/accuracy/"]  # fmt: skip
     if job := ImportJob.objects.filter(created_by=user).first():
-        pages.append(f"/imports/{job.pk}/")
+        pages += [f"/imports/{job.pk}/", f"/imports/{job.pk}/mapping/"]  # the check (with its preview), the mapping
     if roles.can_write(user):  # the edit-in-place forms open on the account page
         pages.append(f"/accounts/{account.pk}/?add_contact=1")
     if roles.is_manager(user) or roles.is_admin(user):

@@ -46,6 +46,41 @@ def first_link(page: Page, base: str, path: str, pattern: str) -> str:
     raise SystemExit(f"no link matching {pattern} on {path}")
 
 
+# A HubSpot companies export (its own headers, semicolons, "$12,000.00"), owners as the demo's emails.
+HUBSPOT_EXPORT = (
+    '"Record ID";"Company name";"Company Domain Name";"Company owner";"Annual Revenue";"CS Segment";"Service tier"\n'
+    '"5012345601";"Umbrella Corp";"umbrella.test";"alice@csm.example";"$12,000.00";"Mid-market";"Professional"\n'
+    '"5012345602";"Wayne Enterprises";"wayne.test";"bob@csm.example";"$240,500.00";"Enterprise";"Professional"\n'
+    '"5012345603";"Stark Industries";"stark.test";"Alice Martin";"$1,200.00";"SMB";"Essentials"\n'
+)
+
+
+def hubspot_mapping(page: Page, base: str) -> str:
+    """The mapping step of an uploaded HubSpot export (after a first run the mapping is remembered:
+    the upload goes to the check, and its "Change the column mapping" opens the step)."""
+    page.goto(f"{base}/imports/")
+    page.get_by_label("What the file holds").select_option("accounts")
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "hubspot-crm-exports-all-companies.csv", "mimeType": "text/csv",
+                "buffer": HUBSPOT_EXPORT.encode()}]
+    )  # fmt: skip
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_url(re.compile(r".*/imports/\d+/(mapping/)?$"))
+    if not page.url.endswith("/mapping/"):
+        page.get_by_role("link", name="Change the column mapping", exact=True).click()
+        page.wait_for_url(re.compile(r".*/imports/\d+/mapping/$"))
+    return page.url.removeprefix(base)
+
+
+def hubspot_checked(page: Page, base: str) -> str:
+    """The same export after the user maps its custom segment column: the check and its preview."""
+    page.goto(f"{base}{hubspot_mapping(page, base)}")
+    page.locator("table.import-mapping").get_by_label("CS Segment", exact=True).select_option("segment")
+    page.get_by_role("button", name="Check the file with this mapping").click()
+    page.wait_for_url(re.compile(r".*/imports/\d+/$"))
+    return page.url.removeprefix(base)
+
+
 # (name, who, path or a function of the page finding it)
 PAGES = [
     ("today", "alice", "/"),
@@ -60,6 +95,8 @@ PAGES = [
     ("tasks", "alice", "/playbooks/tasks/"),
     ("handoff", "alice", "/playbooks/handoff/"),
     ("imports", "alice", "/imports/"),
+    ("import-mapping", "carol", hubspot_mapping),
+    ("import-checked", "carol", hubspot_checked),
     ("notifications", "alice", "/notifications/"),
     ("calibration", "carol", "/health/calibration/"),
     ("account-read-only", "rita", at_risk_account),

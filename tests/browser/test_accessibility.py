@@ -6,7 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import Account, Contact
+from portal import services as portal_services
+from renewals import answers as renewal_answers
+from renewals import unsubscribe
+from renewals.models import Renewal, RenewalNotice
+from surveys import services as survey_services
+from surveys.models import SurveyInvite
 from tests.browser.conftest import DESKTOP, PHONE, visit
 from tests.main_pages import main_pages
 
@@ -50,3 +59,59 @@ def test_no_main_page_has_a_serious_accessibility_violation(open_as, demo_book, 
             found[path] = violations
     assert found == {}, json.dumps(found, indent=1)
     assert len(pages) >= 16
+
+
+def sent_notice(user) -> RenewalNotice:
+    """A renewal notice sent to a contact of the person's book (the small demo book plans none)."""
+    renewal = Renewal.objects.visible_to(user).select_related("contract").order_by("pk").first()
+    assert renewal is not None, "the demo book gives the person a renewal"
+    contact = renewal.contract.account.contacts.exclude(email="").order_by("pk").first()
+    assert contact is not None, "the renewal's account has a contact with an email"
+    return RenewalNotice.objects.create(contract=renewal.contract, renewal=renewal, contact=contact, cycle="first",
+                                        email=contact.email, status=RenewalNotice.Status.SENT,
+                                        scheduled_on=timezone.localdate())  # fmt: skip
+
+
+def other_pages(user) -> dict[str, int]:
+    """Path → expected status of the pages outside the main walk: the error pages, the person's own
+    tokens and sessions, and the pages a customer opens from an email or a shared link."""
+    contact = (
+        Contact.objects.filter(account__in=Account.objects.visible_to(user), left_on__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    invite = SurveyInvite.objects.order_by("pk").first()
+    notice = RenewalNotice.objects.order_by("pk").first() or sent_notice(user)
+    assert contact is not None, "the demo book gives the person a current contact"
+    assert invite is not None, "the demo book has a survey invite"
+    link = portal_services.create_link(contact=contact, by=user, days=30, now=timezone.now())
+    return {
+        "/tokens/": 200,
+        "/sessions/": 200,
+        "/audit/": 403,  # a CSM's forbidden page
+        "/accounts/999999999/": 404,
+        "/no-such-page/": 404,
+        reverse("portal-public:page", args=[portal_services.token_for(link)]): 200,
+        reverse("surveys-public:answer", args=[survey_services.token_for(invite, 9)]): 200,
+        reverse("surveys-public:answer", args=["tampered"]): 400,
+        reverse("renewals-public:answer", args=[renewal_answers.token_for(notice, "renew")]): 200,
+        reverse("renewals-public:unsubscribe", args=[unsubscribe.token_for(notice)]): 200,
+    }
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_no_error_token_session_or_customer_page_has_a_serious_accessibility_violation(
+    open_as, demo_book, axe_source, viewport
+) -> None:
+    page = open_as("alice", viewport)
+    found, answered = {}, {}
+    pages = other_pages(demo_book["alice"])
+    for path in pages:
+        response = page.goto(path)
+        assert response is not None, path
+        answered[path] = response.status
+        page.wait_for_load_state("networkidle")
+        if violations := serious_violations(page, axe_source):
+            found[path] = violations
+    assert answered == pages
+    assert found == {}, json.dumps(found, indent=1)
