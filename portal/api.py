@@ -4,7 +4,8 @@ import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -41,6 +42,7 @@ class CustomerLinkSerializer(serializers.ModelSerializer):
         return "" if link.revoked_at else services.url_for(link)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class EditableContactField(serializers.PrimaryKeyRelatedField):
     """A contact of an account the caller may change; another book's contact reads as not found."""
 

@@ -88,7 +88,8 @@ def test_literal_defaults_fill_not_null_columns_the_sql_leaves_out():
     defaults = literal_defaults(HealthScore)
     assert defaults["previous_band"] == ""
     assert defaults["band_worsened"] is False
-    assert "parts" in defaults
+    assert defaults["flagged"] is False
+    assert "parts" not in defaults  # nullable: emptied beyond HEALTH_PARTS_DAYS
     assert "previous_score" not in defaults  # nullable: left NULL
     assert "score" not in defaults  # no default: the SQL must give it
 

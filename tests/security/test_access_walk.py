@@ -241,8 +241,15 @@ def parameter_values(route: Route, book: SimpleNamespace) -> tuple[dict[str, str
             row = row_of(book, model) if model is not None else None
         if row is None:
             raise LookupError(f"{route.ident}: cannot name a row for <{parameter}>")
-        values[parameter], target = str(row.pk), row
+        values[parameter], target = url_value(row), row
     return values, target
+
+
+def url_value(row) -> str:
+    """A row's key as its URL names it: a composite key (a health score) is "<account>:<day>"."""
+    if isinstance(row.pk, tuple):
+        return ":".join(part.isoformat() if hasattr(part, "isoformat") else str(part) for part in row.pk)
+    return str(row.pk)
 
 
 def unresolvable(route: Route) -> str | None:
@@ -408,7 +415,8 @@ def test_a_row_of_alices_book_is_reached_only_by_those_allowed(route: Route, who
         return
 
     payload, content_type = write_payload(route, alice, target)
-    missing_url = url_for(route, {**values, route.object_kwargs[-1]: "987654321"})
+    missing_key = "987654321:2000-01-01" if isinstance(getattr(target, "pk", None), tuple) else "987654321"
+    missing_url = url_for(route, {**values, route.object_kwargs[-1]: missing_key})
     before = snapshot()
     for method in WRITES:
         response = send(client, method, url, payload, content_type)
