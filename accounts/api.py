@@ -1,5 +1,7 @@
 """REST API for accounts, contacts, touchpoints and usage snapshots (incl. bulk usage upsert)."""
 
+from typing import Any
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -28,7 +30,7 @@ from csm.api import IngestThrottle, Pagination, parsed
 from csm.requests import SignedInRequest
 
 from . import services
-from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
+from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot, time_zone_names, validate_time_zone
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
 # A blank name reads as the page's form and the model say it (accounts/forms.py).
@@ -43,6 +45,15 @@ class EditableAccountField(serializers.PrimaryKeyRelatedField):
         return Account.objects.editable_by(self.context["request"].user)
 
 
+@extend_schema_field({"type": "string", "enum": sorted(time_zone_names()), "example": "Europe/Paris"})
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name; the schema lists them (the server refuses any other with a 400)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [validate_time_zone])
+        super().__init__(max_length=64, **kwargs)
+
+
 class AccountSerializer(serializers.ModelSerializer):
     """Renders an account; parses a new one (owner defaults to the caller) and a PATCH of its
     name, external id, segment, program or stage. Owners change through ``assign-owner``."""
@@ -50,6 +61,7 @@ class AccountSerializer(serializers.ModelSerializer):
     owner = input_guards.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
+    time_zone = TimeZoneField(required=False)
 
     class Meta:
         model = Account
@@ -322,13 +334,13 @@ class UsageRowSerializer(serializers.Serializer):
 
     account_external_id = serializers.CharField()
     date = serializers.DateField()
-    licenses_purchased = serializers.IntegerField(min_value=0)
-    licenses_active = serializers.IntegerField(min_value=0)
-    basic_users = serializers.IntegerField(min_value=0, required=False)
-    advanced_users = serializers.IntegerField(min_value=0, required=False)
+    licenses_purchased = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT)
+    licenses_active = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT)
+    basic_users = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
+    advanced_users = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
     availability_pct = PercentField(max_digits=5, decimal_places=2, required=False, allow_null=True)
-    open_support_cases = serializers.IntegerField(min_value=0, required=False)
-    escalations = serializers.IntegerField(min_value=0, required=False)
+    open_support_cases = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
+    escalations = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
 
 
 class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
