@@ -1,7 +1,5 @@
 """REST API for accounts, contacts, touchpoints and usage snapshots (incl. bulk usage upsert)."""
 
-from typing import Any
-
 import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -30,7 +28,7 @@ from csm.api import IngestThrottle, Pagination, parsed
 from csm.requests import SignedInRequest
 
 from . import services
-from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot, time_zone_names, validate_time_zone
+from .models import Account, Contact, HealthScore, Touchpoint, UsageSnapshot
 
 MAX_BULK_BYTES = 5 * 1024 * 1024
 # A blank name reads as the page's form and the model say it (accounts/forms.py).
@@ -45,15 +43,6 @@ class EditableAccountField(serializers.PrimaryKeyRelatedField):
         return Account.objects.editable_by(self.context["request"].user)
 
 
-@extend_schema_field({"type": "string", "enum": sorted(time_zone_names()), "example": "Europe/Paris"})
-class TimeZoneField(serializers.CharField):
-    """An IANA time zone name; the schema lists them (the server refuses any other with a 400)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("validators", [validate_time_zone])
-        super().__init__(max_length=64, **kwargs)
-
-
 class AccountSerializer(serializers.ModelSerializer):
     """Renders an account; parses a new one (owner defaults to the caller) and a PATCH of its
     name, external id, segment, program or stage. Owners change through ``assign-owner``."""
@@ -61,7 +50,6 @@ class AccountSerializer(serializers.ModelSerializer):
     owner = input_guards.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
-    time_zone = TimeZoneField(required=False)
 
     class Meta:
         model = Account

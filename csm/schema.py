@@ -41,7 +41,9 @@ def _field_errors_schema() -> dict[str, Any]:
         "anyOf": [
             {
                 "type": "object",
-                "additionalProperties": {"anyOf": [{"type": "array"}, {"type": "object"}, {"type": "string"}]},
+                "additionalProperties": {
+                    "anyOf": [{"type": "array", "items": {}}, {"type": "object"}, {"type": "string"}]
+                },
             },
             {"type": "array", "items": {"type": "string"}},
         ],
