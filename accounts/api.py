@@ -324,13 +324,13 @@ class UsageRowSerializer(serializers.Serializer):
 
     account_external_id = serializers.CharField()
     date = serializers.DateField()
-    licenses_purchased = serializers.IntegerField(min_value=0)
-    licenses_active = serializers.IntegerField(min_value=0)
-    basic_users = serializers.IntegerField(min_value=0, required=False)
-    advanced_users = serializers.IntegerField(min_value=0, required=False)
+    licenses_purchased = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT)
+    licenses_active = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT)
+    basic_users = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
+    advanced_users = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
     availability_pct = PercentField(max_digits=5, decimal_places=2, required=False, allow_null=True)
-    open_support_cases = serializers.IntegerField(min_value=0, required=False)
-    escalations = serializers.IntegerField(min_value=0, required=False)
+    open_support_cases = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
+    escalations = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
 
 
 class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):

@@ -16,6 +16,8 @@ from django.db.models import QuerySet
 from .models import Account, UsageSnapshot
 
 MAX_ROWS = 5000
+# The largest count a row may carry: the column is a PostgreSQL integer.
+MAX_COUNT = 2_147_483_647
 COUNT_FIELDS = (
     "licenses_purchased",
     "licenses_active",
@@ -55,7 +57,7 @@ def parse_count(value: object) -> int:
     number = int(value)
     if number != value and not isinstance(value, str):
         raise ValueError
-    if number < 0 or number > 2_147_483_647:
+    if number < 0 or number > MAX_COUNT:
         raise ValueError
     return number
 
@@ -84,6 +86,8 @@ def clean_usage_rows(rows: list, *, accounts: QuerySet[Account], first_row: int 
     """Validate ``rows``; return (clean rows with ``account_id``, errors). Touches the database once."""
     errors: list[dict] = []
     external_ids = {str(row.get("account_external_id", "")).strip() for row in rows if isinstance(row, dict)}
+    # A NUL cannot be in a stored id, and PostgreSQL refuses it even in a lookup.
+    external_ids = {external_id for external_id in external_ids if "\x00" not in external_id}
     account_ids = dict(accounts.filter(external_id__in=external_ids).values_list("external_id", "pk"))
     clean: list[dict] = []
     seen: dict[tuple, int] = {}
@@ -101,7 +105,9 @@ def clean_usage_rows(rows: list, *, accounts: QuerySet[Account], first_row: int 
             continue
         external_id = str(row["account_external_id"]).strip()
         out: dict = {"account_id": account_ids.get(external_id)}
-        if out["account_id"] is None:
+        if "\x00" in external_id:
+            errors.append({"row": number, "field": "account_external_id", "error": "must not contain a NUL character"})
+        elif out["account_id"] is None:
             # Unknown and not-yours read the same: another book's ids are not ours to reveal.
             errors.append({"row": number, "field": "account_external_id", "error": f"no account {external_id!r}"})
         try:

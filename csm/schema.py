@@ -21,6 +21,7 @@ An operation documents its own extra answers (e.g. 413 for ``/api/usage/bulk/``)
 ``extend_schema(responses=...)``; those are kept.
 """
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular import openapi
@@ -31,10 +32,21 @@ DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
 
 
 def _field_errors_schema() -> dict[str, Any]:
-    # Any JSON: an object of field errors, or a list for a filter's form error.
+    # An object of field errors (each a list of messages, or nested errors for a nested object or
+    # a list's rows), {"detail": "..."} for a body that is not JSON, or a list of messages.
     return {
         "description": 'Field errors: {"field": ["message", ...]}, nested for nested objects '
-        '(rows of a list are keyed by their index), or {"detail": "..."} for a body that is not JSON.',
+        '(rows of a list are keyed by their index), {"non_field_errors": [...]} for a rule of the data '
+        '(e.g. a closed renewal), or {"detail": "..."} for a body that is not JSON.',
+        "anyOf": [
+            {
+                "type": "object",
+                "additionalProperties": {
+                    "anyOf": [{"type": "array", "items": {}}, {"type": "object"}, {"type": "string"}]
+                },
+            },
+            {"type": "array", "items": {"type": "string"}},
+        ],
     }
 
 
@@ -86,8 +98,9 @@ class AutoSchema(openapi.AutoSchema):
         for parameter in parameters:
             if parameter.get("in") == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
-            # ordering and search read any text (an unknown ordering is ignored); filters refuse a NUL.
-            if isinstance(parameter.get("schema"), dict) and parameter.get("name") not in ("ordering", "search"):
+            # ordering reads any text (an unknown ordering is ignored); search (DRF's SearchFilter)
+            # and the filters refuse a NUL.
+            if isinstance(parameter.get("schema"), dict) and parameter.get("name") != "ordering":
                 without_nul(parameter["schema"])
         return parameters
 
@@ -120,6 +133,13 @@ def decimal_schema(field: serializers.DecimalField) -> dict[str, Any]:
     sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
     fraction = rf"(?:\.\d{{1,{places}}})?" if places else ""
     number = getattr(field, "schema_number", None) or rf"{sign}\d{{1,{whole}}}{fraction}"
+    if field.min_value is not None and field.min_value > 0 and not hasattr(field, "schema_number"):
+        if field.min_value != Decimal(1).scaleb(-places):
+            raise ValueError(f"{field!r}: document a minimum other than the smallest step with schema_number")
+        # Above zero (e.g. 0.01 and up): a whole part from 1, or 0 and a fraction that ends in 1-9.
+        number = rf"[1-9]\d{{0,{whole - 1}}}{fraction}"
+        if places:
+            number = rf"(?:{number}|0\.\d{{0,{places - 1}}}[1-9])"
     # DRF reads "" as null for a field that may be null.
     pattern = rf"^(?:{number})?$" if field.allow_null else rf"^{number}$"
     return {"type": "string", "format": "decimal", "pattern": pattern}

@@ -21,8 +21,6 @@ from csm.requests import SignedInRequest
 from . import services
 from .models import Checkpoint, Opportunity, Suggestion
 
-BIGINT = 2**63 - 1
-
 
 class OpportunitySerializer(serializers.ModelSerializer):
     owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
@@ -68,7 +66,7 @@ class LoseSerializer(serializers.Serializer):
 
 
 class OpportunityFilter(csm_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
+    account = csm_filters.IdFilter(field_name="account")
     owner = django_filters.CharFilter(field_name="owner__username")
     close_after = django_filters.DateFilter(field_name="close_date", lookup_expr="gte")
     close_before = django_filters.DateFilter(field_name="close_date", lookup_expr="lte")
@@ -146,7 +144,7 @@ class DismissSerializer(serializers.Serializer):
 
 
 class SuggestionFilter(csm_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
+    account = csm_filters.IdFilter(field_name="account")
 
     class Meta:
         model = Suggestion
@@ -206,8 +204,8 @@ class CallSerializer(serializers.Serializer):
 
 
 class CheckpointFilter(csm_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
-    renewal = django_filters.NumberFilter(field_name="renewal", min_value=1, max_value=BIGINT)
+    account = csm_filters.IdFilter(field_name="account")
+    renewal = csm_filters.IdFilter(field_name="renewal")
 
     class Meta:
         model = Checkpoint

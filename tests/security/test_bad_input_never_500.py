@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Account
+from accounts.models import Account, UsageSnapshot
 from imports.models import ImportJob
 from playbooks.models import Handoff, Task
 from renewals.models import RevenueEntry
@@ -66,6 +66,17 @@ def test_a_nul_byte_in_a_reason_code_is_a_400(api, alice_contract) -> None:
     assert response.status_code == 400
     assert "reason" in response.json()
     assert not RevenueEntry.objects.exists()
+
+
+def test_a_nul_byte_in_a_bulk_usage_account_id_is_a_400(api, acme) -> None:
+    row = {"date": "2025-09-01", "licenses_purchased": 10, "licenses_active": 5}
+    rows = [{**row, "account_external_id": acme.external_id}, {**row, "account_external_id": "AC\x00ME"}]
+    response = api.post("/api/usage/bulk/", {"rows": rows}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": 2, "field": "account_external_id", "error": "must not contain a NUL character"}
+    ]
+    assert not UsageSnapshot.objects.exists()
 
 
 def test_a_nul_byte_in_the_handoff_form_is_a_form_error(client, alice) -> None:
