@@ -75,11 +75,14 @@ def import_detail(request: SignedInHttpRequest, pk: int) -> HttpResponse:
 def reading_summary(job: ImportJob) -> dict:
     """What the page says about how the file was read: delimiter, date format, mapped columns."""
     date_format = mapping.DATE_FORMATS.get(job.date_format)
+    in_file = [header for header in mapping.read_header(job.content, job.delimiter) if header in job.mapping]
+    columns = in_file + sorted(set(job.mapping) - set(in_file))
     return {
         "delimiter_name": mapping.DELIMITER_NAMES.get(job.delimiter, repr(job.delimiter)),
         "date_format_label": date_format.label if date_format else job.date_format,
-        "mapped_columns": [(header, field) for header, field in job.mapping.items() if field],
-        "ignored_columns": [header for header, field in job.mapping.items() if not field],
+        # In the file's column order (PostgreSQL's jsonb keeps no key order).
+        "mapped_columns": [(header, job.mapping[header]) for header in columns if job.mapping[header]],
+        "ignored_columns": [header for header in columns if not job.mapping[header]],
     }
 
 

@@ -1,6 +1,5 @@
 """REST API for customer-page links: list, create and revoke, each change through the portal service."""
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
@@ -17,8 +16,6 @@ from csm.requests import SignedInRequest
 
 from . import services
 from .models import CustomerLink
-
-BIGINT = 2**63 - 1
 
 
 class CustomerLinkSerializer(serializers.ModelSerializer):
@@ -58,8 +55,8 @@ class CustomerLinkCreateSerializer(serializers.Serializer):
 
 
 class CustomerLinkFilter(csm_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
-    contact = django_filters.NumberFilter(field_name="contact", min_value=1, max_value=BIGINT)
+    account = csm_filters.IdFilter(field_name="account")
+    contact = csm_filters.IdFilter(field_name="contact")
 
     class Meta:
         model = CustomerLink

@@ -14,8 +14,6 @@ from renewals.models import ReasonCode
 
 from .models import Survey, SurveyResponse
 
-BIGINT = 2**63 - 1
-
 
 class SurveyResponseSerializer(serializers.ModelSerializer):
     contact_name = serializers.CharField(source="contact.name", read_only=True)
@@ -35,8 +33,8 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
 
 
 class SurveyResponseFilter(csm_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account", min_value=1, max_value=BIGINT)
-    contact = django_filters.NumberFilter(field_name="contact", min_value=1, max_value=BIGINT)
+    account = csm_filters.IdFilter(field_name="account")
+    contact = csm_filters.IdFilter(field_name="contact")
     kind = django_filters.ChoiceFilter(choices=Survey.Kind.choices)
     answered_after = django_filters.DateFilter(field_name="answered_on", lookup_expr="gte")
     answered_before = django_filters.DateFilter(field_name="answered_on", lookup_expr="lte")
