@@ -86,7 +86,7 @@ class AccountChangeSerializer(AccountSerializer):
 
 
 class AssignOwnerSerializer(serializers.Serializer):
-    owner = serializers.SlugRelatedField(
+    owner = input_guards.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
     )
 
@@ -317,6 +317,11 @@ class UsageFilter(csm_filters.FilterSet):
 class PercentField(input_guards.DecimalField):
     # The schema's number: 0 to 100 with up to two decimal places (ingest.parse_percent).
     schema_number = r"(?:100(?:\.0{1,2})?|\d{1,2}(?:\.\d{1,2})?)"
+    # ingest.parse_percent also reads a JSON number from 0 to 100.
+    schema_also_number = (0, 100)
+
+
+COUNT_OR_ZERO = "Missing or null: 0 (the bulk service reads it so)."
 
 
 class UsageRowSerializer(serializers.Serializer):
@@ -326,11 +331,19 @@ class UsageRowSerializer(serializers.Serializer):
     date = serializers.DateField()
     licenses_purchased = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT)
     licenses_active = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT)
-    basic_users = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
-    advanced_users = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
+    basic_users = serializers.IntegerField(
+        min_value=0, max_value=ingest.MAX_COUNT, required=False, allow_null=True, help_text=COUNT_OR_ZERO
+    )
+    advanced_users = serializers.IntegerField(
+        min_value=0, max_value=ingest.MAX_COUNT, required=False, allow_null=True, help_text=COUNT_OR_ZERO
+    )
     availability_pct = PercentField(max_digits=5, decimal_places=2, required=False, allow_null=True)
-    open_support_cases = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
-    escalations = serializers.IntegerField(min_value=0, max_value=ingest.MAX_COUNT, required=False)
+    open_support_cases = serializers.IntegerField(
+        min_value=0, max_value=ingest.MAX_COUNT, required=False, allow_null=True, help_text=COUNT_OR_ZERO
+    )
+    escalations = serializers.IntegerField(
+        min_value=0, max_value=ingest.MAX_COUNT, required=False, allow_null=True, help_text=COUNT_OR_ZERO
+    )
 
 
 class UsageSnapshotViewSet(viewsets.ReadOnlyModelViewSet):

@@ -34,6 +34,18 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 32767})
+class SmallIntegerFilter(django_filters.NumberFilter):
+    """A whole number of a small integer column (days before an end, say): 0.5 is refused, as documented."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 32767)
+        super().__init__(*args, **kwargs)
+
+
 class StrictBooleanField(forms.Field):
     def to_python(self, value: object) -> bool | None:
         if value in (None, ""):

@@ -113,6 +113,11 @@ class AutoSchema(openapi.AutoSchema):
                 schema.pop("minLength", None)
             if isinstance(field, serializers.DecimalField):
                 schema.update(decimal_schema(field))
+                bounds = getattr(field, "schema_also_number", None)
+                if bounds is not None:
+                    # A service that also reads a JSON number (bulk usage rows): either form, documented.
+                    string = {key: schema.pop(key) for key in ("type", "format", "pattern") if key in schema}
+                    schema["oneOf"] = [string, {"type": "number", "minimum": bounds[0], "maximum": bounds[1]}]
         return schema
 
 

@@ -206,6 +206,7 @@ class CallSerializer(serializers.Serializer):
 class CheckpointFilter(csm_filters.FilterSet):
     account = csm_filters.IdFilter(field_name="account")
     renewal = csm_filters.IdFilter(field_name="renewal")
+    days_before = csm_filters.SmallIntegerFilter(field_name="days_before")
 
     class Meta:
         model = Checkpoint

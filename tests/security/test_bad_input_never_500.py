@@ -60,6 +60,25 @@ def test_a_nul_byte_in_an_owner_name_is_a_400(api) -> None:
     assert not Account.objects.exists()
 
 
+def test_a_nul_byte_in_the_new_owner_of_an_account_is_a_400(carol, acme) -> None:
+    """Found by `schemathesis run --checks all`: the name reached PostgreSQL, which refused it (a 500)."""
+    client = APIClient()
+    client.force_authenticate(carol)
+    response = client.post(f"/api/accounts/{acme.pk}/assign-owner/", {"owner": "b\x00ob"}, format="json")
+    assert response.status_code == 400
+    assert "owner" in response.json()
+    acme.refresh_from_db()
+    assert acme.owner.username == "alice"
+
+
+def test_a_checkpoint_filter_of_half_a_day_is_a_400(api) -> None:
+    """The schema says a whole number of days; 0.5 used to be read as a decimal and answered 200."""
+    response = api.get("/api/checkpoints/", {"days_before": "0.5"})
+    assert response.status_code == 400
+    assert "days_before" in response.json()
+    assert api.get("/api/checkpoints/", {"days_before": "90"}).status_code == 200
+
+
 def test_a_nul_byte_in_a_reason_code_is_a_400(api, alice_contract) -> None:
     body = {"amount": "1000", "effective_on": "2025-09-01", "reason": "pri\x00ce"}
     response = api.post(f"/api/contracts/{alice_contract.pk}/change-amount/", body, format="json")
