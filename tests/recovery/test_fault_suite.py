@@ -175,11 +175,18 @@ def report(scenario: str, expected: set[str], sink: SmtpSink) -> None:
     assert (duplicates, lost, set(counts)) == (0, 0, expected)
 
 
+def noticed_broker_gone(output: str) -> bool:
+    return "Connection to broker lost" in output or "Cannot connect" in output
+
+
 def test_redis_killed_and_restarted_under_a_running_worker_and_beat(alice, program, stack, redis, smtp, tmp_path):
     worker, beat = stack()
     wait_for("the first heartbeat", heartbeat_after("worker", timezone.now()), logs(tmp_path))
     redis.stop()
-    wait_for("the worker to notice", lambda: "Cannot connect" in worker.output(), logs(tmp_path))
+    # Either line says the consumer saw the broker go: "Cannot connect" comes only when its first
+    # reconnect is refused, which a loaded machine may reach by another path (kombu raising while it
+    # tears the old channel down). Whether it then recovers is what the waits below check.
+    wait_for("the worker to notice", lambda: noticed_broker_gone(worker.output()), logs(tmp_path))
     # Work planned while the broker is away waits as rows.
     expected = book(alice, program)
     services.plan_renewal_notices(today=timezone.localdate(), now=timezone.now(), publish=False)
