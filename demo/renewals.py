@@ -138,17 +138,9 @@ def extend(*, rng: random.Random, today: date, account_ids: list[int]) -> None:
                     contact_coverage=Renewal.Coverage.OK,
                 )
             )
-            entries.append(
-                RevenueEntry(
-                    account_id=contract.account_id,
-                    contract=contract,
-                    kind=RevenueEntry.Kind.CHURN,
-                    amount=-contract.recurring_amount,
-                    currency=contract.currency,
-                    effective_on=contract.ends_on + timedelta(days=1),
-                    reason=reason,
-                )
-            )
+            entry = services.churn_entry(contract, reason=reason, note="")
+            if entry is not None:
+                entries.append(entry)
             churned_accounts.append(contract.account_id)
         else:
             days_left = contract.days_left(today)
