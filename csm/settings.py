@@ -369,6 +369,11 @@ CSM_BEAT_DEFAULTS: dict = {
     "renewals-sweep-notices": {"task": "renewals.tasks.sweep_renewal_notices", "schedule": crontab(minute="*/2")},
     # Health scores for every day due as of today (catches up missed nights); safe to run twice.
     "recalculate-health": {"task": "health.tasks.recalculate_health", "schedule": crontab(hour=1, minute=30)},
+    # The calibration report's counts for everyone and each manager (JobRun: once a day).
+    "health-calibration-snapshot": {
+        "task": "health.tasks.take_calibration_snapshot",
+        "schedule": crontab(minute=20, hour="3-23"),
+    },
     # After the nightly health run; later ticks catch up a missed night (runs once a day).
     "playbook-rules": {"task": "playbooks.tasks.evaluate_playbook_rules", "schedule": crontab(minute=30, hour="2-23")},
     # Hourly from 07:00; a (user, day) row claimed before sending keeps it to one per day.

@@ -2,18 +2,20 @@
 90 and 180 days.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
-from accounts.models import PART_FIELDS, PART_KINDS, Account, HealthScore
+from accounts.models import PART_FIELDS, PART_KINDS, Account, HealthScore, visible_owner_ids
 from csm import roles
 from renewals.models import Contract, Renewal, RevenueEntry
 
 from .explain import LABELS
+from .models import CalibrationCell, CalibrationSnapshot
 from .scoring import KINDS
 
 HORIZONS = (90, 180)
@@ -85,7 +87,18 @@ def _bin(score: str) -> str:
     return f"FLOOR({scaled})" if connection.vendor == "postgresql" else f"CAST({scaled} AS INTEGER)"
 
 
-def _horizon_sql(accounts_sql: str, horizon: int) -> str:
+# The end of the statement, after a ``counts`` (kind, bin, lost_n, kept_n, lost_sum, kept_sum) with one
+# row per kind and step: the bands' counts, and per component the Mann-Whitney count from a running
+# count of the lost accounts below each step.
+RANKED = """, ranked AS (
+  SELECT counts.*, SUM(lost_n) OVER (PARTITION BY kind ORDER BY bin) - lost_n AS below FROM counts
+)
+SELECT kind, CASE WHEN kind < 0 THEN bin END AS band_rank, SUM(lost_n), SUM(kept_n),
+       SUM(lost_sum), SUM(kept_sum), SUM(kept_n * (2 * below + lost_n))
+FROM ranked GROUP BY kind, CASE WHEN kind < 0 THEN bin END"""
+
+
+def _horizon_sql(accounts_sql: str, horizon: int, *, by_owner: bool = False) -> str:
     """One statement for one horizon: each visible account's snapshot (its latest score in the
     fortnight up to the snapshot day), whether it was lost within the horizon after it, and the
     counts the report needs, grouped in the database:
@@ -99,6 +112,10 @@ def _horizon_sql(accounts_sql: str, horizon: int) -> str:
     Snapshots: the latest scored day in the window is read through the (day, account) index; only
     accounts without a row that day (scored later than the others, or not that night) look further
     back, one index probe each. So the cost follows the accounts and the window, not the history.
+
+    ``by_owner`` (the nightly snapshot, ``take_snapshot``): the statement ends at ``counts``, kept
+    per owner of the account (``owner_id, kind, bin, lost_n, kept_n, lost_sum, kept_sum``), for
+    the snapshot to add up per viewer scope.
     """
     score, base = (_part_sql("s.parts", "k.i", field) for field in ("score", "base"))
     band_rank = " ".join(f"WHEN '{band}' THEN {rank}" for band, rank in HealthScore.BAND_RANK.items())
@@ -114,6 +131,11 @@ def _horizon_sql(accounts_sql: str, horizon: int) -> str:
     }
     window = 'h."day" <= %(as_of)s AND h."day" > %(first)s'
     snapshot_day = "COALESCE(m.day, w.day)"
+    owner_col, owner_join, owner_group = (
+        (", a.owner_id", f'JOIN "{t["account"]}" a ON a.id = h.account_id', "owner_id, ") if by_owner else ("", "", "")
+    )
+    per_owner = "\nSELECT owner_id, kind, bin, lost_n, kept_n, lost_sum, kept_sum FROM counts"
+    tail = per_owner if by_owner else RANKED
     return f"""
 WITH window_day AS (
   SELECT MAX(h."day") AS day FROM "{t["score"]}" h WHERE {window}
@@ -124,11 +146,11 @@ WITH window_day AS (
   WHERE a.id IN ({accounts_sql})
     AND NOT EXISTS (SELECT 1 FROM "{t["score"]}" h2, window_day w WHERE h2.account_id = a.id AND h2."day" = w.day)
 ), snap AS (
-  SELECT h.account_id, h.band, h.parts FROM "{t["score"]}" h, window_day w
+  SELECT h.account_id, h.band, h.parts{owner_col} FROM "{t["score"]}" h {owner_join}, window_day w
   WHERE h."day" = w.day AND h.account_id IN ({accounts_sql})
   UNION ALL
-  SELECT h.account_id, h.band, h.parts
-  FROM missing m JOIN "{t["score"]}" h ON h.account_id = m.account_id AND h."day" = m.day
+  SELECT h.account_id, h.band, h.parts{owner_col}
+  FROM missing m JOIN "{t["score"]}" h ON h.account_id = m.account_id AND h."day" = m.day {owner_join}
 ), events AS (
   SELECT e.account_id, e.effective_on AS day FROM "{t["entry"]}" e
   WHERE e.kind IN ({outcome_kinds}) AND e.effective_on > %(first)s AND e.effective_on <= %(last)s
@@ -142,7 +164,7 @@ WITH window_day AS (
   WHERE e.day > {snapshot_day} AND e.day <= {_plus_days(snapshot_day, horizon)}
 ), cells AS (
   -- Fenced, so that the aggregate below reads these four numbers, not the rows' parts arrays.
-  SELECT k.i AS kind,
+  SELECT {"s.owner_id, " if by_owner else ""}k.i AS kind,
          CASE WHEN k.i < 0 THEN CASE s.band {band_rank} END
               WHEN {base} <> 0 AND {score} IS NOT NULL THEN {_bin(score)} END AS bin,
          CASE WHEN k.i < 0 THEN NULL ELSE {score} END AS score,
@@ -150,29 +172,113 @@ WITH window_day AS (
   FROM snap s LEFT JOIN lost l ON l.account_id = s.account_id CROSS JOIN (SELECT -1 AS i UNION ALL {kinds}) k
   {_fence()}
 ), counts AS (
-  SELECT kind, bin, SUM(lost) AS lost_n, SUM(1 - lost) AS kept_n,
+  SELECT {owner_group}kind, bin, SUM(lost) AS lost_n, SUM(1 - lost) AS kept_n,
          SUM(lost * score) AS lost_sum, SUM((1 - lost) * score) AS kept_sum
-  FROM cells WHERE bin IS NOT NULL GROUP BY kind, bin
-), ranked AS (
-  SELECT counts.*, SUM(lost_n) OVER (PARTITION BY kind ORDER BY bin) - lost_n AS below FROM counts
-)
-SELECT kind, CASE WHEN kind < 0 THEN bin END AS band_rank, SUM(lost_n), SUM(kept_n),
-       SUM(lost_sum), SUM(kept_sum), SUM(kept_n * (2 * below + lost_n))
-FROM ranked GROUP BY kind, CASE WHEN kind < 0 THEN bin END
+  FROM cells WHERE bin IS NOT NULL GROUP BY {owner_group}kind, bin
+){tail}
 """  # noqa: S608 (identifiers and constants from the models; values are parameters)
+
+
+def _window_params(*, today: date, horizon: int) -> dict[str, Any]:
+    as_of = today - timedelta(days=horizon)
+    return {"as_of": as_of, "first": as_of - timedelta(days=SNAPSHOT_DAYS), "last": as_of + timedelta(days=horizon)}
 
 
 def horizon_statement(*, user: roles.User, today: date, horizon: int) -> tuple[str, dict[str, Any]]:
     """The statement (SQL and parameters) behind one horizon of the report for ``user``."""
     visible = Account.objects.visible_to(user).order_by().values("pk")
     accounts_sql, params = _named(*visible.query.sql_with_params())
-    as_of = today - timedelta(days=horizon)
-    params |= {
-        "as_of": as_of,
-        "first": as_of - timedelta(days=SNAPSHOT_DAYS),
-        "last": as_of + timedelta(days=horizon),
-    }
-    return _horizon_sql(accounts_sql, horizon), params
+    return _horizon_sql(accounts_sql, horizon), params | _window_params(today=today, horizon=horizon)
+
+
+def snapshot_statement(*, today: date, horizon: int, scopes: list[tuple[int, int]]) -> tuple[str, dict[str, Any]]:
+    """The snapshot's insert for one horizon: every account's counts per owner, added up once for
+    everyone (viewer NULL) and once per manager in ``scopes`` ((manager id, owner id) pairs)."""
+    accounts_sql, params = _named(*Account.objects.order_by().values("pk").query.sql_with_params())
+    params |= _window_params(today=today, horizon=horizon) | {"day": today, "horizon": horizon}
+    cell = CalibrationCell._meta.db_table
+    sums = "SUM(c.lost_n), SUM(c.kept_n), SUM(c.lost_sum), SUM(c.kept_sum)"
+    select = f"""
+SELECT %(day)s, %(horizon)s, NULL, c.kind, c.bin, {sums} FROM by_owner c GROUP BY c.kind, c.bin"""  # noqa: S608 (constants; values are parameters)
+    if scopes:
+        pairs = []
+        for i, (viewer, owner) in enumerate(scopes):
+            pairs.append(f"(%(viewer_{i})s, %(owner_{i})s)")
+            params |= {f"viewer_{i}": viewer, f"owner_{i}": owner}
+        # The first pair is cast so that PostgreSQL types the VALUES' columns as integers.
+        pairs[0] = "(CAST(%(viewer_0)s AS integer), CAST(%(owner_0)s AS integer))"
+        select += f"""
+UNION ALL
+SELECT %(day)s, %(horizon)s, sc.viewer_id, c.kind, c.bin, {sums}
+FROM by_owner c JOIN scopes sc ON sc.owner_id = c.owner_id GROUP BY sc.viewer_id, c.kind, c.bin"""  # noqa: S608 (constants; values are parameters)
+        scopes_cte = f", scopes (viewer_id, owner_id) AS (VALUES {', '.join(pairs)})"
+    else:
+        scopes_cte = ""
+    body = _horizon_sql(accounts_sql, horizon, by_owner=True).strip()
+    sql = f"""INSERT INTO "{cell}" (day, horizon, viewer_id, kind, bin, lost_n, kept_n, lost_sum, kept_sum)
+WITH by_owner AS (
+{body}
+){scopes_cte}{select}"""
+    return sql, params
+
+
+@transaction.atomic
+def take_snapshot(*, today: date, now: datetime) -> dict[str, int]:
+    """Nightly: the report's counts of ``today`` for everyone and for each manager, so that their
+    page adds up a few thousand rows instead of reading every account's score (CSMs' own books are
+    small and stay live). Safe to run twice: the day's counts are replaced. Earlier days' are
+    deleted, but yesterday's. Reports follow owners and teams as they were when it ran."""
+    users = get_user_model().objects
+    managers = [
+        user
+        for user in users.filter(is_active=True, groups__name=roles.MANAGER).distinct().order_by("pk")
+        if not roles.sees_everything(user)
+    ]
+    scopes = [(manager.pk, owner) for manager in managers for owner in visible_owner_ids(manager) or []]
+    CalibrationCell.objects.filter(day__lt=today - timedelta(days=1)).delete()
+    CalibrationCell.objects.filter(day=today).delete()
+    cells = 0
+    with connection.cursor() as cursor:
+        for horizon in HORIZONS:
+            cursor.execute(*snapshot_statement(today=today, horizon=horizon, scopes=scopes))
+            cells += max(cursor.rowcount, 0)
+    CalibrationSnapshot.objects.filter(day__lt=today - timedelta(days=1)).delete()
+    CalibrationSnapshot.objects.update_or_create(
+        day=today,
+        defaults={"taken_at": now, "accounts": Account.objects.count(), "managers": [m.pk for m in managers]},
+    )
+    return {"managers": len(managers), "cells": cells}
+
+
+def _stored_rows(*, user: roles.User, today: date, horizon: int) -> list[tuple] | None:
+    """The live statement's rows for ``horizon``, added up from the day's snapshot, or None when it
+    has none for this viewer (no snapshot yet today, a CSM's own book, a manager named since)."""
+    if roles.sees_everything(user):
+        viewer = None
+    elif roles.is_manager(user):
+        viewer = user.pk
+    else:
+        return None
+    snapshot = CalibrationSnapshot.objects.filter(day=today).first()
+    if snapshot is None or (viewer is not None and viewer not in snapshot.managers):
+        return None
+    viewer_match = "viewer_id IS NULL" if viewer is None else "viewer_id = %(viewer)s"
+    sql = f"""WITH counts AS (
+  SELECT kind, bin, lost_n, kept_n, lost_sum, kept_sum FROM "{CalibrationCell._meta.db_table}"
+  WHERE day = %(day)s AND horizon = %(horizon)s AND {viewer_match}
+){RANKED}"""  # noqa: S608 (constants; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"day": today, "horizon": horizon, "viewer": viewer})
+        return cursor.fetchall()
+
+
+def _rows(*, user: roles.User, today: date, horizon: int, stored: bool) -> list[tuple]:
+    rows = _stored_rows(user=user, today=today, horizon=horizon) if stored else None
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(*horizon_statement(user=user, today=today, horizon=horizon))
+            rows = cursor.fetchall()
+    return rows
 
 
 def calibration_report(*, user: roles.User, today: date) -> list[dict]:
@@ -185,13 +291,15 @@ def calibration_report(*, user: roles.User, today: date) -> list[dict]:
     return cast(list[dict], report)
 
 
-def compute_calibration_report(*, user: roles.User, today: date) -> list[dict]:
+def compute_calibration_report(*, user: roles.User, today: date, stored: bool = True) -> list[dict]:
     """For each horizon: per band, the share of accounts that churned or contracted within it after
     their score, and how well each component separated those accounts from the rest.
 
     One snapshot per account per horizon (its score about ``horizon`` days ago), so that every
     outcome window has fully passed and no account counts twice. One statement per horizon
-    (``_horizon_sql``) returns a few dozen rows of counts and sums, whatever the number of accounts.
+    (``_horizon_sql``) returns a few dozen rows of counts and sums, whatever the number of accounts;
+    for everyone and for managers the day's snapshot (``take_snapshot``) has those counts already
+    (``stored=False`` computes them live).
     """
     report = []
     for horizon in HORIZONS:
@@ -201,9 +309,7 @@ def compute_calibration_report(*, user: roles.User, today: date) -> list[dict]:
         }
         rank_band = {rank: band for band, rank in HealthScore.BAND_RANK.items()}
         sums: dict[str, tuple[int, int, float, float, int]] = {}
-        with connection.cursor() as cursor:
-            cursor.execute(*horizon_statement(user=user, today=today, horizon=horizon))
-            rows = cursor.fetchall()
+        rows = _rows(user=user, today=today, horizon=horizon, stored=stored)
         for kind_index, band_rank, lost_n, kept_n, lost_sum, kept_sum, wins2 in rows:
             if kind_index < 0:
                 cell = bands[rank_band[int(band_rank)]]
