@@ -250,7 +250,7 @@ def take_snapshot(*, today: date, now: datetime) -> dict[str, int]:
     return {"managers": len(managers), "cells": cells}
 
 
-def _stored_rows(*, user: roles.User, today: date, horizon: int) -> list[tuple] | None:
+def _stored_rows(*, user: roles.User, today: date, horizon: int) -> tuple[list[tuple], datetime] | None:
     """The live statement's rows for ``horizon``, added up from the day's snapshot, or None when it
     has none for this viewer (no snapshot yet today, a CSM's own book, a manager named since)."""
     if roles.sees_everything(user):
@@ -269,16 +269,17 @@ def _stored_rows(*, user: roles.User, today: date, horizon: int) -> list[tuple] 
 ){RANKED}"""  # noqa: S608 (constants; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"day": today, "horizon": horizon, "viewer": viewer})
-        return cursor.fetchall()
+        return cursor.fetchall(), snapshot.taken_at
 
 
-def _rows(*, user: roles.User, today: date, horizon: int, stored: bool) -> list[tuple]:
-    rows = _stored_rows(user=user, today=today, horizon=horizon) if stored else None
-    if rows is None:
-        with connection.cursor() as cursor:
-            cursor.execute(*horizon_statement(user=user, today=today, horizon=horizon))
-            rows = cursor.fetchall()
-    return rows
+def _rows(*, user: roles.User, today: date, horizon: int, stored: bool) -> tuple[list[tuple], datetime | None]:
+    """The horizon's counts and when they were taken (None: computed now)."""
+    found = _stored_rows(user=user, today=today, horizon=horizon) if stored else None
+    if found is not None:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(*horizon_statement(user=user, today=today, horizon=horizon))
+        return cursor.fetchall(), None
 
 
 def calibration_report(*, user: roles.User, today: date) -> list[dict]:
@@ -309,7 +310,7 @@ def compute_calibration_report(*, user: roles.User, today: date, stored: bool = 
         }
         rank_band = {rank: band for band, rank in HealthScore.BAND_RANK.items()}
         sums: dict[str, tuple[int, int, float, float, int]] = {}
-        rows = _rows(user=user, today=today, horizon=horizon, stored=stored)
+        rows, counted_at = _rows(user=user, today=today, horizon=horizon, stored=stored)
         for kind_index, band_rank, lost_n, kept_n, lost_sum, kept_sum, wins2 in rows:
             if kind_index < 0:
                 cell = bands[rank_band[int(band_rank)]]
@@ -343,6 +344,7 @@ def compute_calibration_report(*, user: roles.User, today: date, stored: bool = 
             {
                 "horizon": horizon,
                 "as_of": as_of,
+                "counted_at": counted_at,
                 "bands": list(bands.values()),
                 "n": total_n,
                 "lost": total_lost,

@@ -87,6 +87,8 @@ def test_the_stored_report_equals_the_live_one_and_reads_no_history(request, boo
 
     assert _comparable(stored) == _comparable(live)
     assert not _reads_history(queries)
+    assert [h["counted_at"] for h in stored] == [NOW, NOW]
+    assert [h["counted_at"] for h in live] == [None, None]
 
 
 def test_a_manager_sees_only_their_teams_books_in_the_snapshot(book, carol, admin_user) -> None:
@@ -129,3 +131,13 @@ def test_the_daily_task_takes_it_once_a_day(book, carol, time_machine) -> None:
     time_machine.move_to("2026-11-01T12:00:00+00:00")
     assert tasks.take_calibration_snapshot() == calibration.take_snapshot(today=TODAY, now=NOW)
     assert tasks.take_calibration_snapshot() is None  # the day's run is done
+
+
+def test_the_page_says_when_the_counts_were_taken(client, book, carol, alice, time_machine) -> None:
+    time_machine.move_to("2026-11-01T12:00:00+00:00")
+    calibration.take_snapshot(today=TODAY, now=NOW)
+
+    client.force_login(carol)
+    assert "Counts taken at 04:00 today" in client.get("/health/calibration/").content.decode()
+    client.force_login(alice)
+    assert "Counted when you opened this page" in client.get("/health/calibration/").content.decode()
