@@ -36,6 +36,9 @@ BASELINE_LIMIT_SECONDS = 300
 # The report shows the AUC in whole percents.
 AUC_TOLERANCE = 1e-3
 TODAY = date(2026, 12, 1)
+# Rows and bytes (heap, indexes, TOAST) of the history, summed over its month partitions.
+HISTORY_SIZE = """SELECT (SELECT count(*) FROM accounts_healthscore),
+  (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('accounts_healthscore'))"""
 # The accounts' owners (CSMs), all in the team of one manager.
 OWNERS = 200
 
@@ -139,7 +142,7 @@ def build(scale: int) -> dict:
     built = time.perf_counter() - started
     vacuum_analyze()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), pg_total_relation_size('accounts_healthscore') FROM accounts_healthscore")
+        cursor.execute(HISTORY_SIZE)
         rows, table_bytes = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM renewals_revenueentry")
         (entries,) = cursor.fetchone()
@@ -304,7 +307,7 @@ def _reuse(scale: int) -> dict | None:
     if user is None or manager is None:
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), pg_total_relation_size('accounts_healthscore') FROM accounts_healthscore")
+        cursor.execute(HISTORY_SIZE)
         rows, table_bytes = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM renewals_revenueentry")
         (entries,) = cursor.fetchone()
@@ -427,8 +430,8 @@ History, {built_in}: {built["rows"]:,} `HealthScore` rows
 - The day's counts: the live statement run once a night over every account, kept per owner, and added
   up for everyone and for each manager's owners (their teams' and their own) in the same `INSERT`;
   {OWNERS} CSMs own the accounts here, all in the one manager's team. The page adds up one
-  viewer's cells per horizon (the component's steps of {calibration.SCORE_STEP} point, the bands), and
-  the Mann-Whitney count from the running sum over them, in Python.
+  viewer's cells per horizon (the component's steps of {calibration.SCORE_STEP} point, the bands) with
+  the live statement's last step: the Mann-Whitney count from the running sum over them, in SQL.
 - What the statement does: the latest scored day in the window (`MAX(day)` on the (day, account)
   index), that day's rows, and for accounts without a row that day their latest row in the window
   (one probe of the (account, day) index each); outcomes of the window joined as a small set;
