@@ -137,3 +137,19 @@ def test_the_queue_depth_of_the_real_broker(queue) -> None:
     assert operations.queue_depth() == 0
     queue(3)
     assert operations.queue_depth() == 3
+
+
+def test_a_batch_costs_two_statements_per_notice_beyond_its_fixed_few(notices, smtp_settings) -> None:
+    """Claim, load and checks are set-based: each further notice adds only its hand-over and its
+    record (renewal already notified, so no stage change), never a per-notice read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from renewals.models import Renewal
+
+    Renewal.objects.update(stage=Renewal.Stage.NOTIFIED)
+    with CaptureQueriesContext(connection) as one:
+        assert services.send_renewal_notices(notice_ids=ids(notices[:1]), now=T0)["sent"] == 1
+    with CaptureQueriesContext(connection) as two:
+        assert services.send_renewal_notices(notice_ids=ids(notices[1:]), now=T0)["sent"] == 2
+    assert len(two) - len(one) == 2, [query["sql"] for query in two.captured_queries]
