@@ -287,6 +287,16 @@ connection, every id published at once (faster than the old sweeper could: it pu
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
 {table}
 
+Per notice, a batch used to send about 11 statements, each its own round trip and most their own
+commit (the claim, the row's load, the contact's eligibility, the follow-up check, the hand-over, the
+record, and for a renewal's first sent notice a locked read, the update, the audit row and three reads by
+the webhook receiver: 555 for a batch of 50 in a profile at 3,000 notices); now it sends 2, plus 4 for a
+renewal's first sent notice (295 for the same batch; `tests/renewals/test_send_batches.py` holds the 2).
+What a worker spends besides is the SMTP conversation (MAIL, RCPT, DATA: three round trips to the server
+in the bench process) and waiting on PostgreSQL's commits, so the rate rises with workers until the two
+cores are busy, and falls with the machine's other load (the previous run of this section, before this
+change and at a load average of 15: 4/s).
+
 Target: at least {TARGET:.0f} notices/s on this machine: **{verdict}** (best {best.rate:,.0f}/s at
 concurrency {best.concurrency}; {at_two.rate:,.0f}/s at 2 against {baseline.rate:,.0f}/s for the old
 path at {BASELINE_CONCURRENCY}). The bench process (the SMTP server and the polling), PostgreSQL and
