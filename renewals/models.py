@@ -337,6 +337,11 @@ class RenewalNoticeQuerySet(models.QuerySet):
         """Notices a person must look at: failed, bounced, or stuck with an unknown outcome."""
         return self.filter(status__in=RenewalNotice.NEEDS_A_PERSON)
 
+    def for_sending(self) -> "RenewalNoticeQuerySet":
+        """With what sending reads: the contract's account and its owner, the program, the renewal
+        and its owner, the contact (renewals.services.sending, renewals.emails)."""
+        return self.select_related("contract__account__owner", "contract__program", "renewal__owner", "contact")
+
 
 class RenewalNotice(models.Model):
     """One renewal email to one contact for one cycle of one contract term: the outbox row.

@@ -2,13 +2,14 @@
 what went missing, and resolve notices that need a person.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Contact
@@ -25,10 +26,12 @@ from .publishing import OUTAGE, PAUSED, feed_send_queue
 STUCK_AFTER = timedelta(minutes=15)
 
 
-def _still_eligible(notice: RenewalNotice, *, today: date) -> str:
-    """Why the notice must not go out any more, or '' when it still should."""
-    eligible = Contact.objects.filter(pk=notice.contact_id).renewal_recipients(today=today).exists()
-    if not eligible:
+def _still_eligible(notice: RenewalNotice, *, eligible: set[int]) -> str:
+    """Why the notice must not go out any more, or '' when it still should.
+
+    ``eligible``: the ids of the batch's contacts that still receive renewal notices (read in one
+    statement for the batch, ``Batch``)."""
+    if notice.contact_id not in eligible:
         return "contact left, opted out or lost the renewal role before sending"
     if notice.contract.status != Contract.Status.ACTIVE:
         return "contract no longer active"
@@ -93,12 +96,17 @@ def _mark_sent(notice: RenewalNotice, *, now: datetime, by: User | None = None, 
 @transaction.atomic
 def _mark_sent_and_notified(notice: RenewalNotice, *, sent: dict, now: datetime, by: User | None) -> None:
     RenewalNotice.objects.filter(pk=notice.pk).update(**sent)
-    renewal = Renewal.objects.select_for_update().get(pk=notice.renewal_id)
+    # The contract and account come with it: the receivers of the stage change read them (webhooks).
+    renewal = (
+        Renewal.objects.select_for_update(of=("self",)).select_related("contract__account").get(pk=notice.renewal_id)
+    )
     if renewal.stage == Renewal.Stage.UPCOMING:
         renewal.stage = Renewal.Stage.NOTIFIED
         renewal._change_reason = "renewal notice sent"  # type: ignore[attr-defined]  # read by simple_history
         renewal.save(update_fields=["stage", "updated_at"])
         notify_stage_changed(renewal, Renewal.Stage.UPCOMING, by)
+    if RenewalNotice.renewal.is_cached(notice):
+        notice.renewal.stage = renewal.stage  # the batch's other notices of this renewal: one statement each
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -181,47 +189,108 @@ def probe_paused_sending(*, now: datetime) -> bool:
 
 def send_renewal_notice(*, notice_id: int, now: datetime) -> str:
     """Claim one notice, send it over its own connection, record the outcome; return what happened."""
-    if operations.is_open(PAUSED):
-        _wait_for_resume([notice_id])
-        return "paused"
-    with emails.Session() as session:
-        outcome = _send_one(notice_id, session=session, now=now, owners=set())
-    if outcome == "sent":
-        _mail_is_flowing(now)
-    return outcome
+    outcomes = send_renewal_notices(notice_ids=[notice_id], now=now)
+    return next(outcome for outcome in outcomes if outcome != "connections")
 
 
 def send_renewal_notices(*, notice_ids: list[int], now: datetime) -> dict[str, int]:
     """Send a batch of notices over one mail connection; return how many had each outcome.
 
-    Each notice is claimed just before its own send and its outcome recorded just after, exactly
-    as a single send is (``_send_one``), so a worker killed mid-batch leaves the notices it had
-    not reached ``pending`` (the sweeper publishes them again) and the one it was sending in a
-    state that says how far it got. A connection that breaks mid-batch costs the message on it
-    its attempt (it waits and retries, or a person reviews it if the body had gone out); the next
-    message opens a new connection. A server that cannot be reached puts every notice of the
-    rest of the batch back to wait, one connection attempt for the batch, not one per notice.
-    Once sending pauses (the relay refused us), the rest of the batch waits for the resume.
+    Set-based around the sends: the batch is claimed in one statement (``_claim``: ``pending``
+    to ``sending``, so a duplicate message or another worker claims none of them) and what
+    rendering and the checks need is read in a few (``Batch``). Each notice is then handed over
+    (``handed_over_at``, committed) just before its body goes to the server and recorded just
+    after, so a worker killed mid-batch leaves the one it was sending in a state that says how far
+    it got and the claimed ones it had not reached ``sending`` without ``handed_over_at``: nothing
+    of them reached the server, and the sweeper puts them back to ``pending`` once stale.
+    A connection that breaks mid-batch costs the message on it its attempt (it waits and retries,
+    or a person reviews it if the body had gone out); the next message opens a new connection.
+    A server that cannot be reached puts every notice of the rest of the batch back to wait, one
+    connection attempt for the batch, not one per notice. Once sending pauses (the relay refused
+    us), the rest of the batch is given back unclaimed and waits for the resume.
     """
+    if operations.is_open(PAUSED):
+        _wait_for_resume(notice_ids)
+        return {"connections": 0, "paused": len(notice_ids)}
+    claimed = set(_claim(notice_ids, now=now))
     outcomes: dict[str, int] = {}
+    if len(claimed) < len(notice_ids):
+        outcomes["not claimed"] = len(notice_ids) - len(claimed)
+    batch = Batch.load(sorted(claimed), now=now)
+    rest = [batch.notices[pk] for pk in dict.fromkeys(notice_ids) if pk in claimed]
     owners: set[int] = set()
-    rest = [] if operations.is_open(PAUSED) else list(notice_ids)
-    paused = list(notice_ids) if not rest else []
+    paused: list[RenewalNotice] = []
     with emails.Session() as session:
-        while rest:
-            outcome = _send_one(rest.pop(0), session=session, now=now, owners=owners, bump=False)
-            if outcome == "sent" and not outcomes.get("sent"):
-                _mail_is_flowing(now)  # once per batch: an alert opened later in it stays open
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            if outcome == "paused":  # the relay refused us: the rest waits for the resume
-                paused, rest = rest, []
+        try:
+            while rest:
+                notice = rest.pop(0)
+                outcome = _send_claimed(notice, session=session, now=now, batch=batch)
+                # Whatever the outcome, the notice's status changed: its owners' pages show it.
+                owners.update({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})  # type: ignore[arg-type]  # None was taken out
+                if outcome == "sent" and not outcomes.get("sent"):
+                    _mail_is_flowing(now)  # once per batch: an alert opened later in it stays open
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                if outcome == "paused":  # the relay refused us: the rest waits for the resume
+                    paused, rest = rest, []
+        finally:
+            # An error mid-batch (not a kill): what it had not reached goes back at once.
+            _unclaim(rest, now=now)
         outcomes["connections"] = session.connections
     if paused:
-        _wait_for_resume(paused)
+        _unclaim(paused, now=now)
         outcomes["paused"] = outcomes.get("paused", 0) + len(paused)
     if owners:
         freshness.bump(owners)
     return outcomes
+
+
+def _claim(notice_ids: list[int], *, now: datetime) -> list[int]:
+    """``pending`` to ``sending`` for the batch in one ``UPDATE … RETURNING id``: the ids claimed.
+
+    None of those another worker has, that are done already, or that wait for their send window
+    (renewals/timing.py); each claimed one counts an attempt.
+    """
+    ids = sorted(set(notice_ids))
+    if not ids:
+        return []
+    stamp = connection.ops.adapt_datetimefield_value  # raw SQL: the backend's own datetime form
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE renewals_renewalnotice
+            SET status = %s, claimed_at = %s, handed_over_at = NULL, attempts = attempts + 1, updated_at = %s
+            WHERE id IN ({", ".join(["%s"] * len(ids))}) AND status = %s
+              AND (not_before IS NULL OR not_before <= %s)
+            RETURNING id
+            """,  # noqa: S608 - only placeholders are interpolated.
+            [
+                RenewalNotice.Status.SENDING,
+                stamp(now),
+                stamp(now),
+                *ids,
+                RenewalNotice.Status.PENDING,
+                stamp(now),
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _unclaim(notices: list[RenewalNotice], *, now: datetime) -> None:
+    """Claimed notices the batch did not try: back to ``pending``, unpublished (the sweeper
+    publishes them again), their attempt not counted."""
+    if notices:
+        RenewalNotice.objects.filter(
+            pk__in=[notice.pk for notice in notices],
+            status=RenewalNotice.Status.SENDING,
+            claimed_at=now,  # this batch's claim, not a later one after a sweep
+            handed_over_at__isnull=True,
+        ).update(
+            status=RenewalNotice.Status.PENDING,
+            claimed_at=None,
+            enqueued_at=None,
+            attempts=F("attempts") - 1,
+            updated_at=now,
+        )
 
 
 def _wait_for_resume(notice_ids: list[int]) -> None:
@@ -235,46 +304,60 @@ def feed_after_batch(*, now: datetime) -> int:
     return feed_send_queue(now=now, stale=now - STUCK_AFTER, low_water=True)
 
 
-def _send_one(notice_id: int, *, session: "emails.Session", now: datetime, owners: set[int], bump: bool = True) -> str:
-    """Claim the notice, send it, record the outcome; return what happened.
+@dataclass
+class Batch:
+    """What sending a claimed batch needs, read in a fixed number of statements.
+
+    ``notices``: the claimed rows with their contract, account, owner, program, renewal (one
+    object per renewal, so the first sent notice's stage change is seen by the others) and
+    contact; ``eligible``: the ids of their contacts who still receive renewal notices;
+    ``sent_cycles``: (contract id, cycle) of the sent notices of the follow-ups' contracts, kept
+    up to date as the batch sends (a follow-up after a sent first notice says "A reminder").
+    """
+
+    notices: dict[int, RenewalNotice]
+    eligible: set[int]
+    sent_cycles: set[tuple[int, str]]
+
+    @classmethod
+    def load(cls, notice_ids: list[int], *, now: datetime) -> "Batch":
+        if not notice_ids:
+            return cls({}, set(), set())
+        notices = RenewalNotice.objects.for_sending().in_bulk(notice_ids)
+        renewals: dict[int, Renewal] = {}
+        for notice in notices.values():
+            notice.renewal = renewals.setdefault(notice.renewal_id, notice.renewal)
+        contacts = {notice.contact_id for notice in notices.values()}
+        today = timezone.localtime(now).date()
+        eligible = set(
+            Contact.objects.filter(pk__in=contacts).renewal_recipients(today=today).values_list("pk", flat=True)
+        )
+        follow_ups = {notice.contract_id for notice in notices.values() if notice.cycle != RenewalNotice.FIRST}
+        sent_cycles = set(
+            RenewalNotice.objects.filter(contract_id__in=follow_ups)
+            .delivered()
+            .values_list("contract_id", "cycle")
+            .distinct()
+            if follow_ups
+            else []
+        )
+        return cls(notices, eligible, sent_cycles)
+
+    def is_follow_up(self, notice: RenewalNotice) -> bool:
+        """A follow-up cycle after another cycle of the contract went out (emails.notice_context)."""
+        return notice.cycle != RenewalNotice.FIRST and any(
+            contract == notice.contract_id and cycle != notice.cycle for contract, cycle in self.sent_cycles
+        )
+
+
+def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: datetime, batch: Batch) -> str:
+    """Send a claimed notice and record the outcome; return what happened.
 
     Not one transaction on purpose: each step commits on its own so a crash leaves the row
     in a state that says how far it got (``sending`` without ``handed_over_at``: nothing
-    reached the server; with it: unknown, a person reviews). The ids of the notice's owners
-    go into ``owners`` (their pages show it, csm/freshness.py): bumped here when ``bump``,
-    else by the caller once for its batch.
+    reached the server; with it: unknown, a person reviews).
     """
-    # The claim: 0 rows when another worker has it, it is already done, or it waits for its
-    # send window (renewals/timing.py). Then do nothing.
-    waiting = Q(not_before__isnull=False, not_before__gt=now)
-    claimed = (
-        RenewalNotice.objects.filter(pk=notice_id, status=RenewalNotice.Status.PENDING)
-        .exclude(waiting)
-        .update(
-            status=RenewalNotice.Status.SENDING,
-            claimed_at=now,
-            handed_over_at=None,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-    )
-    if not claimed:
-        return "not claimed"
-    notice = RenewalNotice.objects.select_related(
-        "contract__account__owner", "contract__program", "renewal__owner", "contact"
-    ).get(pk=notice_id)
-    try:
-        return _send_claimed(notice, session=session, now=now)
-    finally:
-        # Whatever the outcome, the notice's status changed: its owners' pages show it (csm/freshness.py).
-        owners.update({notice.contract.account.owner_id, notice.renewal.owner_id} - {None})  # type: ignore[arg-type]  # None was taken out
-        if bump:
-            freshness.bump(owners)
-
-
-def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: datetime) -> str:
     notice_id = notice.pk
-    today = timezone.localtime(now).date()
     opening = timing.opening_for(notice, now=now)
     if opening is not None:
         # Outside the send window (a retry after closing time, a window changed since planning):
@@ -288,7 +371,7 @@ def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: date
             updated_at=now,
         )
         return "waiting for the send window"
-    why_not = _still_eligible(notice, today=today) or _follow_current_address(notice, now=now)
+    why_not = _still_eligible(notice, eligible=batch.eligible) or _follow_current_address(notice, now=now)
     if why_not:
         RenewalNotice.objects.filter(pk=notice_id).update(
             status=RenewalNotice.Status.SKIPPED, last_error=why_not, updated_at=now
@@ -299,7 +382,9 @@ def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: date
         RenewalNotice.objects.filter(pk=notice_id).update(handed_over_at=now)
 
     try:
-        message = emails.build_message(notice, sources=session.sources_for(notice.contract.program_id))
+        message = emails.build_message(
+            notice, sources=session.sources_for(notice.contract.program_id), follow_up=batch.is_follow_up(notice)
+        )
         session.deliver(message, before_data=hand_over)
     except emails.PermanentSendError as exc:
         address_bad = delivery.refuses_recipient(str(exc))
@@ -318,6 +403,7 @@ def _send_claimed(notice: RenewalNotice, *, session: "emails.Session", now: date
         # Only a message that met the failure itself may alert: the rest of its batch was not tried.
         return _wait_for_server(notice, error=str(exc), now=now, alert=not isinstance(exc, emails.NotTriedError))
     _mark_sent(notice, now=now, message_id=delivery.message_id_of(message))
+    batch.sent_cycles.add((notice.contract_id, notice.cycle))
     return "sent"
 
 

@@ -137,3 +137,34 @@ def test_the_queue_depth_of_the_real_broker(queue) -> None:
     assert operations.queue_depth() == 0
     queue(3)
     assert operations.queue_depth() == 3
+
+
+def test_a_batch_costs_two_statements_per_notice_beyond_its_fixed_few(notices, smtp_settings) -> None:
+    """Claim, load and checks are set-based: each further notice adds only its hand-over and its
+    record (renewal already notified, so no stage change), never a per-notice read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from renewals.models import Renewal
+
+    Renewal.objects.update(stage=Renewal.Stage.NOTIFIED)
+    with CaptureQueriesContext(connection) as one:
+        assert services.send_renewal_notices(notice_ids=ids(notices[:1]), now=T0)["sent"] == 1
+    with CaptureQueriesContext(connection) as two:
+        assert services.send_renewal_notices(notice_ids=ids(notices[1:]), now=T0)["sent"] == 2
+    assert len(two) - len(one) == 2, [query["sql"] for query in two.captured_queries]
+
+
+def test_a_follow_up_after_a_first_notice_sent_earlier_in_its_batch_is_a_reminder(notices) -> None:
+    first = notices[0]
+    follow_up = RenewalNotice.objects.create(
+        contract=first.contract,
+        renewal=first.renewal,
+        contact=first.contact,
+        email=first.email,
+        cycle="follow-up-30",
+        scheduled_on=first.scheduled_on,
+    )
+    assert services.send_renewal_notices(notice_ids=[first.pk, follow_up.pk], now=T0) == {"sent": 2, "connections": 1}
+    assert "A reminder: the contract" not in mail.outbox[0].body
+    assert "A reminder: the contract" in mail.outbox[1].body
