@@ -274,11 +274,29 @@ def run_contract_lifecycle(*, today: date) -> dict:
     so a night costs a few statements per 2,000 contracts that end, not per contract.
     """
     past = _past_end(today)
-    past_owners = set(past.values_list("account__owner_id", flat=True).distinct())
+    # The owners of the contracts past their end as the night found them, read once, just before
+    # the first step that takes a contract out of that set (a night with nothing to do reads none).
+    past_owners: set[int | None] = set()
+    owners_read = False
+
+    def before_moving_on() -> None:
+        nonlocal owners_read
+        if not owners_read:
+            past_owners.update(_owners_past_end(today))
+            owners_read = True
+
     # One read of the contracts past their end with their renewals (a left join driven by the
-    # contracts' index) tells which have none, which closed, which wait for their overdue flag.
+    # contracts' index) tells which have none, which closed, which wait for their overdue flag;
+    # only those come back, not the many in their grace period already flagged.
+    actionable = (
+        Q(renewal__isnull=True)
+        | Q(renewal__stage__in=Renewal.CLOSED_STAGES)
+        | Q(auto_renew=False, renewal__overdue_on__isnull=True, renewal__stage__in=Renewal.OPEN_STAGES)
+    )
     rows = list(
-        past.order_by("pk").values_list("pk", "auto_renew", "renewal__pk", "renewal__stage", "renewal__overdue_on")
+        past.filter(actionable)
+        .order_by("pk")
+        .values_list("pk", "auto_renew", "renewal__pk", "renewal__stage", "renewal__overdue_on")
     )
     # Contracts that never had a renewal (imported, say) get one, so they are decided like the rest.
     missing = [pk for pk, _, renewal, _, _ in rows if renewal is None]
@@ -295,6 +313,8 @@ def run_contract_lifecycle(*, today: date) -> dict:
         )
     }
     closed = [pk for pk, _, _, stage, _ in rows if stage in Renewal.CLOSED_STAGES]
+    if closed:
+        before_moving_on()
     expired = sum(
         Contract.objects.filter(pk__in=chunk, status=Contract.Status.ACTIVE).update(status=Contract.Status.EXPIRED)
         for chunk in _chunks(closed)
@@ -311,6 +331,7 @@ def run_contract_lifecycle(*, today: date) -> dict:
     auto_renewed = 0
     # A term renewed on a day long after its end can itself be past its end: repeat until none is.
     while ids := _ids(past.filter(auto_renew=True), BATCH):
+        before_moving_on()
         renewed = auto_renew_contracts(ids, today=today)
         if not renewed:
             break
@@ -318,11 +339,13 @@ def run_contract_lifecycle(*, today: date) -> dict:
 
     lapsed = 0
     for chunk in _chunks(_ids(past.filter(_past_grace(today), auto_renew=False))):
+        before_moving_on()
         lapsed += lapse_contracts(chunk, today=today)
 
     overdue = 0
     renewal_ids = sorted(to_flag)
     for chunk in _chunks(renewal_ids):
+        before_moving_on()  # flags keep contracts active: read now, it is the set the night found
         overdue += mark_renewals_overdue(chunk, today=today)
     churned, in_renewal, moved_owners = move_stages(today=today)
     changed = moved_owners | (past_owners if expired or auto_renewed or overdue or lapsed else set())
@@ -335,6 +358,13 @@ def run_contract_lifecycle(*, today: date) -> dict:
         "churned": churned,
         "renewal_stage": in_renewal,
     }
+
+
+def _owners_past_end(today: date) -> set[int | None]:
+    """The owners of the accounts with an active contract past its end: one semi-join from the
+    accounts, no ordering (the contracts' default ordering would put ``ends_on`` in the distinct)."""
+    contracts = _past_end(today).filter(account_id=OuterRef("pk"))
+    return set(Account.objects.filter(Exists(contracts)).order_by().values_list("owner_id", flat=True).distinct())
 
 
 def move_stages(*, today: date) -> tuple[int, int, set[int | None]]:
@@ -381,10 +411,15 @@ def _account_ids(accounts: QuerySet[Account]) -> list[int]:
 
 
 def _in_notice_window(today: date) -> Q:
+    """Contracts inside their renewal-notice window (their program's lead, else the default), with
+    the widest window as one bound first, so the contracts' (status, ends_on) index is read as a
+    range and the program is checked from its included columns."""
+    leads = dict(Program.objects.values_list("pk", "renewal_notice_lead_days"))
+    widest = max([services.DEFAULT_LEAD_DAYS, *leads.values()])
     condition = Q(program__isnull=True, ends_on__lte=today + timedelta(days=services.DEFAULT_LEAD_DAYS))
-    for pk, lead in Program.objects.values_list("pk", "renewal_notice_lead_days"):
+    for pk, lead in leads.items():
         condition |= Q(program_id=pk, ends_on__lte=today + timedelta(days=lead))
-    return condition
+    return Q(ends_on__lte=today + timedelta(days=widest)) & condition
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:

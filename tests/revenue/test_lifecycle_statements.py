@@ -97,3 +97,25 @@ def test_the_statements_do_not_grow_with_the_contracts_that_end(alice, django_ca
             "cancelled tasks": n,  # the lapsed renewals' overdue tasks
         }
     assert large == small, f"{small} statements for {SMALL} contracts a case, {large} for {LARGE}"
+
+
+def again(n: int, owner) -> tuple[list[str], dict]:
+    """The statements of a second run the same day, after the night's run; rolled back."""
+    with transaction.atomic():
+        book(n, owner)
+        lifecycle.run_contract_lifecycle(today=TODAY)
+        with CaptureQueriesContext(connection) as queries:
+            done = lifecycle.run_contract_lifecycle(today=TODAY)
+        transaction.set_rollback(True)
+    return [query["sql"] for query in queries.captured_queries], done
+
+
+def test_a_second_run_the_same_day_selects_a_fixed_few_and_reads_no_owners(alice) -> None:
+    small, small_done = again(SMALL, alice)
+    large, large_done = again(LARGE, alice)
+    assert small_done == large_done == dict.fromkeys(small_done, 0)
+    assert len(large) == len(small), f"{len(small)} statements for {SMALL} contracts a case, {len(large)} for {LARGE}"
+    # Nothing moved on: the owners whose pages it would refresh are not read.
+    assert not [sql for sql in small if "owner_id" in sql]
+    # Only selections: the night has nothing to write.
+    assert all(sql.lstrip().upper().startswith("SELECT") for sql in small), small

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import Account
 from csm import freshness
 from csm.services import run_job_once
 from growth import services as growth_services
@@ -19,7 +20,7 @@ from renewals import lifecycle
 from renewals import services as renewal_services
 from retention import services as retention_services
 from surveys import services as survey_services
-from tests.factories import ContractFactory, RenewalFactory, TaskFactory
+from tests.factories import AccountFactory, ContractFactory, RenewalFactory, TaskFactory
 
 from . import test_page_cache
 from .test_page_cache import TODAY, renamed, shows, signed_in
@@ -103,4 +104,23 @@ def test_the_contract_lifecycle_refreshes_the_books_whose_contracts_it_moved_on(
     assert run is not None
     assert run.detail["overdue"] == 1
     assert freshness.stamp([bob.pk]) != bob_before
+    assert freshness.stamp([alice.pk]) == alice_before
+
+
+def test_a_contract_auto_renewed_refreshes_its_book_though_no_stage_moved(alice, carol, books) -> None:
+    """The owners are those of the contracts past their end as the night found them: an
+    auto-renewed term leaves that set (its next term is in force), and no stage moves here."""
+    today = timezone.localdate()
+    run_job_once(job="lifecycle:first", day=today, work=lambda: lifecycle.run_contract_lifecycle(today=today))
+    account = AccountFactory(owner=carol, lifecycle_stage=Account.Stage.MATURE)
+    contract = ContractFactory(account=account, ends_on=today - timedelta(days=2), auto_renew=True)
+    RenewalFactory(contract=contract, stage="upcoming")
+    alice_before, carol_before = freshness.stamp([alice.pk]), freshness.stamp([carol.pk])
+
+    done = lifecycle.run_contract_lifecycle(today=today)
+
+    assert done["auto_renewed"] == 1
+    account.refresh_from_db()
+    assert account.lifecycle_stage == Account.Stage.MATURE, "no stage moved"
+    assert freshness.stamp([carol.pk]) != carol_before
     assert freshness.stamp([alice.pk]) == alice_before
