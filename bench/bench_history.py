@@ -26,6 +26,7 @@ DEFAULT_SCALE = 100_000
 SAMPLE = 10_000
 TARGET_BYTES = 100
 TARGET_SECONDS = 60
+YEAR_DAYS = 365  # the history length the bytes target is set for
 PREVIOUS_PARTS_DAYS = 194  # the previous layout kept parts this long (calibration's reads)
 COLUMNS = (
     "account_id, day, score, previous_score, score_drop, band_worsened, flagged, check_overdue, band, "
@@ -177,10 +178,13 @@ def run(*, scale: int) -> Result:
     previous = _old_layout("bench_previous_layout", template, longest, parts_days=PREVIOUS_PARTS_DAYS)
     naive = _old_layout("bench_naive_layout", template, longest, parts_days=None)
     last = measured[-1]
+    # The bytes target is a year's history: a month holds the 14 full days, so it is not judged there.
+    judged = longest >= YEAR_DAYS
     headlines = [
         Headline(module="history", measure=f"bytes per account-day, {longest} days", scale=scale,
-                 value=last["size"]["total"], unit="B", naive=naive["total"], target=f"≤ {TARGET_BYTES} B",
-                 met=last["size"]["total"] <= TARGET_BYTES),
+                 value=last["size"]["total"], unit="B", naive=naive["total"],
+                 target=f"≤ {TARGET_BYTES} B" if judged else "",
+                 met=last["size"]["total"] <= TARGET_BYTES if judged else None),
         Headline(module="history", measure=f"nightly health, {longest} days of history", scale=scale,
                  value=last["t"]["nightly"], unit="s", target=f"< {TARGET_SECONDS} s",
                  met=last["t"]["nightly"] < TARGET_SECONDS),
@@ -199,7 +203,7 @@ def run(*, scale: int) -> Result:
             f"**{size['total']:.0f}** |"
         )
 
-    ok = "met" if last["size"]["total"] <= TARGET_BYTES else "NOT met"
+    ok = ("met" if last["size"]["total"] <= TARGET_BYTES else "NOT met") if judged else f"not judged at {longest} days"
     markdown = f"""## History: health history bytes and the nightly run against history length, {scale:,} accounts
 
 `bench/bench_history.py`. Inputs as in the health bench ({built["rows"]}); one real night scored, then
