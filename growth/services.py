@@ -11,7 +11,22 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, CharField, Exists, F, IntegerField, Max, Min, OuterRef, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import Account, HealthScore, Team, UsageSnapshot
@@ -236,23 +251,26 @@ def _raised(signal: str, period: object) -> Exists:
 
 
 def _licence_signals(*, today: date) -> list[Suggestion]:
-    """More than 90 % of licences in use on every snapshot of the last 30 days (docs/domain.md §10)."""
+    """More than 90 % of licences in use on every snapshot of the last 30 days (docs/domain.md §10).
+
+    Read from the high-use snapshots of the window only (a partial index holds them): an account
+    that qualifies has every snapshot of the window high, so its first snapshot is a high one and
+    the low ones are only looked up, by index, for the accounts not raised yet this quarter.
+    """
     since = today - timedelta(days=LICENCE_DAYS)
     signal, period = Suggestion.Signal.LICENCES_FULL, _quarter(today)
     window = UsageSnapshot.objects.filter(date__gt=since, date__lte=today, licenses_purchased__gt=0)
     # 10 x active > 9 x purchased: "more than 90 %" in whole numbers.
-    low = (
-        window.filter(account_id=OuterRef("account_id"))
-        .alias(active_x10=F("licenses_active") * 10)
-        .filter(active_x10__lte=F("licenses_purchased") * 9)
-    )
+    used = window.alias(active_x10=F("licenses_active") * 10, purchased_x9=F("licenses_purchased") * 9)
+    # "No low snapshot in the window" as a count compared after grouping (HAVING): PostgreSQL then
+    # counts the window's snapshots only for the accounts left, not hashing every low one of the book.
+    in_window = window.filter(account_id=OuterRef("account_id")).order_by().values("account_id").annotate(n=Count("pk"))
     rows = (
-        window.filter(account__in=Account.objects.active())
-        .values("account_id")
-        .annotate(first=Min("date"))
-        .filter(first__lte=today - timedelta(days=LICENCE_DAYS - 2))
-        .exclude(Exists(low))
+        used.filter(active_x10__gt=F("purchased_x9"), account__in=Account.objects.active())
         .filter(~_raised(signal, period))
+        .values("account_id")
+        .annotate(first=Min("date"), high=Count("date"))
+        .filter(first__lte=today - timedelta(days=LICENCE_DAYS - 2), high=Subquery(in_window.values("n")))
         .values_list("account_id", flat=True)
     )
     reason = f"More than 90 % of licences in use on every snapshot since {since + timedelta(days=1):%d %b %Y}."
@@ -278,7 +296,9 @@ def _entitlement_signals(*, today: date) -> list[Suggestion]:
         default=Value(0),
         output_field=IntegerField(),
     )
-    period = Concat(Value("contract-"), Cast(OuterRef(f"{term}id"), CharField()), Value("-"), OuterRef("kind"))
+    # The running term's id as an annotation of the filtered join: the raised check below reads it
+    # (an OuterRef through the relation would join the account's contracts a second time).
+    period = Concat(Value("contract-"), Cast(OuterRef("term_id"), CharField()), Value("-"), OuterRef("kind"))
     rows = (
         EntitlementUse.objects.filter(
             kind__in=list(ENTITLEMENT_FIELDS),
@@ -292,7 +312,8 @@ def _entitlement_signals(*, today: date) -> list[Suggestion]:
                 f"{term}program__isnull": False,
             },
         )
-        .values("account_id", "kind", f"{term}id", f"{term}starts_on", f"{term}program__name")
+        .annotate(term_id=F(f"{term}id"))
+        .values("account_id", "kind", "term_id", f"{term}starts_on", f"{term}program__name")
         .annotate(used=Sum("quantity"), entitled=Max(entitled))
         .filter(entitled__gt=0, used__gte=F("entitled"))
         .filter(~_raised(signal, period))
@@ -305,7 +326,7 @@ def _entitlement_signals(*, today: date) -> list[Suggestion]:
             Suggestion(
                 account_id=row["account_id"],
                 signal=signal,
-                period=f"contract-{row[f'{term}id']}-{row['kind']}",
+                period=f"contract-{row['term_id']}-{row['kind']}",
                 reason=f"{row['used'].normalize():f} of {row['entitled']} {label} used since "
                 f"{row[f'{term}starts_on']:%d %b %Y} ({row[f'{term}program__name']} program): "
                 "the entitlement is used up.",
