@@ -546,6 +546,11 @@ def _record_chunk(chunk: list[tuple[dict, int]], *, today: date) -> int:
                 "Record yours (likely / at risk / will churn) with a note on the checkpoints page.",
                 reason=f"The contract ends on {renewal['contract__ends_on']:%d %b %Y}: checkpoint T-{point}.",
                 source=Task.Source.JOB,
+                # The columns' database defaults, given: with no DEFAULT left in the rows, PostgreSQL
+                # takes the 2,000 tasks as one UNNEST of arrays (a fraction of the VALUES list's cost).
+                kind=Task.Kind.FOLLOW_UP,
+                priority=Task.Priority.NORMAL,
+                outcome="",
             )
         )
     # The partial unique index on open (account, key) tasks keeps playbooks.open_task's once-only rule.
