@@ -187,18 +187,22 @@ def _has_recipient(*, today: date, roles: tuple[str, ...]) -> Exists:
 
 
 def _due_nps(*, today: date) -> list[Due]:
-    """Accounts with a recipient and no NPS survey within their program's interval: one query per program."""
+    """Accounts with a recipient and no NPS survey within their program's interval: one query per
+    distinct (interval, roles) of the programs' settings, so programs on the same settings share a
+    pass over the book."""
     rows: list[Due] = []
     occasion = f"nps:{today.isoformat()}"
+    alike: dict[tuple[int, tuple[str, ...]], list[int | None]] = {}
     for program_id, survey_settings in _settings_by_program().items():
         roles = nps_roles(survey_settings)
-        if not survey_settings.nps_every_months or not roles:
-            continue
-        since = today - relativedelta(months=survey_settings.nps_every_months)
+        if survey_settings.nps_every_months and roles:
+            alike.setdefault((survey_settings.nps_every_months, roles), []).append(program_id)
+    for (every_months, roles), program_ids in alike.items():
+        since = today - relativedelta(months=every_months)
         recent = Survey.objects.filter(account_id=OuterRef("pk"), kind=Survey.Kind.NPS, created_on__gt=since)
         accounts = (
             Account.objects.active()
-            .filter(_program_q([program_id]))
+            .filter(_program_q(program_ids))
             .filter(_has_recipient(today=today, roles=roles))
             .exclude(Exists(recent))
         )
