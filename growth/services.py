@@ -461,7 +461,12 @@ DUE_FIELDS = (
 
 
 def _due_renewals(*, today: date, schedules: dict[int | None, list[int]]) -> list[tuple[dict, int]]:
-    """Open renewals that passed a checkpoint not yet recorded: only the latest point passed."""
+    """Open renewals that passed a checkpoint not yet recorded: only the latest point passed.
+
+    One pass per distinct schedule: each renewal's latest point passed is computed in the query
+    (the nearest point at or after the days left), and the recorded checkpoints of that point are
+    left out; ordered by the contract's end, so the T-90 rows come before the T-180 ones as before.
+    """
     due = []
     groups: dict[tuple[int, ...], list[int | None]] = {}
     programs = list(Contract.objects.active().order_by().values_list("program_id", flat=True).distinct())
@@ -469,23 +474,28 @@ def _due_renewals(*, today: date, schedules: dict[int | None, list[int]]) -> lis
         groups.setdefault(tuple(checkpoint_points(program_id, schedules)), []).append(program_id)
     for points, program_ids in groups.items():
         ordered = sorted(points)  # e.g. 90, 180
-        for i, point in enumerate(ordered):
-            lower = ordered[i - 1] if i else -1
-            program_q = Q(contract__program_id__in=[p for p in program_ids if p is not None])
-            if None in program_ids:
-                program_q |= Q(contract__program__isnull=True)
-            rows = (
-                Renewal.objects.open()
-                .filter(program_q, contract__status=Contract.Status.ACTIVE)
-                .filter(
-                    contract__ends_on__gt=today + timedelta(days=lower),
-                    contract__ends_on__lte=today + timedelta(days=point),
-                )
-                .exclude(Exists(Checkpoint.objects.filter(renewal=OuterRef("pk"), days_before=point)))
-                .order_by("contract__ends_on", "pk")
-                .values(*DUE_FIELDS)
+        if not ordered:
+            continue
+        program_q = Q(contract__program_id__in=[p for p in program_ids if p is not None])
+        if None in program_ids:
+            program_q |= Q(contract__program__isnull=True)
+        point = Case(
+            *(When(contract__ends_on__lte=today + timedelta(days=p), then=Value(p)) for p in ordered),
+            output_field=IntegerField(),
+        )
+        rows = (
+            Renewal.objects.open()
+            .filter(program_q, contract__status=Contract.Status.ACTIVE)
+            .filter(
+                contract__ends_on__gt=today - timedelta(days=1),
+                contract__ends_on__lte=today + timedelta(days=ordered[-1]),
             )
-            due += [(renewal, point) for renewal in rows]
+            .annotate(point=point)
+            .exclude(Exists(Checkpoint.objects.filter(renewal=OuterRef("pk"), days_before=OuterRef("point"))))
+            .order_by("contract__ends_on", "pk")
+            .values(*DUE_FIELDS, "point")
+        )
+        due += [(renewal, renewal.pop("point")) for renewal in rows]
     return due
 
 
