@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
+from django.db.models.lookups import GreaterThan
 from simple_history.models import HistoricalRecords
 
 from csm import roles
@@ -446,6 +447,16 @@ class UsageSnapshot(models.Model):
             models.CheckConstraint(
                 condition=Q(availability_pct__isnull=True) | Q(availability_pct__gte=0, availability_pct__lte=100),
                 name="usage_availability_range",
+            ),
+        ]
+        indexes = [
+            # The expansion job's "licences full" signal reads the snapshots over 90 % in use
+            # (10 x active > 9 x purchased, as growth.services writes it) by date.
+            models.Index(
+                fields=["date", "account"],
+                name="usage_licences_high_idx",
+                condition=Q(licenses_purchased__gt=0)
+                & Q(GreaterThan(F("licenses_active") * 10, F("licenses_purchased") * 9)),
             ),
         ]
 

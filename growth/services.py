@@ -11,7 +11,22 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, CharField, Exists, F, IntegerField, Max, Min, OuterRef, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import Account, HealthScore, Team, UsageSnapshot
@@ -236,23 +251,26 @@ def _raised(signal: str, period: object) -> Exists:
 
 
 def _licence_signals(*, today: date) -> list[Suggestion]:
-    """More than 90 % of licences in use on every snapshot of the last 30 days (docs/domain.md §10)."""
+    """More than 90 % of licences in use on every snapshot of the last 30 days (docs/domain.md §10).
+
+    Read from the high-use snapshots of the window only (a partial index holds them): an account
+    that qualifies has every snapshot of the window high, so its first snapshot is a high one and
+    the low ones are only looked up, by index, for the accounts not raised yet this quarter.
+    """
     since = today - timedelta(days=LICENCE_DAYS)
     signal, period = Suggestion.Signal.LICENCES_FULL, _quarter(today)
     window = UsageSnapshot.objects.filter(date__gt=since, date__lte=today, licenses_purchased__gt=0)
     # 10 x active > 9 x purchased: "more than 90 %" in whole numbers.
-    low = (
-        window.filter(account_id=OuterRef("account_id"))
-        .alias(active_x10=F("licenses_active") * 10)
-        .filter(active_x10__lte=F("licenses_purchased") * 9)
-    )
+    used = window.alias(active_x10=F("licenses_active") * 10, purchased_x9=F("licenses_purchased") * 9)
+    # "No low snapshot in the window" as a count compared after grouping (HAVING): PostgreSQL then
+    # counts the window's snapshots only for the accounts left, not hashing every low one of the book.
+    in_window = window.filter(account_id=OuterRef("account_id")).order_by().values("account_id").annotate(n=Count("pk"))
     rows = (
-        window.filter(account__in=Account.objects.active())
-        .values("account_id")
-        .annotate(first=Min("date"))
-        .filter(first__lte=today - timedelta(days=LICENCE_DAYS - 2))
-        .exclude(Exists(low))
+        used.filter(active_x10__gt=F("purchased_x9"), account__in=Account.objects.active())
         .filter(~_raised(signal, period))
+        .values("account_id")
+        .annotate(first=Min("date"), high=Count("date"))
+        .filter(first__lte=today - timedelta(days=LICENCE_DAYS - 2), high=Subquery(in_window.values("n")))
         .values_list("account_id", flat=True)
     )
     reason = f"More than 90 % of licences in use on every snapshot since {since + timedelta(days=1):%d %b %Y}."
@@ -278,7 +296,9 @@ def _entitlement_signals(*, today: date) -> list[Suggestion]:
         default=Value(0),
         output_field=IntegerField(),
     )
-    period = Concat(Value("contract-"), Cast(OuterRef(f"{term}id"), CharField()), Value("-"), OuterRef("kind"))
+    # The running term's id as an annotation of the filtered join: the raised check below reads it
+    # (an OuterRef through the relation would join the account's contracts a second time).
+    period = Concat(Value("contract-"), Cast(OuterRef("term_id"), CharField()), Value("-"), OuterRef("kind"))
     rows = (
         EntitlementUse.objects.filter(
             kind__in=list(ENTITLEMENT_FIELDS),
@@ -292,7 +312,8 @@ def _entitlement_signals(*, today: date) -> list[Suggestion]:
                 f"{term}program__isnull": False,
             },
         )
-        .values("account_id", "kind", f"{term}id", f"{term}starts_on", f"{term}program__name")
+        .annotate(term_id=F(f"{term}id"))
+        .values("account_id", "kind", "term_id", f"{term}starts_on", f"{term}program__name")
         .annotate(used=Sum("quantity"), entitled=Max(entitled))
         .filter(entitled__gt=0, used__gte=F("entitled"))
         .filter(~_raised(signal, period))
@@ -305,7 +326,7 @@ def _entitlement_signals(*, today: date) -> list[Suggestion]:
             Suggestion(
                 account_id=row["account_id"],
                 signal=signal,
-                period=f"contract-{row[f'{term}id']}-{row['kind']}",
+                period=f"contract-{row['term_id']}-{row['kind']}",
                 reason=f"{row['used'].normalize():f} of {row['entitled']} {label} used since "
                 f"{row[f'{term}starts_on']:%d %b %Y} ({row[f'{term}program__name']} program): "
                 "the entitlement is used up.",
@@ -440,7 +461,12 @@ DUE_FIELDS = (
 
 
 def _due_renewals(*, today: date, schedules: dict[int | None, list[int]]) -> list[tuple[dict, int]]:
-    """Open renewals that passed a checkpoint not yet recorded: only the latest point passed."""
+    """Open renewals that passed a checkpoint not yet recorded: only the latest point passed.
+
+    One pass per distinct schedule: each renewal's latest point passed is computed in the query
+    (the nearest point at or after the days left), and the recorded checkpoints of that point are
+    left out; ordered by the contract's end, so the T-90 rows come before the T-180 ones as before.
+    """
     due = []
     groups: dict[tuple[int, ...], list[int | None]] = {}
     programs = list(Contract.objects.active().order_by().values_list("program_id", flat=True).distinct())
@@ -448,23 +474,28 @@ def _due_renewals(*, today: date, schedules: dict[int | None, list[int]]) -> lis
         groups.setdefault(tuple(checkpoint_points(program_id, schedules)), []).append(program_id)
     for points, program_ids in groups.items():
         ordered = sorted(points)  # e.g. 90, 180
-        for i, point in enumerate(ordered):
-            lower = ordered[i - 1] if i else -1
-            program_q = Q(contract__program_id__in=[p for p in program_ids if p is not None])
-            if None in program_ids:
-                program_q |= Q(contract__program__isnull=True)
-            rows = (
-                Renewal.objects.open()
-                .filter(program_q, contract__status=Contract.Status.ACTIVE)
-                .filter(
-                    contract__ends_on__gt=today + timedelta(days=lower),
-                    contract__ends_on__lte=today + timedelta(days=point),
-                )
-                .exclude(Exists(Checkpoint.objects.filter(renewal=OuterRef("pk"), days_before=point)))
-                .order_by("contract__ends_on", "pk")
-                .values(*DUE_FIELDS)
+        if not ordered:
+            continue
+        program_q = Q(contract__program_id__in=[p for p in program_ids if p is not None])
+        if None in program_ids:
+            program_q |= Q(contract__program__isnull=True)
+        point = Case(
+            *(When(contract__ends_on__lte=today + timedelta(days=p), then=Value(p)) for p in ordered),
+            output_field=IntegerField(),
+        )
+        rows = (
+            Renewal.objects.open()
+            .filter(program_q, contract__status=Contract.Status.ACTIVE)
+            .filter(
+                contract__ends_on__gt=today - timedelta(days=1),
+                contract__ends_on__lte=today + timedelta(days=ordered[-1]),
             )
-            due += [(renewal, point) for renewal in rows]
+            .annotate(point=point)
+            .exclude(Exists(Checkpoint.objects.filter(renewal=OuterRef("pk"), days_before=OuterRef("point"))))
+            .order_by("contract__ends_on", "pk")
+            .values(*DUE_FIELDS, "point")
+        )
+        due += [(renewal, renewal.pop("point")) for renewal in rows]
     return due
 
 
@@ -525,6 +556,11 @@ def _record_chunk(chunk: list[tuple[dict, int]], *, today: date) -> int:
                 "Record yours (likely / at risk / will churn) with a note on the checkpoints page.",
                 reason=f"The contract ends on {renewal['contract__ends_on']:%d %b %Y}: checkpoint T-{point}.",
                 source=Task.Source.JOB,
+                # The columns' database defaults, given: with no DEFAULT left in the rows, PostgreSQL
+                # takes the 2,000 tasks as one UNNEST of arrays (a fraction of the VALUES list's cost).
+                kind=Task.Kind.FOLLOW_UP,
+                priority=Task.Priority.NORMAL,
+                outcome="",
             )
         )
     # The partial unique index on open (account, key) tasks keeps playbooks.open_task's once-only rule.

@@ -227,6 +227,10 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["objective", "due_on", "pk"]
+        # The expansion job's "milestone reached" signal reads the milestones reached lately.
+        indexes = [
+            models.Index(fields=["reached_on"], name="milestone_reached_idx", condition=Q(status="reached")),
+        ]
 
     def __str__(self) -> str:
         return self.title

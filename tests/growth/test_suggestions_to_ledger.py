@@ -181,3 +181,32 @@ def test_exactly_90_percent_is_not_more_than_90(acme, globex) -> None:
     full_licences(globex, active=91, purchased=100)
     services.raise_suggestions(today=TODAY)
     assert list(Suggestion.objects.values_list("account__name", flat=True)) == ["Globex"]
+
+
+def test_an_earlier_term_of_the_account_does_not_count_the_running_terms_uses_twice(acme, acme_term, alice) -> None:
+    from renewals import services as renewal_services
+
+    renewal_services.create_contract(
+        account=acme, starts_on=date(2025, 1, 1), ends_on=date(2025, 12, 31), amount=Decimal("20000.00"), by=alice
+    )
+    acme.program.training_seats = 4
+    acme.program.save()
+    EntitlementUse.objects.create(account=acme, kind="training", quantity=Decimal("2"), used_on=date(2026, 3, 1))
+    # 2 of 4 in the running term: nothing, however many terms the account had.
+    assert services.raise_suggestions(today=TODAY)["entitlement_used_up"] == 0
+    EntitlementUse.objects.create(account=acme, kind="training", quantity=Decimal("2"), used_on=date(2026, 4, 1))
+    assert services.raise_suggestions(today=TODAY)["entitlement_used_up"] == 1
+    assert Suggestion.objects.get().period == f"contract-{acme_term.pk}-training"
+    assert services.raise_suggestions(today=TODAY)["entitlement_used_up"] == 0
+
+
+def test_a_low_snapshot_before_the_first_high_one_in_the_window_raises_nothing(acme) -> None:
+    full_licences(acme, days=21)  # high on the last three weekly snapshots
+    UsageSnapshotFactory(account=acme, date=TODAY - timedelta(days=29), licenses_active=10, licenses_purchased=25)
+    assert services.raise_suggestions(today=TODAY)["licences_full"] == 0
+
+
+def test_a_snapshot_without_licences_is_left_out_of_the_window(acme) -> None:
+    full_licences(acme)
+    UsageSnapshotFactory(account=acme, date=TODAY - timedelta(days=3), licenses_active=0, licenses_purchased=0)
+    assert services.raise_suggestions(today=TODAY)["licences_full"] == 1

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from playbooks.models import OnboardingItem
@@ -12,7 +14,7 @@ from renewals import services as renewal_services
 from renewals.models import ReasonCode, Renewal
 from surveys import services
 from surveys.models import Survey, SurveyInvite, SurveySettings
-from tests.factories import ContactFactory, OnboardingItemFactory
+from tests.factories import AccountFactory, ContactFactory, OnboardingItemFactory, ProgramFactory
 
 from .conftest import DAY, at
 
@@ -38,6 +40,27 @@ def test_the_next_wave_comes_after_the_programs_interval(acme, program) -> None:
     assert services.plan_due_surveys(today=later, now=at(later), publish=False)["surveys"]["nps"] == 1
     assert Survey.objects.filter(kind="nps").count() == 2
     assert set(SurveyInvite.objects.values_list("email", flat=True)) == {"buyer@acme.test"}
+
+
+def test_programs_on_the_same_settings_share_one_pass_and_each_keeps_its_own(acme, program, alice) -> None:
+    SurveySettings.objects.create(program=program, nps_every_months=3, nps_to_champions=False)
+    others = []
+    for name in ("Essentials", "Enterprise"):  # both on the built-in defaults: one query for the two
+        account = AccountFactory(name=f"{name} customer", owner=alice, program=ProgramFactory(name=name))
+        ContactFactory(account=account, name="Buyer", email=f"buyer@{name.lower()}.test", is_decision_maker=True)
+        ContactFactory(account=account, name="Champ", email=f"champ@{name.lower()}.test", is_champion=True)
+        others.append(account)
+    with CaptureQueriesContext(connection) as queries:
+        due = services._due_nps(today=DAY)
+    finders = [q for q in queries.captured_queries if 'FROM "accounts_account"' in q["sql"]]
+    assert len(finders) == 2  # Professional's own settings; the two on the defaults together
+    assert {(account_id, roles) for account_id, _, _, _, roles in due} == {
+        (acme.pk, ("is_decision_maker",)),
+        *((account.pk, ("is_decision_maker", "is_champion")) for account in others),
+    }
+    services.plan_due_surveys(today=DAY, now=at(DAY), publish=False)
+    assert set(SurveyInvite.objects.filter(survey__account=acme).values_list("email", flat=True)) == {"buyer@acme.test"}
+    assert SurveyInvite.objects.filter(survey__account__in=others).count() == 4
 
 
 def test_csat_when_the_onboarding_checklist_is_complete(acme) -> None:
