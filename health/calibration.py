@@ -250,8 +250,8 @@ def take_snapshot(*, today: date, now: datetime) -> dict[str, int]:
     return {"managers": len(managers), "cells": cells}
 
 
-def _stored_rows(*, user: roles.User, today: date, horizon: int) -> tuple[list[tuple], datetime] | None:
-    """The live statement's rows for ``horizon``, added up from the day's snapshot, or None when it
+def _stored_scope(*, user: roles.User, today: date) -> tuple[CalibrationSnapshot, int | None] | None:
+    """The day's snapshot and the viewer scope of ``user`` in it (None: everyone), or None when it
     has none for this viewer (no snapshot yet today, a CSM's own book, a manager named since)."""
     if roles.sees_everything(user):
         viewer = None
@@ -262,24 +262,25 @@ def _stored_rows(*, user: roles.User, today: date, horizon: int) -> tuple[list[t
     snapshot = CalibrationSnapshot.objects.filter(day=today).first()
     if snapshot is None or (viewer is not None and viewer not in snapshot.managers):
         return None
+    return snapshot, viewer
+
+
+def _stored_rows(*, day: date, viewer: int | None, horizon: int) -> list[tuple]:
+    """The live statement's rows for ``horizon``, added up from the day's stored cells of ``viewer``."""
     viewer_match = "viewer_id IS NULL" if viewer is None else "viewer_id = %(viewer)s"
     sql = f"""WITH counts AS (
   SELECT kind, bin, lost_n, kept_n, lost_sum, kept_sum FROM "{CalibrationCell._meta.db_table}"
   WHERE day = %(day)s AND horizon = %(horizon)s AND {viewer_match}
 ){RANKED}"""  # noqa: S608 (constants; values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"day": today, "horizon": horizon, "viewer": viewer})
-        return cursor.fetchall(), snapshot.taken_at
+        cursor.execute(sql, {"day": day, "horizon": horizon, "viewer": viewer})
+        return cursor.fetchall()
 
 
-def _rows(*, user: roles.User, today: date, horizon: int, stored: bool) -> tuple[list[tuple], datetime | None]:
-    """The horizon's counts and when they were taken (None: computed now)."""
-    found = _stored_rows(user=user, today=today, horizon=horizon) if stored else None
-    if found is not None:
-        return found
+def _live_rows(*, user: roles.User, today: date, horizon: int) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(*horizon_statement(user=user, today=today, horizon=horizon))
-        return cursor.fetchall(), None
+        return cursor.fetchall()
 
 
 def calibration_report(*, user: roles.User, today: date) -> list[dict]:
@@ -302,6 +303,8 @@ def compute_calibration_report(*, user: roles.User, today: date, stored: bool = 
     for everyone and for managers the day's snapshot (``take_snapshot``) has those counts already
     (``stored=False`` computes them live).
     """
+    scope = _stored_scope(user=user, today=today) if stored else None
+    counted_at = scope[0].taken_at if scope else None
     report = []
     for horizon in HORIZONS:
         as_of = today - timedelta(days=horizon)
@@ -310,7 +313,10 @@ def compute_calibration_report(*, user: roles.User, today: date, stored: bool = 
         }
         rank_band = {rank: band for band, rank in HealthScore.BAND_RANK.items()}
         sums: dict[str, tuple[int, int, float, float, int]] = {}
-        rows, counted_at = _rows(user=user, today=today, horizon=horizon, stored=stored)
+        if scope:
+            rows = _stored_rows(day=today, viewer=scope[1], horizon=horizon)
+        else:
+            rows = _live_rows(user=user, today=today, horizon=horizon)
         for kind_index, band_rank, lost_n, kept_n, lost_sum, kept_sum, wins2 in rows:
             if kind_index < 0:
                 cell = bands[rank_band[int(band_rank)]]
